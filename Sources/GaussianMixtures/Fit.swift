@@ -1,0 +1,106 @@
+import Foundation
+
+extension GaussianMixture {
+    /// Fits a mixture of `components` full-covariance Gaussians to the rows of `data` by EM.
+    ///
+    /// Each iteration runs the E-step under the current parameters (its mean log-likelihood per
+    /// sample is the lower bound, which EM never decreases) and then the M-step. A restart stops
+    /// when the lower bound changes by less than `options.tolerance` or after
+    /// `options.maxIterations`; of `options.restarts` restarts the best lower bound wins.
+    /// These are scikit-learn's `GaussianMixture.fit` semantics.
+    /// - Parameters:
+    ///   - data: one sample per row, one feature per column; every value finite.
+    ///   - components: K >= 1, at most the number of rows.
+    ///   - options: tolerance, regularization, initialisation, threads, seed, ...
+    /// - Throws: ``GaussianMixtureError`` for bad data, bad options or a collapsed component.
+    public static func fit(_ data: Matrix, components: Int, options: FitOptions = FitOptions()) throws -> FitResult {
+        try data.values.withUnsafeBufferPointer { buffer in
+            try fit(buffer, rows: data.rows, columns: data.columns, components: components, options: options)
+        }
+    }
+
+    /// Fits from row-major values owned by the caller (for example a memory-mapped file):
+    /// nothing is copied. See ``fit(_:components:options:)``.
+    public static func fit(_ values: UnsafeBufferPointer<Double>, rows: Int, columns: Int,
+                           components: Int, options: FitOptions = FitOptions()) throws -> FitResult {
+        try options.validate()
+        guard rows >= 1, columns >= 1, values.count == rows * columns, let base = values.baseAddress else {
+            throw GaussianMixtureError.invalidShape(
+                "expected a non-empty \(rows) x \(columns) data matrix (\(rows * columns) values), got \(values.count) values")
+        }
+        guard components >= 1 else {
+            throw GaussianMixtureError.invalidOption("components must be >= 1, got \(components)")
+        }
+        guard rows >= components else { throw GaussianMixtureError.tooFewSamples(samples: rows, components: components) }
+        if case .model(let start) = options.initialization {
+            guard start.componentCount == components, start.featureCount == columns else {
+                throw GaussianMixtureError.invalidModel(
+                    "the initial model has \(start.componentCount) components and \(start.featureCount) features, "
+                    + "but the fit asks for \(components) components on \(columns) features")
+            }
+        }
+        let data = DataView(base: base, rows: rows, columns: columns)
+        try checkFinite(data)
+        switch options.path {
+        case .lapack: return try runEM(data, components: components, options: options, kernel: BLASKernel.self)
+        case .naive: return try runEM(data, components: components, options: options, kernel: NaiveKernel.self)
+        }
+    }
+}
+
+/// Rejects NaN and infinity, naming the first bad row and column.
+func checkFinite(_ data: DataView) throws {
+    let count = data.rows * data.columns
+    for i in 0..<count where !data.base[i].isFinite {
+        throw GaussianMixtureError.nonFiniteValue(row: i / data.columns, column: i % data.columns, value: data.base[i])
+    }
+}
+
+/// The EM loop, written once for every kernel.
+func runEM<Kernel: EMKernel>(_ data: DataView, components k: Int, options: FitOptions,
+                             kernel: Kernel.Type) throws -> FitResult {
+    let clock = ContinuousClock()
+    let fitStart = clock.now
+    let engine = Kernel(data: data, components: k, threads: options.threads, chunkRows: options.chunkRows)
+    var best: (model: GaussianMixture, converged: Bool, iterations: Int, lowerBound: Double, history: [Double], restart: Int)?
+    var restartBounds: [Double] = []
+    for restart in 0..<options.restarts {
+        var model = try initialModel(data, components: k, options: options,
+                                     seed: restartSeed(options.seed, restart: restart), engine: engine)
+        var lowerBound = -Double.infinity
+        var history: [Double] = []
+        var converged = false
+        var iterations = 0
+        for iteration in stride(from: 1, through: options.maxIterations, by: 1) {
+            let started = clock.now
+            let stats = engine.expectation(model)
+            let current = stats.logLikelihood / stats.sampleCount
+            guard current.isFinite else { throw GaussianMixtureError.nonFiniteLikelihood(iteration: iteration) }
+            model = try maximizationStep(stats, regularization: options.regularization,
+                                         iteration: iteration, kernel: Kernel.self)
+            let change = current - lowerBound
+            lowerBound = current
+            history.append(current)
+            iterations = iteration
+            if let progress = options.progress {
+                let elapsed = clock.now - started
+                progress(IterationProgress(restart: restart, iteration: iteration, lowerBound: current, change: change,
+                                           seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
+            }
+            if abs(change) < options.tolerance {
+                converged = true
+                break
+            }
+        }
+        restartBounds.append(lowerBound)
+        if best == nil || lowerBound > best!.lowerBound {
+            best = (model, converged, iterations, lowerBound, history, restart)
+        }
+    }
+    let elapsed = clock.now - fitStart
+    let winner = best!  // restarts >= 1 was validated, so the loop ran at least once.
+    return FitResult(model: winner.model, converged: winner.converged, iterations: winner.iterations,
+                     lowerBound: winner.lowerBound, lowerBoundHistory: winner.history,
+                     bestRestart: winner.restart, restartLowerBounds: restartBounds,
+                     seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+}

@@ -1,0 +1,118 @@
+import Foundation
+
+/// How a fit starts (scikit-learn's `init_params`, plus a model of the user's own).
+public enum Initialization: Sendable {
+    /// k-means++ seeding, then Lloyd's k-means to convergence; responsibilities are the
+    /// one-hot k-means labels (scikit-learn's default, `"kmeans"`).
+    case kMeans
+    /// k-means++ seeding only: each seed row starts one component (`"k-means++"`).
+    case kMeansPlusPlus
+    /// Uniform random responsibilities, normalised per row (`"random"`).
+    case randomResponsibilities
+    /// K distinct random rows each start one component (`"random_from_data"`).
+    case randomFromData
+    /// Start EM from this model's weights, means and covariances (scikit-learn's
+    /// `weights_init`, `means_init` and `precisions_init` together).
+    case model(GaussianMixture)
+}
+
+/// Which implementation runs the E- and M-steps.
+public enum ComputePath: String, Sendable, CaseIterable {
+    /// BLAS/LAPACK in parallel chunks: the production path.
+    case lapack
+    /// Plain Swift loops on one thread: the reference the tests and the benchmark compare with.
+    case naive
+}
+
+/// One line of progress, reported after every EM iteration.
+public struct IterationProgress: Sendable {
+    /// 0-based restart number.
+    public let restart: Int
+    /// 1-based iteration number within the restart.
+    public let iteration: Int
+    /// Mean log-likelihood per sample under the parameters of this iteration's E-step.
+    public let lowerBound: Double
+    /// Change from the previous iteration's lower bound (infinite on the first iteration).
+    public let change: Double
+    /// Seconds spent in this iteration.
+    public let seconds: Double
+}
+
+/// Options of ``GaussianMixture/fit(_:components:options:)``, with scikit-learn's defaults.
+public struct FitOptions: Sendable {
+    /// Stop when the lower bound changes by less than this between iterations (`tol`, 1e-3).
+    public var tolerance: Double = 1e-3
+    /// Added to every covariance diagonal so they stay positive definite (`reg_covar`, 1e-6).
+    public var regularization: Double = 1e-6
+    /// Iterations per restart at most (`max_iter`, 100). With 0 the initial model is returned.
+    public var maxIterations: Int = 100
+    /// Number of initialisations; the one with the best final lower bound wins (`n_init`, 1).
+    public var restarts: Int = 1
+    /// How each restart starts (`init_params`, k-means).
+    public var initialization: Initialization = .kMeans
+    /// Seed of every random choice; the same seed gives the same fit for any thread count.
+    public var seed: UInt64 = 0
+    /// Worker threads (default: all cores). Results do not depend on it.
+    public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Rows per chunk of the parallel loop (default: chosen from K and D to fit the L2 cache).
+    public var chunkRows: Int? = nil
+    /// The LAPACK path (default) or the naive reference path.
+    public var path: ComputePath = .lapack
+    /// Called after every iteration (for progress display); keep it cheap.
+    public var progress: (@Sendable (IterationProgress) -> Void)? = nil
+
+    public init(tolerance: Double = 1e-3, regularization: Double = 1e-6, maxIterations: Int = 100,
+                restarts: Int = 1, initialization: Initialization = .kMeans, seed: UInt64 = 0,
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount, chunkRows: Int? = nil,
+                path: ComputePath = .lapack, progress: (@Sendable (IterationProgress) -> Void)? = nil) {
+        self.tolerance = tolerance
+        self.regularization = regularization
+        self.maxIterations = maxIterations
+        self.restarts = restarts
+        self.initialization = initialization
+        self.seed = seed
+        self.threads = threads
+        self.chunkRows = chunkRows
+        self.path = path
+        self.progress = progress
+    }
+
+    /// Checks every option's range.
+    /// - Throws: ``GaussianMixtureError/invalidOption(_:)`` naming the option.
+    func validate() throws {
+        guard tolerance >= 0, tolerance.isFinite else {
+            throw GaussianMixtureError.invalidOption("tolerance must be a finite number >= 0, got \(tolerance)")
+        }
+        guard regularization >= 0, regularization.isFinite else {
+            throw GaussianMixtureError.invalidOption("regularization must be a finite number >= 0, got \(regularization)")
+        }
+        guard maxIterations >= 0 else {
+            throw GaussianMixtureError.invalidOption("maxIterations must be >= 0, got \(maxIterations)")
+        }
+        guard restarts >= 1 else { throw GaussianMixtureError.invalidOption("restarts must be >= 1, got \(restarts)") }
+        guard threads >= 1 else { throw GaussianMixtureError.invalidOption("threads must be >= 1, got \(threads)") }
+        if let chunkRows, chunkRows < 1 {
+            throw GaussianMixtureError.invalidOption("chunkRows must be >= 1, got \(chunkRows)")
+        }
+    }
+}
+
+/// The outcome of a fit: the best restart's model and how it got there.
+public struct FitResult: Sendable {
+    /// The fitted model (parameters after the last M-step).
+    public let model: GaussianMixture
+    /// Whether the lower bound changed by less than the tolerance before `maxIterations`.
+    public let converged: Bool
+    /// EM iterations run by the best restart (`n_iter_`).
+    public let iterations: Int
+    /// The best restart's final lower bound: mean log-likelihood per sample (`lower_bound_`).
+    public let lowerBound: Double
+    /// The best restart's lower bound after every iteration (`lower_bounds_`).
+    public let lowerBoundHistory: [Double]
+    /// Which restart won (0-based).
+    public let bestRestart: Int
+    /// Final lower bound of every restart, in order.
+    public let restartLowerBounds: [Double]
+    /// Wall-clock seconds of the whole fit.
+    public let seconds: Double
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+extension GaussianMixture {
+    /// `log p(x_n) = log Σ_k w_k N(x_n | μ_k, Σ_k)` for every row (scikit-learn's `score_samples`),
+    /// computed in log space through the Cholesky factors.
+    /// - Throws: when `data` has the wrong number of columns or holds NaN or infinity.
+    public func logLikelihoods(of data: Matrix, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [Double] {
+        try evaluate(data, threads: threads, responsibilities: false).logLikelihoods
+    }
+
+    /// Mean log-likelihood per sample (scikit-learn's `score`).
+    public func score(_ data: Matrix, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Double {
+        let values = try logLikelihoods(of: data, threads: threads)
+        return values.reduce(0, +) / Double(values.count)
+    }
+
+    /// The posterior probability of each component for each row, `r_nk = w_k N(x_n|k) / p(x_n)`:
+    /// the soft clustering (`predict_proba`). An N x K matrix whose rows sum to one.
+    public func predictProbabilities(_ data: Matrix, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Matrix {
+        try evaluate(data, threads: threads, responsibilities: true).responsibilities
+    }
+
+    /// The most probable component of each row (`predict`); ties go to the lower index.
+    public func predict(_ data: Matrix, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [Int] {
+        let r = try predictProbabilities(data, threads: threads)
+        return (0..<r.rows).map { n in
+            var best = 0
+            for c in 1..<r.columns where r[n, c] > r[n, best] { best = c }
+            return best
+        }
+    }
+
+    /// Bayesian information criterion, `-2 log L + p ln N` (lower is better).
+    public func bic(_ data: Matrix) throws -> Double {
+        let total = try logLikelihoods(of: data).reduce(0, +)
+        return -2 * total + Double(parameterCount) * Foundation.log(Double(data.rows))
+    }
+
+    /// Akaike information criterion, `-2 log L + 2 p` (lower is better).
+    public func aic(_ data: Matrix) throws -> Double {
+        let total = try logLikelihoods(of: data).reduce(0, +)
+        return -2 * total + 2 * Double(parameterCount)
+    }
+
+    private func evaluate(_ data: Matrix, threads: Int, responsibilities wanted: Bool) throws
+        -> (logLikelihoods: [Double], responsibilities: Matrix) {
+        guard data.columns == featureCount else {
+            throw GaussianMixtureError.invalidShape("the model has \(featureCount) features but the data have \(data.columns) columns")
+        }
+        guard data.rows >= 1 else { throw GaussianMixtureError.invalidShape("the data have no rows") }
+        guard threads >= 1 else { throw GaussianMixtureError.invalidOption("threads must be >= 1, got \(threads)") }
+        var logLikelihoods = [Double](repeating: 0, count: data.rows)
+        var posterior = Matrix(zeros: wanted ? data.rows : 0, componentCount)
+        try data.values.withUnsafeBufferPointer { values in
+            let view = DataView(base: values.baseAddress!, rows: data.rows, columns: data.columns)
+            try checkFinite(view)
+            let kernel = BLASKernel(data: view, components: componentCount, threads: threads, chunkRows: nil)
+            logLikelihoods.withUnsafeMutableBufferPointer { out in
+                posterior.values.withUnsafeMutableBufferPointer { r in
+                    kernel.score(self, logLikelihoods: out.baseAddress!, responsibilities: wanted ? r.baseAddress : nil)
+                }
+            }
+        }
+        return (logLikelihoods, posterior)
+    }
+}

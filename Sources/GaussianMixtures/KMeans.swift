@@ -1,0 +1,202 @@
+import Foundation
+
+/// k-means for initialisation, as scikit-learn's `GaussianMixture(init_params="kmeans")` does:
+/// greedy k-means++ seeding, then Lloyd iterations until the labels stop changing or the centres
+/// move less than `1e-4` times the mean feature variance (at most 300 iterations).
+/// Runs in the same deterministic parallel chunks as the E-step.
+struct KMeans {
+    let data: DataView
+    let clusters: Int
+    let threads: Int
+    let schedule: ChunkSchedule
+
+    init(data: DataView, clusters: Int, threads: Int, chunkRows: Int? = nil) {
+        self.data = data
+        self.clusters = clusters
+        self.threads = max(1, threads)
+        let rows = chunkRows ?? max(64, min(4096, (1 << 17) / max(1, clusters + data.columns)))
+        schedule = ChunkSchedule(rows: data.rows, chunkRows: rows, maxSlots: 16)
+    }
+
+    /// Squared Euclidean distance between row `n` and the point `p`.
+    @inline(__always)
+    private func squaredDistance(row n: Int, _ p: UnsafePointer<Double>) -> Double {
+        let x = data.row(n)
+        var s = 0.0
+        for j in 0..<data.columns {
+            let t = x[j] - p[j]
+            s += t * t
+        }
+        return s
+    }
+
+    /// Sums `term(row)` over all rows for each of `count` terms, in the deterministic slot order.
+    private func parallelSums(count: Int, _ term: (Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+        var partial = [Double](repeating: 0, count: schedule.slots * count)
+        partial.withUnsafeMutableBufferPointer { buffer in
+            let out = UnsafeTransfer(buffer.baseAddress!)
+            forEachChunk(schedule, threads: threads) { slot, rows in
+                let sums = out.wrappedValue + slot * count
+                for n in rows { term(n, sums) }
+            }
+        }
+        var total = [Double](repeating: 0, count: count)
+        for slot in 0..<schedule.slots {
+            for i in 0..<count { total[i] += partial[slot * count + i] }
+        }
+        return total
+    }
+
+    /// Greedy k-means++ (Arthur and Vassilvitskii 2007, with scikit-learn's `2 + ⌊ln K⌋` local
+    /// trials per centre). Returns the row indices of the seeds.
+    func plusPlusSeeds(using generator: inout Xoshiro256StarStar) -> [Int] {
+        let n = data.rows, k = clusters
+        let trials = 2 + Int(Foundation.log(Double(k)))
+        var seeds = [generator.nextInt(below: n)]
+        var closest = [Double](repeating: 0, count: n)
+        closest.withUnsafeMutableBufferPointer { buffer in
+            let out = UnsafeTransfer(buffer.baseAddress!)
+            let first = data.row(seeds[0])
+            forEachChunk(schedule, threads: threads) { _, rows in
+                for r in rows { out.wrappedValue[r] = squaredDistance(row: r, first) }
+            }
+        }
+        var potential = parallelSums(count: 1) { r, sums in sums[0] += closest[r] }[0]
+        var cumulative = [Double](repeating: 0, count: n)
+        while seeds.count < k {
+            var running = 0.0
+            for r in 0..<n {
+                running += closest[r]
+                cumulative[r] = running
+            }
+            var candidates: [Int] = []
+            for _ in 0..<trials {
+                let target = generator.nextUniform() * potential
+                // First index whose cumulative sum reaches the target (numpy's searchsorted).
+                var lo = 0, hi = n - 1
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if cumulative[mid] < target { lo = mid + 1 } else { hi = mid }
+                }
+                candidates.append(lo)
+            }
+            let potentials = parallelSums(count: trials) { r, sums in
+                for (t, candidate) in candidates.enumerated() {
+                    sums[t] += min(closest[r], squaredDistance(row: r, data.row(candidate)))
+                }
+            }
+            var best = 0
+            for t in 1..<trials where potentials[t] < potentials[best] { best = t }
+            let chosen = candidates[best]
+            seeds.append(chosen)
+            potential = potentials[best]
+            closest.withUnsafeMutableBufferPointer { buffer in
+                let out = UnsafeTransfer(buffer.baseAddress!)
+                let point = data.row(chosen)
+                forEachChunk(schedule, threads: threads) { _, rows in
+                    for r in rows { out.wrappedValue[r] = min(out.wrappedValue[r], squaredDistance(row: r, point)) }
+                }
+            }
+        }
+        return seeds
+    }
+
+    /// Lloyd's algorithm from the given seed rows. Returns the final labels and centres (`K x D`).
+    func lloyd(seeds: [Int], maxIterations: Int = 300, relativeTolerance: Double = 1e-4) -> (labels: [Int], centers: [Double]) {
+        let d = data.columns, k = clusters, n = data.rows
+        var centers = [Double](repeating: 0, count: k * d)
+        for (c, row) in seeds.enumerated() {
+            for j in 0..<d { centers[c * d + j] = data.row(row)[j] }
+        }
+        let tolerance = relativeTolerance * meanFeatureVariance()
+        var labels = [Int](repeating: -1, count: n)
+        var distances = [Double](repeating: 0, count: n)
+        for _ in 0..<maxIterations {
+            let changed = assign(centers: centers, labels: &labels, distances: &distances)
+            if changed == 0 { break }
+            // New centres: per-slot sums [count, Σx], reduced in slot order.
+            let width = d + 1
+            let sums = parallelSums(count: k * width) { r, sums in
+                let c = labels[r]
+                let x = data.row(r)
+                sums[c * width] += 1
+                for j in 0..<d { sums[c * width + 1 + j] += x[j] }
+            }
+            var shift = 0.0
+            var empty: [Int] = []
+            for c in 0..<k {
+                let count = sums[c * width]
+                guard count > 0 else { empty.append(c); continue }
+                for j in 0..<d {
+                    let value = sums[c * width + 1 + j] / count
+                    shift += (value - centers[c * d + j]) * (value - centers[c * d + j])
+                    centers[c * d + j] = value
+                }
+            }
+            // An empty cluster moves to the point farthest from its centre (as scikit-learn does).
+            if !empty.isEmpty {
+                let far = (0..<n).sorted { distances[$0] > distances[$1] || (distances[$0] == distances[$1] && $0 < $1) }
+                for (c, row) in zip(empty, far) {
+                    for j in 0..<d { centers[c * d + j] = data.row(row)[j] }
+                }
+                shift = .infinity
+            }
+            if shift <= tolerance {
+                _ = assign(centers: centers, labels: &labels, distances: &distances)
+                break
+            }
+        }
+        return (labels, centers)
+    }
+
+    /// Labels every row with its nearest centre; returns how many labels changed.
+    private func assign(centers: [Double], labels: inout [Int], distances: inout [Double]) -> Int {
+        let d = data.columns, k = clusters
+        var changes = [Int](repeating: 0, count: schedule.slots)
+        labels.withUnsafeMutableBufferPointer { labelBuffer in
+            distances.withUnsafeMutableBufferPointer { distanceBuffer in
+                changes.withUnsafeMutableBufferPointer { changeBuffer in
+                    centers.withUnsafeBufferPointer { centerBuffer in
+                        let out = UnsafeTransfer((labelBuffer.baseAddress!, distanceBuffer.baseAddress!,
+                                                  changeBuffer.baseAddress!, centerBuffer.baseAddress!))
+                        forEachChunk(schedule, threads: threads) { slot, rows in
+                            let (labelOut, distanceOut, changeOut, center) = out.wrappedValue
+                            for r in rows {
+                                var best = 0
+                                var bestDistance = Double.infinity
+                                for c in 0..<k {
+                                    let distance = squaredDistance(row: r, center + c * d)
+                                    if distance < bestDistance {
+                                        bestDistance = distance
+                                        best = c
+                                    }
+                                }
+                                if labelOut[r] != best { changeOut[slot] += 1 }
+                                labelOut[r] = best
+                                distanceOut[r] = bestDistance
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return changes.reduce(0, +)
+    }
+
+    /// Mean over features of the (population) variance of each feature.
+    private func meanFeatureVariance() -> Double {
+        let d = data.columns
+        let n = Double(data.rows)
+        let sums = parallelSums(count: d) { r, sums in
+            for j in 0..<d { sums[j] += data.row(r)[j] }
+        }
+        let means = sums.map { $0 / n }
+        let squares = parallelSums(count: d) { r, sums in
+            for j in 0..<d {
+                let t = data.row(r)[j] - means[j]
+                sums[j] += t * t
+            }
+        }
+        return squares.reduce(0, +) / (n * Double(d))
+    }
+}

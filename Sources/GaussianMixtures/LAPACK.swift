@@ -1,0 +1,70 @@
+// The only file that imports CLAPACK: every BLAS and LAPACK call of the engine goes through here.
+import CLAPACK
+
+/// Thin, typed wrappers over the CBLAS and LAPACKE routines the fast path uses.
+/// All matrices are row-major `Double`.
+enum LAPACK {
+    /// Overwrites the lower triangle of the symmetric `n x n` matrix `a` with its Cholesky
+    /// factor L (`a = L L^T`, LAPACK `dpotrf`) and zeroes the strict upper triangle.
+    /// - Returns: `false` when `a` is not positive definite.
+    static func choleskyLower(_ a: inout [Double], dimension n: Int) -> Bool {
+        let info = a.withUnsafeMutableBufferPointer { buffer in
+            LAPACKE_dpotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), buffer.baseAddress, Int32(n))
+        }
+        guard info == 0 else { return false }
+        for i in 0..<n { for j in (i + 1)..<max(i + 1, n) { a[i * n + j] = 0 } }
+        return true
+    }
+
+    /// Overwrites the lower-triangular `n x n` matrix `l` with its inverse (LAPACK `dtrtri`).
+    /// - Returns: `false` when `l` is singular.
+    static func invertLowerTriangular(_ l: inout [Double], dimension n: Int) -> Bool {
+        let info = l.withUnsafeMutableBufferPointer { buffer in
+            LAPACKE_dtrtri(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int8(UInt8(ascii: "N")),
+                           Int32(n), buffer.baseAddress, Int32(n))
+        }
+        return info == 0
+    }
+
+    /// `C = A B + beta C` with `A` of `m x k` (leading dimension `lda`), `B` of `k x n` and
+    /// `C` of `m x n`, all row-major (`dgemm`).
+    @inline(__always)
+    static func gemm(m: Int, n: Int, k: Int,
+                     a: UnsafePointer<Double>, lda: Int,
+                     b: UnsafePointer<Double>, ldb: Int,
+                     beta: Double = 0,
+                     c: UnsafeMutablePointer<Double>, ldc: Int) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), 1.0,
+                    a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    /// `C = A B^T + beta C` with `A` of `m x k`, `B` of `n x k`, `C` of `m x n`, row-major.
+    @inline(__always)
+    static func gemmTransposedB(m: Int, n: Int, k: Int,
+                                a: UnsafePointer<Double>, lda: Int,
+                                b: UnsafePointer<Double>, ldb: Int,
+                                beta: Double = 0,
+                                c: UnsafeMutablePointer<Double>, ldc: Int) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                    blasint(m), blasint(n), blasint(k), 1.0,
+                    a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    /// Lower triangle of `C += A^T A`, with `A` of `rows x n` row-major and `C` of `n x n` (`dsyrk`).
+    @inline(__always)
+    static func addGramLower(rows: Int, n: Int, a: UnsafePointer<Double>, lda: Int,
+                             c: UnsafeMutablePointer<Double>) {
+        cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, blasint(n), blasint(rows),
+                    1.0, a, blasint(lda), 1.0, c, blasint(n))
+    }
+
+    /// Runs `body` with OpenBLAS limited to one thread (our Dispatch chunks are the parallelism),
+    /// then restores the caller's setting.
+    static func withSingleThreadedBLAS<T>(_ body: () throws -> T) rethrows -> T {
+        let previous = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(previous) }
+        return try body()
+    }
+}

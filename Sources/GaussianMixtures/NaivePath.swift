@@ -1,0 +1,106 @@
+import Foundation
+
+/// The naive reference path: the same E- and M-step maths as ``BLASKernel`` written as plain
+/// Swift loops on one thread, with its own Cholesky factorization and triangular solves and
+/// no BLAS or LAPACK. Tests hold the fast path to it; the benchmark measures against it.
+struct NaiveKernel: EMKernel {
+    let data: DataView
+    let components: Int
+
+    init(data: DataView, components: Int, threads: Int, chunkRows: Int?) {
+        self.data = data
+        self.components = components
+    }
+
+    /// Cholesky–Banachiewicz: `L[i][j] = (A[i][j] - Σ_{m<j} L[i][m] L[j][m]) / L[j][j]`.
+    static func choleskyLower(_ a: [Double], dimension n: Int) -> [Double]? {
+        var l = [Double](repeating: 0, count: n * n)
+        for i in 0..<n {
+            for j in 0...i {
+                var s = a[i * n + j]
+                for m in 0..<j { s -= l[i * n + m] * l[j * n + m] }
+                if i == j {
+                    guard s > 0, s.isFinite else { return nil }
+                    l[i * n + i] = s.squareRoot()
+                } else {
+                    l[i * n + j] = s / l[j * n + j]
+                }
+            }
+        }
+        return l
+    }
+
+    /// Inverse of a lower-triangular matrix, column by column by forward substitution.
+    static func invertLower(_ l: [Double], dimension n: Int) -> [Double]? {
+        var inverse = [Double](repeating: 0, count: n * n)
+        for column in 0..<n {
+            for i in column..<n {
+                var s = i == column ? 1.0 : 0.0
+                for m in column..<i { s -= l[i * n + m] * inverse[m * n + column] }
+                guard l[i * n + i] != 0 else { return nil }
+                inverse[i * n + column] = s / l[i * n + i]
+            }
+        }
+        return inverse
+    }
+
+    func expectation(_ model: GaussianMixture) -> SufficientStatistics {
+        let d = data.columns, k = components
+        var stats = SufficientStatistics(components: k, features: d, shifts: model.means.values)
+        let logTwoPi = Foundation.log(2 * Double.pi)
+        var z = [Double](repeating: 0, count: d)
+        var logJoint = [Double](repeating: 0, count: k)
+        for n in 0..<data.rows {
+            let x = data.row(n)
+            for c in 0..<k {
+                // z = L⁻¹ (x - μ) by forward substitution; log N = -½ (D log 2π + log|Σ| + ‖z‖²).
+                let l = model.choleskyFactors[c]
+                var squares = 0.0
+                for i in 0..<d {
+                    var s = x[i] - model.means[c, i]
+                    for m in 0..<i { s -= l[i, m] * z[m] }
+                    z[i] = s / l[i, i]
+                    squares += z[i] * z[i]
+                }
+                logJoint[c] = Foundation.log(model.weights[c])
+                    - 0.5 * (Double(d) * logTwoPi + model.logDeterminants[c] + squares)
+            }
+            let maximum = logJoint.max() ?? 0
+            var sum = 0.0
+            for c in 0..<k { sum += Foundation.exp(logJoint[c] - maximum) }
+            let logLikelihood = maximum + Foundation.log(sum)
+            stats.logLikelihood += logLikelihood
+            for c in 0..<k { logJoint[c] = Foundation.exp(logJoint[c] - logLikelihood) }
+            add(row: n, responsibilities: logJoint, to: &stats)
+        }
+        return stats
+    }
+
+    func statistics(of source: ResponsibilitySource, shifts: [Double]) -> SufficientStatistics {
+        let k = components
+        var stats = SufficientStatistics(components: k, features: data.columns, shifts: shifts)
+        let lookup = source.seedLookup
+        var r = [Double](repeating: 0, count: k)
+        for n in 0..<data.rows {
+            r.withUnsafeMutableBufferPointer { source.fill(row: n, components: k, into: $0.baseAddress!, seedLookup: lookup) }
+            add(row: n, responsibilities: r, to: &stats)
+        }
+        return stats
+    }
+
+    private func add(row n: Int, responsibilities r: [Double], to stats: inout SufficientStatistics) {
+        let d = data.columns
+        let x = data.row(n)
+        stats.sampleCount += 1
+        for c in 0..<components {
+            stats.weightSums[c] += r[c]
+            for i in 0..<d {
+                let ti = x[i] - stats.shifts[c * d + i]
+                stats.centeredSums[c * d + i] += r[c] * ti
+                for j in 0...i {
+                    stats.centeredScatter[c * d * d + i * d + j] += r[c] * ti * (x[j] - stats.shifts[c * d + j])
+                }
+            }
+        }
+    }
+}

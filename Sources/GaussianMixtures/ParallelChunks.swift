@@ -1,0 +1,86 @@
+import Dispatch
+import Foundation
+
+/// How the rows of a data set are cut into chunks and the chunks dealt to slots.
+///
+/// Chunk `c` covers rows `c * chunkRows ..< min(rows, (c + 1) * chunkRows)` and belongs to
+/// slot `c % slots`. Each slot processes its chunks in increasing order on one thread, into its
+/// own accumulators, and the slots are reduced in slot order at the end. Neither the schedule
+/// nor the order of any floating-point sum depends on the number of threads, so 1 thread and
+/// 8 threads give the same numbers bit for bit.
+struct ChunkSchedule: Sendable {
+    let rows: Int
+    let chunkRows: Int
+    let slots: Int
+
+    /// - Parameters:
+    ///   - rows: number of data rows.
+    ///   - chunkRows: rows per chunk (the last chunk may be shorter).
+    ///   - maxSlots: upper bound on the number of independent accumulators.
+    init(rows: Int, chunkRows: Int, maxSlots: Int) {
+        self.rows = rows
+        self.chunkRows = max(1, chunkRows)
+        let chunks = (rows + self.chunkRows - 1) / self.chunkRows
+        self.slots = max(1, min(maxSlots, chunks))
+    }
+
+    var chunkCount: Int { (rows + chunkRows - 1) / chunkRows }
+
+    func rowRange(ofChunk c: Int) -> Range<Int> {
+        (c * chunkRows)..<min(rows, (c + 1) * chunkRows)
+    }
+
+    /// Default rows per chunk: the `chunkRows x K*D` block of whitened differences stays
+    /// near 1 MiB so it lives in the per-core L2 cache.
+    static func defaultChunkRows(components k: Int, features d: Int) -> Int {
+        let perRow = max(1, k * d + k + d)
+        return max(16, min(4096, (1 << 17) / perRow))
+    }
+
+    /// Default number of slots: 16, fewer when each slot's accumulators would be large
+    /// (`bytesPerSlot`), so that all slots together stay under about 256 MiB.
+    static func defaultMaxSlots(bytesPerSlot: Int) -> Int {
+        max(2, min(16, (256 << 20) / max(1, bytesPerSlot)))
+    }
+}
+
+/// The parallel chunk loop: calls `body(slot, rows)` for every chunk of `schedule`, with at most
+/// `threads` chunks running at once. Slots are handed to worker threads on demand, but the
+/// chunks of one slot always run in order on one thread, so a slot may keep mutable state.
+func forEachChunk(_ schedule: ChunkSchedule, threads: Int, _ body: (Int, Range<Int>) -> Void) {
+    let workers = max(1, min(threads, schedule.slots))
+    if workers == 1 {
+        for slot in 0..<schedule.slots {
+            for c in stride(from: slot, to: schedule.chunkCount, by: schedule.slots) {
+                body(slot, schedule.rowRange(ofChunk: c))
+            }
+        }
+        return
+    }
+    let nextSlot = SlotCounter()
+    withoutActuallyEscaping(body) { body in
+        // Safe: concurrentPerform returns only after every call; tasks own disjoint slots.
+        let work = UnsafeTransfer(body)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let slot = nextSlot.take(below: schedule.slots) {
+                for c in stride(from: slot, to: schedule.chunkCount, by: schedule.slots) {
+                    work.wrappedValue(slot, schedule.rowRange(ofChunk: c))
+                }
+            }
+        }
+    }
+}
+
+/// A lock-protected counter handing out slot numbers to workers.
+private final class SlotCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+
+    func take(below limit: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < limit else { return nil }
+        next += 1
+        return next - 1
+    }
+}

@@ -1,0 +1,120 @@
+/// The sufficient statistics of one E-step, summed over rows (and, later, over machines:
+/// they add, so an all-reduce of them is a distributed E-step):
+///
+///     N_k = Σ_n r_nk,   s_k = Σ_n r_nk (x_n - c_k),   S_k = Σ_n r_nk (x_n - c_k)(x_n - c_k)ᵀ
+///
+/// taken about a shift `c_k` (the current mean of component k) so that the M-step's
+/// `S_k - N_k d dᵀ` does not cancel catastrophically when the data sit far from the origin.
+/// Only the lower triangle of each `S_k` is meaningful.
+struct SufficientStatistics {
+    let components: Int
+    let features: Int
+    /// `c_k`, row-major `K x D`.
+    let shifts: [Double]
+    /// `N_k`.
+    var weightSums: [Double]
+    /// `s_k`, row-major `K x D`.
+    var centeredSums: [Double]
+    /// `S_k`, `K` consecutive row-major `D x D` blocks (lower triangles).
+    var centeredScatter: [Double]
+    /// `Σ_n log p(x_n)` under the model of the E-step (0 when the statistics come from given responsibilities).
+    var logLikelihood: Double
+    /// Number of rows summed.
+    var sampleCount: Double
+
+    init(components k: Int, features d: Int, shifts: [Double]) {
+        precondition(shifts.count == k * d)
+        components = k
+        features = d
+        self.shifts = shifts
+        weightSums = [Double](repeating: 0, count: k)
+        centeredSums = [Double](repeating: 0, count: k * d)
+        centeredScatter = [Double](repeating: 0, count: k * d * d)
+        logLikelihood = 0
+        sampleCount = 0
+    }
+
+    /// Adds another partial sum taken about the same shifts.
+    mutating func add(_ other: SufficientStatistics) {
+        for i in weightSums.indices { weightSums[i] += other.weightSums[i] }
+        for i in centeredSums.indices { centeredSums[i] += other.centeredSums[i] }
+        for i in centeredScatter.indices { centeredScatter[i] += other.centeredScatter[i] }
+        logLikelihood += other.logLikelihood
+        sampleCount += other.sampleCount
+    }
+}
+
+/// Responsibilities that do not come from an E-step: the initialisations.
+enum ResponsibilitySource {
+    /// Row n belongs wholly to component `labels[n]` (k-means).
+    case labels([Int])
+    /// Row `rows[k]` belongs wholly to component k; other rows to none (k-means++ seeds, random rows).
+    case seedRows([Int])
+    /// Independent uniform draws per row, normalised to sum to one (scikit-learn's `random`);
+    /// drawn from a stream keyed by `(seed, row)`, so chunking does not change them.
+    case random(seed: UInt64)
+
+    /// Writes the responsibilities of `row` into `out[0..<components]`.
+    func fill(row: Int, components k: Int, into out: UnsafeMutablePointer<Double>, seedLookup: [Int: [Int]]) {
+        switch self {
+        case .labels(let labels):
+            for c in 0..<k { out[c] = 0 }
+            out[labels[row]] = 1
+        case .seedRows:
+            for c in 0..<k { out[c] = 0 }
+            if let owners = seedLookup[row] { for c in owners { out[c] = 1 } }
+        case .random(let seed):
+            var generator = Xoshiro256StarStar(seed: seed ^ (UInt64(truncatingIfNeeded: row) &* 0x9E37_79B9_7F4A_7C15))
+            var total = 0.0
+            for c in 0..<k {
+                out[c] = generator.nextUniform()
+                total += out[c]
+            }
+            if total > 0 { for c in 0..<k { out[c] /= total } } else { for c in 0..<k { out[c] = 1 / Double(k) } }
+        }
+    }
+
+    /// For `.seedRows`: which components each seed row belongs to.
+    var seedLookup: [Int: [Int]] {
+        guard case .seedRows(let rows) = self else { return [:] }
+        var lookup: [Int: [Int]] = [:]
+        for (component, row) in rows.enumerated() { lookup[row, default: []].append(component) }
+        return lookup
+    }
+}
+
+/// A read-only view of the data: `rows x columns` doubles, row-major, owned elsewhere
+/// (an array or a memory-mapped file).
+struct DataView {
+    let base: UnsafePointer<Double>
+    let rows: Int
+    let columns: Int
+
+    /// Pointer to the first value of row `i`.
+    @inline(__always) func row(_ i: Int) -> UnsafePointer<Double> { base + i * columns }
+}
+
+/// One implementation of the E-step and the sufficient statistics, and of the factorizations
+/// the model needs. The fast path (``BLASKernel``) and the naive reference path
+/// (``NaiveKernel``) both conform; the fit loop is written once against this protocol.
+protocol EMKernel {
+    /// Lower Cholesky factor of the symmetric row-major `dimension x dimension` matrix `a`,
+    /// or `nil` when `a` is not positive definite.
+    static func choleskyLower(_ a: [Double], dimension: Int) -> [Double]?
+    /// Inverse of the lower-triangular matrix `l`, or `nil` when it is singular.
+    static func invertLower(_ l: [Double], dimension: Int) -> [Double]?
+
+    /// Prepares to run over `data` with `components` components on up to `threads` threads.
+    init(data: DataView, components: Int, threads: Int, chunkRows: Int?)
+
+    /// E-step under `model` plus sufficient statistics about the model's means.
+    func expectation(_ model: GaussianMixture) -> SufficientStatistics
+
+    /// Sufficient statistics of given responsibilities, about `shifts` (`K x D`).
+    func statistics(of responsibilities: ResponsibilitySource, shifts: [Double]) -> SufficientStatistics
+}
+
+extension EMKernel {
+    func choleskyLower(_ a: [Double], dimension: Int) -> [Double]? { Self.choleskyLower(a, dimension: dimension) }
+    func invertLower(_ l: [Double], dimension: Int) -> [Double]? { Self.invertLower(l, dimension: dimension) }
+}

@@ -1,0 +1,46 @@
+import GaussianMixtures
+import Testing
+
+/// From the same starting model, our EM must follow scikit-learn's GaussianMixture iteration
+/// by iteration (fixtures from scripts/make-fixtures.py).
+@Suite struct SklearnAgreementTests {
+    static let fixtures = ["em-iris-full.json", "em-synthetic-5d-full.json"]
+
+    @Test(arguments: fixtures, ComputePath.allCases)
+    func lowerBoundHistoryMatchesSklearnToNineDigits(fixture name: String, path: ComputePath) throws {
+        let fixture = try EMFixture.load(name)
+        let options = FitOptions(tolerance: 0, regularization: fixture.reg_covar, maxIterations: fixture.iterations,
+                                 initialization: .model(try fixture.startModel), path: path)
+        let result = try GaussianMixture.fit(fixture.data, components: fixture.weights.count, options: options)
+        #expect(fixture.iterations >= 20)
+        #expect(result.iterations == fixture.n_iter)
+        #expect(result.lowerBoundHistory.count == fixture.lower_bounds.count)
+        #expect(maxRelativeError(result.lowerBoundHistory, fixture.lower_bounds) < 1e-9)
+        #expect(result.converged == false)  // tol = 0 never converges, as in scikit-learn
+    }
+
+    @Test(arguments: fixtures, ComputePath.allCases)
+    func finalParametersMatchSklearn(fixture name: String, path: ComputePath) throws {
+        let fixture = try EMFixture.load(name)
+        let options = FitOptions(tolerance: 0, regularization: fixture.reg_covar, maxIterations: fixture.iterations,
+                                 initialization: .model(try fixture.startModel), path: path)
+        let model = try GaussianMixture.fit(fixture.data, components: fixture.weights.count, options: options).model
+        #expect(maxRelativeError(model.weights, fixture.weights) < 1e-7)
+        #expect(maxScaledError(model.means.values, fixture.means.flatMap { $0 }) < 1e-7)
+        #expect(maxScaledError(model.covariances.flatMap(\.values), fixture.covariances.flatMap { $0.flatMap { $0 } }) < 1e-7)
+    }
+
+    @Test(arguments: fixtures)
+    func scoringMatchesSklearnOnTheFittedModel(fixture name: String) throws {
+        let fixture = try EMFixture.load(name)
+        let data = try fixture.data
+        let options = FitOptions(tolerance: 0, regularization: fixture.reg_covar, maxIterations: fixture.iterations,
+                                 initialization: .model(try fixture.startModel))
+        let model = try GaussianMixture.fit(data, components: fixture.weights.count, options: options).model
+        #expect(maxRelativeError(try model.logLikelihoods(of: data), fixture.score_samples) < 1e-7)
+        #expect(maxScaledError(try model.predictProbabilities(data).values, fixture.predict_proba.flatMap { $0 }) < 1e-7)
+        #expect(abs(try model.score(data) - fixture.score) / abs(fixture.score) < 1e-8)
+        #expect(abs(try model.bic(data) - fixture.bic) / abs(fixture.bic) < 1e-8)
+        #expect(abs(try model.aic(data) - fixture.aic) / abs(fixture.aic) < 1e-8)
+    }
+}
