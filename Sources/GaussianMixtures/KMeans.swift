@@ -53,36 +53,34 @@ struct KMeans {
         let n = data.rows, k = clusters
         let trials = 2 + Int(Foundation.log(Double(k)))
         var seeds = [generator.nextInt(below: n)]
-        var closest = [Double](repeating: 0, count: n)
+        // Squared distance of each row to its nearest seed, as Float: it only weighs the draws,
+        // and N floats is the largest allocation of a fit (40 MB at 10^7 rows).
+        var closest = [Float](repeating: 0, count: n)
         closest.withUnsafeMutableBufferPointer { buffer in
             let out = UnsafeTransfer(buffer.baseAddress!)
             let first = data.row(seeds[0])
             forEachChunk(schedule, threads: threads) { _, rows in
-                for r in rows { out.wrappedValue[r] = squaredDistance(row: r, first) }
+                for r in rows { out.wrappedValue[r] = Float(squaredDistance(row: r, first)) }
             }
         }
-        var potential = parallelSums(count: 1) { r, sums in sums[0] += closest[r] }[0]
-        var cumulative = [Double](repeating: 0, count: n)
+        var potential = parallelSums(count: 1) { r, sums in sums[0] += Double(closest[r]) }[0]
         while seeds.count < k {
-            var running = 0.0
-            for r in 0..<n {
-                running += closest[r]
-                cumulative[r] = running
-            }
-            var candidates: [Int] = []
-            for _ in 0..<trials {
-                let target = generator.nextUniform() * potential
-                // First index whose cumulative sum reaches the target (numpy's searchsorted).
-                var lo = 0, hi = n - 1
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if cumulative[mid] < target { lo = mid + 1 } else { hi = mid }
+            // Draw `trials` rows with probability proportional to `closest`: the first row whose
+            // running sum reaches each sorted target (numpy's searchsorted), in one pass.
+            let targets = (0..<trials).map { _ in generator.nextUniform() * potential }
+            let order = targets.indices.sorted { targets[$0] < targets[$1] }
+            var candidates = [Int](repeating: n - 1, count: trials)
+            var running = 0.0, next = 0
+            for r in 0..<n where next < trials {
+                running += Double(closest[r])
+                while next < trials && running >= targets[order[next]] {
+                    candidates[order[next]] = r
+                    next += 1
                 }
-                candidates.append(lo)
             }
             let potentials = parallelSums(count: trials) { r, sums in
                 for (t, candidate) in candidates.enumerated() {
-                    sums[t] += min(closest[r], squaredDistance(row: r, data.row(candidate)))
+                    sums[t] += min(Double(closest[r]), squaredDistance(row: r, data.row(candidate)))
                 }
             }
             var best = 0
@@ -94,7 +92,7 @@ struct KMeans {
                 let out = UnsafeTransfer(buffer.baseAddress!)
                 let point = data.row(chosen)
                 forEachChunk(schedule, threads: threads) { _, rows in
-                    for r in rows { out.wrappedValue[r] = min(out.wrappedValue[r], squaredDistance(row: r, point)) }
+                    for r in rows { out.wrappedValue[r] = min(out.wrappedValue[r], Float(squaredDistance(row: r, point))) }
                 }
             }
         }
@@ -102,22 +100,21 @@ struct KMeans {
     }
 
     /// Lloyd's algorithm from the given seed rows. Returns the final labels and centres (`K x D`).
-    func lloyd(seeds: [Int], maxIterations: Int = 300, relativeTolerance: Double = 1e-4) -> (labels: [Int], centers: [Double]) {
+    func lloyd(seeds: [Int], maxIterations: Int = 300, relativeTolerance: Double = 1e-4) -> (labels: [Int32], centers: [Double]) {
         let d = data.columns, k = clusters, n = data.rows
         var centers = [Double](repeating: 0, count: k * d)
         for (c, row) in seeds.enumerated() {
             for j in 0..<d { centers[c * d + j] = data.row(row)[j] }
         }
         let tolerance = relativeTolerance * meanFeatureVariance()
-        var labels = [Int](repeating: -1, count: n)
-        var distances = [Double](repeating: 0, count: n)
+        var labels = [Int32](repeating: -1, count: n)
         for _ in 0..<maxIterations {
-            let changed = assign(centers: centers, labels: &labels, distances: &distances)
+            let changed = assign(centers: centers, labels: &labels)
             if changed == 0 { break }
             // New centres: per-slot sums [count, Σx], reduced in slot order.
             let width = d + 1
             let sums = parallelSums(count: k * width) { r, sums in
-                let c = labels[r]
+                let c = Int(labels[r])
                 let x = data.row(r)
                 sums[c * width] += 1
                 for j in 0..<d { sums[c * width + 1 + j] += x[j] }
@@ -135,14 +132,21 @@ struct KMeans {
             }
             // An empty cluster moves to the point farthest from its centre (as scikit-learn does).
             if !empty.isEmpty {
-                let far = (0..<n).sorted { distances[$0] > distances[$1] || (distances[$0] == distances[$1] && $0 < $1) }
-                for (c, row) in zip(empty, far) {
+                let distance = { (r: Int) in centers.withUnsafeBufferPointer {
+                    squaredDistance(row: r, $0.baseAddress! + Int(labels[r]) * d) } }
+                var far: [(distance: Double, row: Int)] = []
+                for r in 0..<n {
+                    far.append((distance(r), r))
+                    far.sort { $0.distance > $1.distance || ($0.distance == $1.distance && $0.row < $1.row) }
+                    if far.count > empty.count { far.removeLast() }
+                }
+                for (c, row) in zip(empty, far.map(\.row)) {
                     for j in 0..<d { centers[c * d + j] = data.row(row)[j] }
                 }
                 shift = .infinity
             }
             if shift <= tolerance {
-                _ = assign(centers: centers, labels: &labels, distances: &distances)
+                _ = assign(centers: centers, labels: &labels)
                 break
             }
         }
@@ -150,17 +154,15 @@ struct KMeans {
     }
 
     /// Labels every row with its nearest centre; returns how many labels changed.
-    private func assign(centers: [Double], labels: inout [Int], distances: inout [Double]) -> Int {
+    private func assign(centers: [Double], labels: inout [Int32]) -> Int {
         let d = data.columns, k = clusters
         var changes = [Int](repeating: 0, count: schedule.slots)
         labels.withUnsafeMutableBufferPointer { labelBuffer in
-            distances.withUnsafeMutableBufferPointer { distanceBuffer in
                 changes.withUnsafeMutableBufferPointer { changeBuffer in
                     centers.withUnsafeBufferPointer { centerBuffer in
-                        let out = UnsafeTransfer((labelBuffer.baseAddress!, distanceBuffer.baseAddress!,
-                                                  changeBuffer.baseAddress!, centerBuffer.baseAddress!))
+                        let out = UnsafeTransfer((labelBuffer.baseAddress!, changeBuffer.baseAddress!, centerBuffer.baseAddress!))
                         forEachChunk(schedule, threads: threads) { slot, rows in
-                            let (labelOut, distanceOut, changeOut, center) = out.wrappedValue
+                            let (labelOut, changeOut, center) = out.wrappedValue
                             for r in rows {
                                 var best = 0
                                 var bestDistance = Double.infinity
@@ -171,14 +173,12 @@ struct KMeans {
                                         best = c
                                     }
                                 }
-                                if labelOut[r] != best { changeOut[slot] += 1 }
-                                labelOut[r] = best
-                                distanceOut[r] = bestDistance
+                                if labelOut[r] != Int32(best) { changeOut[slot] += 1 }
+                                labelOut[r] = Int32(best)
                             }
                         }
                     }
                 }
-            }
         }
         return changes.reduce(0, +)
     }

@@ -47,7 +47,7 @@ struct SufficientStatistics {
 /// Responsibilities that do not come from an E-step: the initialisations.
 enum ResponsibilitySource {
     /// Row n belongs wholly to component `labels[n]` (k-means).
-    case labels([Int])
+    case labels([Int32])
     /// Row `rows[k]` belongs wholly to component k; other rows to none (k-means++ seeds, random rows).
     case seedRows([Int])
     /// Independent uniform draws per row, normalised to sum to one (scikit-learn's `random`);
@@ -59,7 +59,7 @@ enum ResponsibilitySource {
         switch self {
         case .labels(let labels):
             for c in 0..<k { out[c] = 0 }
-            out[labels[row]] = 1
+            out[Int(labels[row])] = 1
         case .seedRows:
             for c in 0..<k { out[c] = 0 }
             if let owners = seedLookup[row] { for c in owners { out[c] = 1 } }
