@@ -5,6 +5,11 @@ let package = Package(
     name: "GaussianMixtures",
     products: [
         .library(name: "GaussianMixtures", targets: ["GaussianMixtures"]),
+        .library(name: "GaussianMixturesIO", targets: ["GaussianMixturesIO"]),
+        .executable(name: "gmm", targets: ["gmm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         // LAPACKE + OpenBLAS from Debian's liblapacke-dev and libopenblas-dev.
@@ -19,6 +24,19 @@ let package = Package(
             dependencies: ["CLAPACK"],
             linkerSettings: [.linkedLibrary("lapacke"), .linkedLibrary("openblas")]
         ),
+        // File formats: CSV, NPY (memory-mapped), the JSON model file, atomic outputs.
+        .target(name: "GaussianMixturesIO", dependencies: ["GaussianMixtures"]),
+        // The `gmm` command's logic, a library so tests can parse and run it in-process.
+        .target(
+            name: "GaussianMixturesCLI",
+            dependencies: [
+                "GaussianMixtures", "GaussianMixturesIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "gmm", dependencies: ["GaussianMixturesCLI"]),
+        .testTarget(name: "GaussianMixturesIOTests", dependencies: ["GaussianMixturesIO"]),
+        .testTarget(name: "GaussianMixturesCLITests", dependencies: ["GaussianMixturesCLI", "GaussianMixturesIO", "gmm"]),
         .testTarget(
             name: "GaussianMixturesTests",
             dependencies: ["GaussianMixtures"],

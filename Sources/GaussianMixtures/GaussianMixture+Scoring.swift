@@ -42,23 +42,42 @@ extension GaussianMixture {
         return -2 * total + 2 * Double(parameterCount)
     }
 
+    /// ``logLikelihoods(of:threads:)`` for row-major values owned by the caller (no copy).
+    public func logLikelihoods(of values: UnsafeBufferPointer<Double>, rows: Int, columns: Int,
+                               threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [Double] {
+        try evaluate(values, rows: rows, columns: columns, threads: threads, responsibilities: false).logLikelihoods
+    }
+
+    /// ``predictProbabilities(_:threads:)`` for row-major values owned by the caller (no copy).
+    public func predictProbabilities(_ values: UnsafeBufferPointer<Double>, rows: Int, columns: Int,
+                                     threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Matrix {
+        try evaluate(values, rows: rows, columns: columns, threads: threads, responsibilities: true).responsibilities
+    }
+
     private func evaluate(_ data: Matrix, threads: Int, responsibilities wanted: Bool) throws
         -> (logLikelihoods: [Double], responsibilities: Matrix) {
-        guard data.columns == featureCount else {
-            throw GaussianMixtureError.invalidShape("the model has \(featureCount) features but the data have \(data.columns) columns")
+        try data.values.withUnsafeBufferPointer {
+            try evaluate($0, rows: data.rows, columns: data.columns, threads: threads, responsibilities: wanted)
         }
-        guard data.rows >= 1 else { throw GaussianMixtureError.invalidShape("the data have no rows") }
+    }
+
+    private func evaluate(_ values: UnsafeBufferPointer<Double>, rows: Int, columns: Int, threads: Int,
+                          responsibilities wanted: Bool) throws -> (logLikelihoods: [Double], responsibilities: Matrix) {
+        guard columns == featureCount else {
+            throw GaussianMixtureError.invalidShape("the model has \(featureCount) features but the data have \(columns) columns")
+        }
+        guard rows >= 1, values.count == rows * columns, let base = values.baseAddress else {
+            throw GaussianMixtureError.invalidShape("expected a non-empty \(rows) x \(columns) data matrix, got \(values.count) values")
+        }
         guard threads >= 1 else { throw GaussianMixtureError.invalidOption("threads must be >= 1, got \(threads)") }
-        var logLikelihoods = [Double](repeating: 0, count: data.rows)
-        var posterior = Matrix(zeros: wanted ? data.rows : 0, componentCount)
-        try data.values.withUnsafeBufferPointer { values in
-            let view = DataView(base: values.baseAddress!, rows: data.rows, columns: data.columns)
-            try checkFinite(view)
-            let kernel = BLASKernel(data: view, components: componentCount, threads: threads, chunkRows: nil)
-            logLikelihoods.withUnsafeMutableBufferPointer { out in
-                posterior.values.withUnsafeMutableBufferPointer { r in
-                    kernel.score(self, logLikelihoods: out.baseAddress!, responsibilities: wanted ? r.baseAddress : nil)
-                }
+        let view = DataView(base: base, rows: rows, columns: columns)
+        try checkFinite(view)
+        var logLikelihoods = [Double](repeating: 0, count: rows)
+        var posterior = Matrix(zeros: wanted ? rows : 0, componentCount)
+        let kernel = BLASKernel(data: view, components: componentCount, threads: threads, chunkRows: nil)
+        logLikelihoods.withUnsafeMutableBufferPointer { out in
+            posterior.values.withUnsafeMutableBufferPointer { r in
+                kernel.score(self, logLikelihoods: out.baseAddress!, responsibilities: wanted ? r.baseAddress : nil)
             }
         }
         return (logLikelihoods, posterior)

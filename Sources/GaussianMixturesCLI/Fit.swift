@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import GaussianMixtures
+import GaussianMixturesIO
+
+extension GMM {
+    /// `gmm fit DATA --components K ...`
+    struct Fit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fit a Gaussian mixture to DATA by EM and write the model as JSON.",
+            discussion: "Without -o the model goes to stdout; a summary goes to stderr unless --quiet.")
+
+        @Argument(help: "Data file: CSV (or '-' for stdin) or .npy.")
+        var data: String
+
+        @Option(name: .long, help: "Number of mixture components K.")
+        var components: Int
+
+        @Option(name: .customLong("covariance-type"), help: "Covariance type (this version fits 'full').")
+        var covarianceType: CovarianceTypeArgument = .full
+
+        @Option(name: .customLong("max-iter"), help: "EM iterations per restart at most.")
+        var maxIter: Int = 100
+
+        @Option(name: .customLong("tol"), help: "Stop when the mean log-likelihood per sample changes by less than this.")
+        var tolerance: Double = 1e-3
+
+        @Option(name: .customLong("reg-covar"), help: "Added to every covariance diagonal.")
+        var regCovar: Double = 1e-6
+
+        @Option(name: .customLong("n-init"), help: "Restarts; the best lower bound wins.")
+        var nInit: Int = 1
+
+        @Option(name: .customLong("init"), help: "Initialisation: kmeans, k-means++, random, random-from-data.")
+        var initialization: InitArgument = .kmeans
+
+        @Option(name: .customLong("init-model"), help: "Start EM from the weights, means and covariances in this model file.")
+        var initModel: String?
+
+        @Option(help: "Seed of every random choice.")
+        var seed: UInt64 = 0
+
+        @OptionGroup var threadOptions: ThreadOptions
+
+        @Option(name: .shortAndLong, help: "Write the model JSON here (default: stdout).")
+        var output: String?
+
+        @Flag(help: "Print nothing on stderr unless there is an error.")
+        var quiet = false
+
+        @Flag(help: "Print one line per EM iteration on stderr.")
+        var verbose = false
+
+        func validate() throws {
+            guard components >= 1 else { throw ValidationError("--components must be at least 1, got \(components)") }
+            guard maxIter >= 0 else { throw ValidationError("--max-iter must be at least 0, got \(maxIter)") }
+            guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tol must be a finite number >= 0, got \(tolerance)") }
+            guard regCovar >= 0, regCovar.isFinite else { throw ValidationError("--reg-covar must be a finite number >= 0, got \(regCovar)") }
+            guard nInit >= 1 else { throw ValidationError("--n-init must be at least 1, got \(nInit)") }
+            guard !(quiet && verbose) else { throw ValidationError("--quiet and --verbose cannot be used together") }
+            guard covarianceType == .full else {
+                throw ValidationError("--covariance-type \(covarianceType.rawValue) is not supported yet; this version fits 'full'")
+            }
+        }
+
+        func run() throws {
+            try reportingErrors {
+                let table = try DataTable.read(path: data)
+                var options = FitOptions(tolerance: tolerance, regularization: regCovar, maxIterations: maxIter,
+                                         restarts: nInit, initialization: initialization.initialization,
+                                         seed: seed, threads: threadOptions.threads)
+                if let initModel {
+                    options.initialization = .model(try ModelFile.read(path: initModel).model)
+                }
+                let showProgress = verbose || (!quiet && isatty(STDERR_FILENO) != 0)
+                if showProgress {
+                    options.progress = { p in
+                        printStderr(String(format: "restart %d  iteration %4d  lower bound %.10g  change %.3e  %.3f s",
+                                           p.restart, p.iteration, p.lowerBound, p.change, p.seconds))
+                    }
+                }
+                let result = try table.withUnsafeValues {
+                    try GaussianMixture.fit($0, rows: table.rows, columns: table.columns, components: components, options: options)
+                }
+                try OutputFile.write(Array(ModelFile(result).json().utf8), to: output ?? "-")
+                if !quiet {
+                    printStderr(summary(of: result.model))
+                    let state = result.converged ? "converged" : "did not converge"
+                    printStderr("\(state) after \(result.iterations) iterations; "
+                                + String(format: "lower bound %.10g; %.3f s", result.lowerBound, result.seconds))
+                    if !result.converged && maxIter > 0 {
+                        let last = result.lowerBoundHistory.count >= 2
+                            ? abs(result.lowerBoundHistory[result.lowerBoundHistory.count - 1] - result.lowerBoundHistory[result.lowerBoundHistory.count - 2])
+                            : Double.infinity
+                        printStderr(String(format: "gmm: warning: restart %d (the best) did not converge in %d iterations: the last change was %.3g, above --tol %.3g; raise --max-iter or --tol",
+                                           result.bestRestart, result.iterations, last, tolerance))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `--init` values, spelled as in scikit-learn.
+enum InitArgument: String, ExpressibleByArgument, CaseIterable {
+    case kmeans
+    case kmeansPlusPlus = "k-means++"
+    case random
+    case randomFromData = "random-from-data"
+
+    var initialization: Initialization {
+        switch self {
+        case .kmeans: return .kMeans
+        case .kmeansPlusPlus: return .kMeansPlusPlus
+        case .random: return .randomResponsibilities
+        case .randomFromData: return .randomFromData
+        }
+    }
+}
+
+/// `--covariance-type` values.
+enum CovarianceTypeArgument: String, ExpressibleByArgument, CaseIterable {
+    case full, diag, spherical, tied
+}

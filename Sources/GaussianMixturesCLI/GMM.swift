@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import GaussianMixtures
+import GaussianMixturesIO
+
+/// The `gmm` command: fit, score, predict, sample and inspect Gaussian mixture models on
+/// CSV and NPY files, with a JSON model file.
+public struct GMM: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "gmm",
+        abstract: "Fit Gaussian mixture models by EM (LAPACK/OpenBLAS) and use them.",
+        discussion: """
+            Data files: CSV (comma-separated numbers, optional header line, '-' for stdin) or
+            .npy (float64/float32, C order, memory-mapped). Outputs follow the extension of -o
+            (.csv, .npy, .json); without -o they go to stdout as CSV.
+            Exit codes: 64 usage, 65 bad data or model, 74 I/O.
+            """,
+        version: "0.1.0",
+        subcommands: [Fit.self, Score.self, Predict.self, Sample.self, Info.self]
+    )
+
+    public init() {}
+}
+
+/// Options every data-reading subcommand shares.
+struct ThreadOptions: ParsableArguments {
+    @Option(help: "Worker threads (default: the number of cores). Results do not depend on it.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+}
+
+/// Runs `body`, turning our errors into one line on stderr and the conventional exit code:
+/// 64 for a usage error, 65 for bad data or a model that cannot be fitted, 74 for I/O.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as DataFileError {
+        printError("\(error)")
+        throw ExitCode(error.category == .io ? 74 : 65)
+    } catch let error as GaussianMixtureError {
+        printError("\(error)")
+        if case .invalidOption = error { throw ExitCode(64) }
+        throw ExitCode(65)
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("gmm: error: \(message)\n".utf8))
+}
+
+func printStderr(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// The output kind chosen by a file's extension; stdout (`nil` or `-`) is CSV.
+enum OutputFormat {
+    case csv, npy, json
+
+    init(path: String?) {
+        let lower = (path ?? "-").lowercased()
+        if lower.hasSuffix(".npy") { self = .npy } else if lower.hasSuffix(".json") { self = .json } else { self = .csv }
+    }
+}
+
+/// Writes a matrix (with optional CSV header) to `path` (stdout when nil) in the format of its extension.
+func writeMatrix(_ matrix: Matrix, header: [String]? = nil, to path: String?) throws {
+    let bytes: [UInt8]
+    switch OutputFormat(path: path) {
+    case .csv: bytes = Array(CSV.format(matrix, header: header).utf8)
+    case .npy: bytes = NPY.encode(shape: [matrix.rows, matrix.columns], doubles: matrix.values)
+    case .json: bytes = Array(("[\n" + matrix.rowArrays.map { "  [" + $0.map { "\($0)" }.joined(separator: ", ") + "]" }
+            .joined(separator: ",\n") + "\n]\n").utf8)
+    }
+    try OutputFile.write(bytes, to: path ?? "-")
+}
+
+/// Writes one value per row.
+func writeColumn(doubles: [Double]? = nil, integers: [Int]? = nil, to path: String?) throws {
+    let text = doubles?.map { "\($0)" } ?? integers?.map { "\($0)" } ?? []
+    let bytes: [UInt8]
+    switch OutputFormat(path: path) {
+    case .csv: bytes = Array(text.map { $0 + "\n" }.joined().utf8)
+    case .npy: bytes = NPY.encode(shape: [text.count], doubles: doubles, integers: integers)
+    case .json: bytes = Array(("[" + text.joined(separator: ", ") + "]\n").utf8)
+    }
+    try OutputFile.write(bytes, to: path ?? "-")
+}
+
+/// The model summary: a table of components, and for D <= 4 their covariances.
+func summary(of model: GaussianMixture) -> String {
+    let d = model.featureCount
+    func format(_ v: Double) -> String { String(format: "%.6g", v) }
+    var lines = ["\(model.componentCount) components, \(d) features, full covariances",
+                 "component  weight      mean"]
+    for c in 0..<model.componentCount {
+        let mean = model.means.row(c).map(format).joined(separator: ", ")
+        lines.append(padded("\(c)", 11) + padded(format(model.weights[c]), 12) + "[\(mean)]")
+        if d <= 4 {
+            let cov = model.covariances[c].rowArrays.map { "[" + $0.map(format).joined(separator: ", ") + "]" }
+            lines.append("           covariance [" + cov.joined(separator: ", ") + "]")
+        }
+    }
+    return lines.joined(separator: "\n")
+}
+
+func padded(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+}

@@ -1,0 +1,223 @@
+import Foundation
+import GaussianMixtures
+
+/// The JSON model file. Its keys are scikit-learn's attribute names, so a few lines of Python
+/// load it into `sklearn.mixture.GaussianMixture` (see scripts/to_sklearn.py):
+///
+///     format_version, covariance_type, n_components, n_features, weights [K], means [K][D],
+///     covariances (full: [K][D][D]; diag: [K][D]; spherical: [K]; tied: [D][D]),
+///     converged, n_iter, lower_bound, lower_bound_history
+///
+/// `lower_bound` is null when no iteration ran. This version fits full covariances; reading
+/// accepts all four shapes and expands them to full matrices.
+public struct ModelFile: Equatable {
+    public static let formatVersion = 1
+
+    public var model: GaussianMixture
+    public var converged: Bool?
+    public var iterations: Int?
+    public var lowerBound: Double?
+    public var lowerBoundHistory: [Double]?
+
+    public init(model: GaussianMixture, converged: Bool? = nil, iterations: Int? = nil,
+                lowerBound: Double? = nil, lowerBoundHistory: [Double]? = nil) {
+        self.model = model
+        self.converged = converged
+        self.iterations = iterations
+        self.lowerBound = lowerBound
+        self.lowerBoundHistory = lowerBoundHistory
+    }
+
+    public init(_ result: FitResult) {
+        self.init(model: result.model, converged: result.converged, iterations: result.iterations,
+                  lowerBound: result.lowerBound.isFinite ? result.lowerBound : nil,
+                  lowerBoundHistory: result.lowerBoundHistory)
+    }
+
+    public static func == (a: ModelFile, b: ModelFile) -> Bool {
+        a.model.weights == b.model.weights && a.model.means == b.model.means && a.model.covariances == b.model.covariances
+            && a.converged == b.converged && a.iterations == b.iterations && a.lowerBound == b.lowerBound
+            && a.lowerBoundHistory == b.lowerBoundHistory
+    }
+
+    /// The JSON text: one matrix row per line, numbers in full precision.
+    public func json() -> String {
+        let m = model
+        func number(_ v: Double) -> String { v.isFinite ? "\(v)" : "null" }
+        func vector(_ v: [Double]) -> String { "[" + v.map(number).joined(separator: ", ") + "]" }
+        func rows(_ m: Matrix, indent: String) -> String {
+            "[\n" + m.rowArrays.map { indent + "  " + vector($0) }.joined(separator: ",\n") + "\n" + indent + "]"
+        }
+        var lines = [
+            "  \"format_version\": \(Self.formatVersion)",
+            "  \"covariance_type\": \"full\"",
+            "  \"n_components\": \(m.componentCount)",
+            "  \"n_features\": \(m.featureCount)",
+            "  \"weights\": \(vector(m.weights))",
+            "  \"means\": \(rows(m.means, indent: "  "))",
+            "  \"covariances\": [\n" + m.covariances.map { "    " + rows($0, indent: "    ") }.joined(separator: ",\n") + "\n  ]",
+        ]
+        if let converged { lines.append("  \"converged\": \(converged)") }
+        if let iterations { lines.append("  \"n_iter\": \(iterations)") }
+        if converged != nil || lowerBound != nil { lines.append("  \"lower_bound\": \(lowerBound.map(number) ?? "null")") }
+        if let lowerBoundHistory { lines.append("  \"lower_bound_history\": \(vector(lowerBoundHistory))") }
+        return "{\n" + lines.joined(separator: ",\n") + "\n}\n"
+    }
+
+    /// Parses and checks a model file: every key and shape, finite numbers, weights summing
+    /// to one, symmetric positive-definite covariances.
+    public static func parse(_ bytes: [UInt8], path: String) throws -> ModelFile {
+        func fail(_ message: String) -> DataFileError { .format(path: path, message: message) }
+        let value: JSONValue
+        do {
+            // JSONDecoder reads doubles exactly (JSONSerialization on Linux can miss by an ulp).
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        } catch {
+            throw fail("not valid JSON; expected a model file written by `gmm fit`")
+        }
+        guard case .object(let root) = value else { throw fail("expected a JSON object at the top level") }
+        if let version = root["format_version"] {
+            guard case .number(let v) = version, v >= 1, v <= Double(formatVersion), v == v.rounded() else {
+                throw fail("format_version \(version) is not supported (this gmm reads up to \(formatVersion))")
+            }
+        }
+        var type = "full"
+        if let declared = root["covariance_type"] {
+            guard case .string(let text) = declared else { throw fail("covariance_type must be a string") }
+            type = text
+        }
+        guard ["full", "diag", "spherical", "tied"].contains(type) else {
+            throw fail("covariance_type '\(type)' is not one of full, diag, spherical, tied")
+        }
+        let weights = try doubles(root["weights"], key: "weights", path: path)
+        let k = weights.count
+        guard k >= 1 else { throw fail("'weights' is empty") }
+        let meanRows = try matrixRows(root["means"], key: "means", path: path)
+        guard meanRows.count == k else { throw fail("'means' has \(meanRows.count) rows but there are \(k) weights") }
+        let d = meanRows.first?.count ?? 0
+        guard d >= 1, meanRows.allSatisfy({ $0.count == d }) else {
+            throw fail("'means' must be \(k) rows of the same non-zero length")
+        }
+        if let declared = root["n_components"], declared != .number(Double(k)) {
+            throw fail("n_components is \(declared) but there are \(k) weights")
+        }
+        if let declared = root["n_features"], declared != .number(Double(d)) {
+            throw fail("n_features is \(declared) but the means have \(d) columns")
+        }
+        let covariances = try fullCovariances(root["covariances"], type: type, k: k, d: d, path: path)
+        let model: GaussianMixture
+        do {
+            model = try GaussianMixture(weights: weights, means: Matrix(meanRows), covariances: covariances)
+        } catch let error as GaussianMixtureError {
+            throw fail("\(error)")
+        }
+        var file = ModelFile(model: model)
+        if case .bool(let converged) = root["converged"] { file.converged = converged }
+        if case .number(let n) = root["n_iter"], n >= 0, n == n.rounded(), n < 1e15 { file.iterations = Int(n) }
+        if case .number(let bound) = root["lower_bound"] { file.lowerBound = bound }
+        if let history = root["lower_bound_history"], history != .null {
+            file.lowerBoundHistory = try doubles(history, key: "lower_bound_history", path: path)
+        }
+        return file
+    }
+
+    /// Reads and checks a model file.
+    public static func read(path: String) throws -> ModelFile {
+        try parse(readAllBytes(path: path), path: path)
+    }
+
+    private static func doubles(_ value: JSONValue?, key: String, path: String) throws -> [Double] {
+        guard case .array(let array) = value else {
+            throw DataFileError.format(path: path, message: "'\(key)' is missing or not an array of numbers")
+        }
+        return try array.enumerated().map { index, element in
+            guard case .number(let number) = element else {
+                throw DataFileError.format(path: path, message: "'\(key)'[\(index)] is \(element), not a finite number")
+            }
+            return number
+        }
+    }
+
+    private static func matrixRows(_ value: JSONValue?, key: String, path: String) throws -> [[Double]] {
+        guard case .array(let array) = value else {
+            throw DataFileError.format(path: path, message: "'\(key)' is missing or not an array of arrays")
+        }
+        return try array.enumerated().map { try doubles($1, key: "\(key)[\($0)]", path: path) }
+    }
+
+    private static func fullCovariances(_ value: JSONValue?, type: String, k: Int, d: Int, path: String) throws -> [Matrix] {
+        func fail(_ expected: String) -> DataFileError {
+            .format(path: path, message: "'covariances' of a '\(type)' model must be \(expected)")
+        }
+        func diagonal(_ v: [Double]) -> Matrix {
+            var m = Matrix(zeros: d, d)
+            for i in 0..<d { m[i, i] = v[i] }
+            return m
+        }
+        switch type {
+        case "full":
+            guard case .array(let array) = value, array.count == k else { throw fail("\(k) matrices of \(d) x \(d)") }
+            return try array.enumerated().map { c, element in
+                let rows = try matrixRows(element, key: "covariances[\(c)]", path: path)
+                guard rows.count == d, rows.allSatisfy({ $0.count == d }) else { throw fail("\(k) matrices of \(d) x \(d)") }
+                return try Matrix(rows)
+            }
+        case "diag":
+            let rows = try matrixRows(value, key: "covariances", path: path)
+            guard rows.count == k, rows.allSatisfy({ $0.count == d }) else { throw fail("\(k) rows of \(d) variances") }
+            return rows.map(diagonal)
+        case "spherical":
+            let variances = try doubles(value, key: "covariances", path: path)
+            guard variances.count == k else { throw fail("\(k) variances") }
+            return variances.map { diagonal([Double](repeating: $0, count: d)) }
+        default:  // tied
+            let rows = try matrixRows(value, key: "covariances", path: path)
+            guard rows.count == d, rows.allSatisfy({ $0.count == d }) else { throw fail("one \(d) x \(d) matrix") }
+            let shared = try Matrix(rows)
+            return [Matrix](repeating: shared, count: k)
+        }
+    }
+}
+
+/// Any JSON value, decoded with `JSONDecoder` (exact for doubles).
+enum JSONValue: Decodable, Equatable, CustomStringConvertible {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: Decoder) throws {
+        if var array = try? decoder.unkeyedContainer() {
+            var elements: [JSONValue] = []
+            while !array.isAtEnd { elements.append(try array.decode(JSONValue.self)) }
+            self = .array(elements)
+            return
+        }
+        if let object = try? decoder.container(keyedBy: AnyKey.self) {
+            var members: [String: JSONValue] = [:]
+            for key in object.allKeys { members[key.stringValue] = try object.decode(JSONValue.self, forKey: key) }
+            self = .object(members)
+            return
+        }
+        let single = try decoder.singleValueContainer()
+        if single.decodeNil() { self = .null }
+        else if let b = try? single.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? single.decode(Double.self) { self = .number(n) }
+        else { self = .string(try single.decode(String.self)) }
+    }
+
+    var description: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return "\(b)"
+        case .number(let n): return "\(n)"
+        case .string(let s): return "\"\(s)\""
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+
+    private struct AnyKey: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { return nil }
+    }
+}

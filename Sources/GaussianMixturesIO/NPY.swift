@@ -1,0 +1,186 @@
+import Foundation
+import GaussianMixtures
+
+/// NumPy's `.npy` format, versions 1, 2 and 3: a magic string, a Python-dict header
+/// (`descr`, `fortran_order`, `shape`) and the raw array.
+///
+/// We read little-endian `float64` and `float32` arrays in C order, 2-D or 1-D (one feature).
+/// `float64` files are memory-mapped, not copied, so a file as large as memory can be fitted.
+public enum NPY {
+    /// The parsed header of an `.npy` file.
+    public struct Header: Equatable {
+        public let descr: String
+        public let fortranOrder: Bool
+        public let shape: [Int]
+        /// Byte offset of the array data.
+        public let dataOffset: Int
+    }
+
+    static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
+
+    /// Parses the header from the first bytes of a file of `fileSize` bytes.
+    public static func parseHeader(_ bytes: UnsafeRawBufferPointer, path: String) throws -> Header {
+        guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
+            throw DataFileError.format(path: path, message: "not an .npy file (the magic string \\x93NUMPY is missing)")
+        }
+        let major = bytes[6]
+        let headerLength: Int
+        let headerStart: Int
+        switch major {
+        case 1:
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+            headerStart = 10
+        case 2, 3:
+            guard bytes.count >= 12 else { throw DataFileError.format(path: path, message: "the .npy header is cut short") }
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+            headerStart = 12
+        default:
+            throw DataFileError.format(path: path, message: "unsupported .npy format version \(major) (versions 1, 2 and 3 are read)")
+        }
+        guard headerStart + headerLength <= bytes.count else {
+            throw DataFileError.format(path: path, message: "the .npy header says it is \(headerLength) bytes but the file is shorter")
+        }
+        let text = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
+        guard let descr = stringValue(of: "descr", in: text) else {
+            throw DataFileError.format(path: path, message: "the .npy header has no 'descr' (dtype): \(text)")
+        }
+        guard let fortran = boolValue(of: "fortran_order", in: text) else {
+            throw DataFileError.format(path: path, message: "the .npy header has no 'fortran_order': \(text)")
+        }
+        guard let shape = shapeValue(in: text) else {
+            throw DataFileError.format(path: path, message: "the .npy header has no readable 'shape': \(text)")
+        }
+        return Header(descr: descr, fortranOrder: fortran, shape: shape, dataOffset: headerStart + headerLength)
+    }
+
+    /// Opens an `.npy` file of little-endian float64 or float32 values as an N x D table.
+    /// float64 data are memory-mapped; float32 data are widened to float64 (a copy).
+    /// - Throws: ``DataFileError`` for Fortran order, other dtypes, other ranks, a file shorter
+    ///   than its header says, or a NaN or infinity (with its row and column).
+    public static func read(path: String) throws -> DataTable {
+        let file = try MappedFile(path: path)
+        let header = try parseHeader(UnsafeRawBufferPointer(start: file.base, count: min(file.size, 1 << 20)), path: path)
+        let itemSize: Int
+        switch header.descr {
+        case "<f8": itemSize = 8
+        case "<f4": itemSize = 4
+        default:
+            throw DataFileError.format(path: path, message:
+                "dtype '\(header.descr)' is not supported; save little-endian float64 or float32, e.g. np.save(path, x.astype('<f8'))")
+        }
+        guard !header.fortranOrder else {
+            throw DataFileError.format(path: path, message:
+                "the array is in Fortran (column-major) order; save it in C order with np.save(path, np.ascontiguousarray(x))")
+        }
+        let rows: Int, columns: Int
+        switch header.shape.count {
+        case 1: (rows, columns) = (header.shape[0], 1)
+        case 2: (rows, columns) = (header.shape[0], header.shape[1])
+        default:
+            throw DataFileError.format(path: path, message:
+                "the array has shape \(header.shape); expected 2-D (samples x features) or 1-D (one feature)")
+        }
+        guard rows >= 1, columns >= 1 else {
+            throw DataFileError.format(path: path, message: "the array has shape \(header.shape): no data")
+        }
+        let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
+        let needed = header.dataOffset + count * itemSize
+        guard !overflow, needed <= file.size else {
+            throw DataFileError.format(path: path, message:
+                "the file is shorter than its header says: shape \(header.shape) of \(header.descr) needs \(needed) bytes, the file has \(file.size)")
+        }
+        let table: DataTable
+        if itemSize == 8 && (Int(bitPattern: file.base) + header.dataOffset) % MemoryLayout<Double>.alignment == 0 {
+            let pointer = (file.base + header.dataOffset).assumingMemoryBound(to: Double.self)
+            table = DataTable(path: path, rows: rows, columns: columns,
+                              values: UnsafeBufferPointer(start: pointer, count: count), owner: file)
+        } else {
+            var values = [Double](repeating: 0, count: count)
+            let raw = UnsafeRawPointer(file.base + header.dataOffset)
+            for i in 0..<count {
+                values[i] = itemSize == 8
+                    ? Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))
+                    : Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))))
+            }
+            table = try DataTable(path: path, matrix: Matrix(rows: rows, columns: columns, values: values))
+        }
+        try table.checkFinite()
+        return table
+    }
+
+    /// The bytes of an `.npy` (version 1.0) file holding `values` as a C-order array of `shape`,
+    /// float64 (`<f8`) or, with `integer`, int64 (`<i8`).
+    public static func encode(shape: [Int], doubles: [Double]? = nil, integers: [Int]? = nil) -> [UInt8] {
+        let descr = integers != nil ? "<i8" : "<f8"
+        let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
+        let unpadded = magic.count + 2 + 2 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var out = magic + [1, 0]
+        let length = header.utf8.count
+        out += [UInt8(length & 0xFF), UInt8(length >> 8)]
+        out += Array(header.utf8)
+        out.reserveCapacity(out.count + 8 * (doubles?.count ?? integers?.count ?? 0))
+        if let doubles { for v in doubles { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } } }
+        if let integers { for v in integers { withUnsafeBytes(of: Int64(v).littleEndian) { out += $0 } } }
+        return out
+    }
+
+    // Minimal readers for the three keys of the header dict (a Python literal).
+    private static func stringValue(of key: String, in text: String) -> String? {
+        guard let keyRange = text.range(of: "'\(key)'") else { return nil }
+        let rest = text[keyRange.upperBound...].drop { $0 == ":" || $0 == " " }
+        guard let quote = rest.first, quote == "'" || quote == "\"" else { return nil }
+        let body = rest.dropFirst()
+        guard let close = body.firstIndex(of: quote) else { return nil }
+        return String(body[..<close])
+    }
+
+    private static func boolValue(of key: String, in text: String) -> Bool? {
+        guard let keyRange = text.range(of: "'\(key)'") else { return nil }
+        let rest = text[keyRange.upperBound...].drop { $0 == ":" || $0 == " " }
+        if rest.hasPrefix("True") { return true }
+        if rest.hasPrefix("False") { return false }
+        return nil
+    }
+
+    private static func shapeValue(in text: String) -> [Int]? {
+        guard let keyRange = text.range(of: "'shape'") else { return nil }
+        let rest = text[keyRange.upperBound...].drop { $0 == ":" || $0 == " " }
+        guard rest.first == "(", let close = rest.firstIndex(of: ")") else { return nil }
+        let inner = rest[rest.index(after: rest.startIndex)..<close]
+        var dims: [Int] = []
+        for part in inner.split(separator: ",") {
+            let trimmed = part.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "L", with: "")
+            if trimmed.isEmpty { continue }
+            guard let dim = Int(trimmed), dim >= 0 else { return nil }
+            dims.append(dim)
+        }
+        return dims
+    }
+}
+
+/// A read-only memory map of a whole file, unmapped when released.
+final class MappedFile: @unchecked Sendable {
+    let base: UnsafeMutableRawPointer
+    let size: Int
+
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw DataFileError.io(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw DataFileError.io(path: path, reason: String(cString: strerror(errno))) }
+        size = Int(info.st_size)
+        guard size > 0 else { throw DataFileError.format(path: path, message: "the file is empty") }
+        guard let pointer = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), pointer != MAP_FAILED else {
+            throw DataFileError.io(path: path, reason: "cannot be memory-mapped: \(String(cString: strerror(errno)))")
+        }
+        _ = madvise(pointer, size, MADV_SEQUENTIAL)
+        base = pointer
+    }
+
+    deinit { munmap(base, size) }
+}

@@ -1,0 +1,3 @@
+import GaussianMixturesCLI
+
+GMM.main()

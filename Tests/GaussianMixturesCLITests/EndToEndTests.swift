@@ -1,0 +1,168 @@
+import Foundation
+import GaussianMixtures
+import GaussianMixturesIO
+import Testing
+
+/// Runs the built `gmm` executable on small files, as a pipeline would.
+@Suite struct EndToEndTests {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// The `gmm` binary next to the test bundle (SwiftPM builds it because this target depends on it).
+    static let executable: String = {
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<3 {
+            let candidate = folder.appendingPathComponent("gmm").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            folder = folder.deletingLastPathComponent()
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/gmm").path
+    }()
+
+    static let iris: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Examples/iris.csv").path
+
+    final class Scratch {
+        let folder = NSTemporaryDirectory() + "gmm-e2e-\(UInt32.random(in: 0...UInt32.max))"
+        init() { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        deinit { try? FileManager.default.removeItem(atPath: folder) }
+        func path(_ name: String) -> String { folder + "/" + name }
+    }
+
+    @discardableResult
+    func gmm(_ arguments: [String], stdin: String? = nil) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+                   stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+
+    @Test func fitInfoScorePredictSampleSession() throws {
+        let scratch = Scratch()
+        let model = scratch.path("iris.json")
+        let fit = try gmm(["fit", Self.iris, "--components", "3", "-o", model])
+        #expect(fit.status == 0, "\(fit.stderr)")
+        #expect(fit.stdout.isEmpty)
+        #expect(fit.stderr.contains("3 components, 4 features") && fit.stderr.contains("converged after"))
+
+        // Same fit as the library, and scikit-learn's default fit of Iris (lower bound -1.2014746139).
+        let file = try ModelFile.read(path: model)
+        #expect(file.converged == true && file.iterations == 17)
+        #expect(abs(try #require(file.lowerBound) - (-1.201474613906473)) < 1e-9)
+
+        let info = try gmm(["info", model])
+        #expect(info.status == 0 && info.stdout.contains("component  weight") && info.stdout.contains("converged after 17"))
+
+        // score prints the mean log-likelihood as its last line, equal to the library's.
+        let score = try gmm(["score", model, Self.iris])
+        let lastLine = score.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        let printed = try #require(Double(lastLine))
+        let data = try CSV.read(path: Self.iris).matrix
+        #expect(printed == (try file.model.score(data)))
+
+        let perSample = scratch.path("ll.npy")
+        #expect(try gmm(["score", model, Self.iris, "--per-sample", "-o", perSample]).status == 0)
+        let values = try NPY.read(path: perSample).matrix.values
+        #expect(values == (try file.model.logLikelihoods(of: data)))
+
+        let predict = try gmm(["predict", model, Self.iris])
+        let labels = predict.stdout.split(separator: "\n").map { Int($0)! }
+        #expect(labels == (try file.model.predict(data)))
+        let proba = try gmm(["predict", model, Self.iris, "--proba", "-o", scratch.path("p.csv")])
+        #expect(proba.status == 0)
+        let r = try CSV.read(path: scratch.path("p.csv")).matrix
+        #expect(r.rows == 150 && r.columns == 3)
+
+        let sample = try gmm(["sample", model, "--count", "4", "--seed", "2"])
+        let lines = sample.stdout.split(separator: "\n")
+        #expect(lines.count == 5 && lines[0] == "x1,x2,x3,x4,component")
+        #expect(try gmm(["sample", model, "--count", "4", "--seed", "2"]).stdout == sample.stdout)
+    }
+
+    @Test func sampleThenFitRecoversTheMeans() throws {
+        let scratch = Scratch()
+        let truth = ModelFile(model: try GaussianMixture(
+            weights: [0.6, 0.4], means: Matrix([[0, 0], [8, 3]]),
+            covariances: [Matrix([[1, 0.5], [0.5, 2]]), Matrix([[0.5, 0], [0, 0.5]])]))
+        try OutputFile.write(Array(truth.json().utf8), to: scratch.path("truth.json"))
+        #expect(try gmm(["sample", scratch.path("truth.json"), "--count", "20000", "--seed", "5", "--without-component",
+                         "-o", scratch.path("s.npy")]).status == 0)
+        let fit = try gmm(["fit", scratch.path("s.npy"), "--components", "2", "--quiet", "-o", scratch.path("fit.json")])
+        #expect(fit.status == 0 && fit.stderr.isEmpty)
+        let fitted = try ModelFile.read(path: scratch.path("fit.json")).model
+        let order = fitted.means[0, 0] < fitted.means[1, 0] ? [0, 1] : [1, 0]
+        for (c, f) in order.enumerated() {
+            for j in 0..<2 { #expect(abs(fitted.means[f, j] - truth.model.means[c, j]) < 0.05) }
+            #expect(abs(fitted.weights[f] - truth.model.weights[c]) < 0.015)
+        }
+    }
+
+    @Test func fitReadsStdinAndWritesTheModelToStdout() throws {
+        let csv = try String(contentsOfFile: Self.iris, encoding: .utf8)
+        let run = try gmm(["fit", "-", "--components", "2", "--quiet"], stdin: csv)
+        #expect(run.status == 0 && run.stderr.isEmpty)
+        #expect(try ModelFile.parse(Array(run.stdout.utf8), path: "stdout").model.componentCount == 2)
+    }
+
+    @Test func warmStartFromAModelFileContinuesTheFit() throws {
+        let scratch = Scratch()
+        let first = scratch.path("first.json")
+        #expect(try gmm(["fit", Self.iris, "--components", "3", "--max-iter", "5", "--quiet", "-o", first]).status == 0)
+        let continued = try gmm(["fit", Self.iris, "--components", "3", "--init-model", first, "--tol", "1e-8", "--quiet",
+                                 "-o", scratch.path("second.json")])
+        #expect(continued.status == 0)
+        let a = try ModelFile.read(path: first), b = try ModelFile.read(path: scratch.path("second.json"))
+        let before = try #require(a.lowerBound)
+        let after = try #require(b.lowerBound)
+        #expect(after > before)
+    }
+
+    @Test func errorsExitWithTheirCodeAndLeaveNoOutput() throws {
+        let scratch = Scratch()
+        let output = scratch.path("model.json")
+        // Bad data: 65, message with file, line and column; no output file.
+        let bad = scratch.path("bad.csv")
+        try "a,b\n1,2\n3,oops\n4,5\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let parse = try gmm(["fit", bad, "--components", "1", "-o", output])
+        #expect(parse.status == 65)
+        #expect(parse.stderr.contains("bad.csv:3: column 2: 'oops'"))
+        #expect(!parse.stderr.contains("Fatal") && parse.stderr.split(separator: "\n").count == 1)
+        #expect(!FileManager.default.fileExists(atPath: output))
+
+        let nan = scratch.path("nan.csv")
+        try "1,2\n3,nan\n".write(toFile: nan, atomically: true, encoding: .utf8)
+        let nanRun = try gmm(["fit", nan, "--components", "1"])
+        #expect(nanRun.status == 65 && nanRun.stderr.contains("row 2, column 2"))
+
+        // Missing file: 74.
+        #expect(try gmm(["fit", scratch.path("missing.csv"), "--components", "2"]).status == 74)
+        // Usage: 64.
+        #expect(try gmm(["fit", Self.iris]).status == 64)
+        #expect(try gmm(["fit", Self.iris, "--components", "2", "--tol", "-3"]).status == 64)
+        // Too many components: a data error naming the counts; an existing output is untouched.
+        try "keep me".write(toFile: output, atomically: true, encoding: .utf8)
+        let many = try gmm(["fit", Self.iris, "--components", "151", "-o", output])
+        #expect(many.status == 65 && many.stderr.contains("151 components"))
+        #expect(try String(contentsOfFile: output, encoding: .utf8) == "keep me")
+        // A broken model file: 65, naming the file.
+        let broken = try gmm(["info", output])
+        #expect(broken.status == 65 && broken.stderr.contains(output))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.folder).sorted() == ["bad.csv", "model.json", "nan.csv"])
+    }
+}
