@@ -35,6 +35,12 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "gmm", dependencies: ["GaussianMixturesCLI"]),
+        // Seconds per EM iteration, LAPACK path against the naive path: `swift run -c release gmm-bench`.
+        .executableTarget(
+            name: "gmm-bench",
+            dependencies: ["GaussianMixtures", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/GMMBench"
+        ),
         .testTarget(name: "GaussianMixturesIOTests", dependencies: ["GaussianMixturesIO"]),
         .testTarget(name: "GaussianMixturesCLITests", dependencies: ["GaussianMixturesCLI", "GaussianMixturesIO", "gmm"]),
         .testTarget(

@@ -131,10 +131,16 @@ struct BLASKernel: EMKernel {
                         ri[c] = value
                         if value > maximum { maximum = value }
                     }
+                    // One exp per entry: r_nk = exp(v_k - max) / Σ_j exp(v_j - max).
                     var sum = 0.0
-                    for c in 0..<k { sum += Foundation.exp(ri[c] - maximum) }
+                    for c in 0..<k {
+                        let e = Foundation.exp(ri[c] - maximum)
+                        ri[c] = e
+                        sum += e
+                    }
                     let logLikelihood = maximum + Foundation.log(sum)
-                    for c in 0..<k { ri[c] = Foundation.exp(ri[c] - logLikelihood) }
+                    let scale = 1 / sum
+                    for c in 0..<k { ri[c] *= scale }
                     total += logLikelihood
                     logLikelihoodsOut?[i] = logLikelihood
                 }

@@ -99,8 +99,9 @@ func summary(of model: GaussianMixture) -> String {
         let mean = model.means.row(c).map(format).joined(separator: ", ")
         lines.append(padded("\(c)", 11) + padded(format(model.weights[c]), 12) + "[\(mean)]")
         if d <= 4 {
-            let cov = model.covariances[c].rowArrays.map { "[" + $0.map(format).joined(separator: ", ") + "]" }
-            lines.append("           covariance [" + cov.joined(separator: ", ") + "]")
+            for (i, row) in model.covariances[c].rowArrays.enumerated() {
+                lines.append(padded(i == 0 ? "           covariance" : "", 23) + "[" + row.map(format).joined(separator: ", ") + "]")
+            }
         }
     }
     return lines.joined(separator: "\n")
