@@ -22,8 +22,18 @@ extension GaussianMixture {
 
     /// The most probable component of each row (`predict`); ties go to the lower index.
     public func predict(_ data: Matrix, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [Int] {
-        let r = try predictProbabilities(data, threads: threads)
-        return (0..<r.rows).map { n in
+        Self.mostProbable(try predictProbabilities(data, threads: threads))
+    }
+
+    /// ``predict(_:threads:)`` for row-major values owned by the caller (no copy).
+    public func predict(_ values: UnsafeBufferPointer<Double>, rows: Int, columns: Int,
+                        threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [Int] {
+        Self.mostProbable(try predictProbabilities(values, rows: rows, columns: columns, threads: threads))
+    }
+
+    /// The index of the largest entry of every row (the lowest index on ties).
+    private static func mostProbable(_ r: Matrix) -> [Int] {
+        (0..<r.rows).map { n in
             var best = 0
             for c in 1..<r.columns where r[n, c] > r[n, best] { best = c }
             return best

@@ -39,18 +39,6 @@ enum LAPACK {
                     a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
-    /// `C = A B^T + beta C` with `A` of `m x k`, `B` of `n x k`, `C` of `m x n`, row-major.
-    @inline(__always)
-    static func gemmTransposedB(m: Int, n: Int, k: Int,
-                                a: UnsafePointer<Double>, lda: Int,
-                                b: UnsafePointer<Double>, ldb: Int,
-                                beta: Double = 0,
-                                c: UnsafeMutablePointer<Double>, ldc: Int) {
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-                    blasint(m), blasint(n), blasint(k), 1.0,
-                    a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
-    }
-
     /// Lower triangle of `C += A^T A`, with `A` of `rows x n` row-major and `C` of `n x n` (`dsyrk`).
     @inline(__always)
     static func addGramLower(rows: Int, n: Int, a: UnsafePointer<Double>, lda: Int,

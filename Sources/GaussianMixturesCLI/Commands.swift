@@ -51,16 +51,14 @@ extension GMM {
             try reportingErrors {
                 let model = try ModelFile.read(path: model).model
                 let table = try DataTable.read(path: data)
-                let r = try table.withUnsafeValues {
-                    try model.predictProbabilities($0, rows: table.rows, columns: table.columns, threads: threadOptions.threads)
-                }
-                if proba {
-                    try writeMatrix(r, to: output)
-                } else {
-                    let labels = (0..<r.rows).map { n in
-                        (1..<r.columns).reduce(0) { best, c in r[n, c] > r[n, best] ? c : best }
+                try table.withUnsafeValues { values in
+                    if proba {
+                        try writeMatrix(try model.predictProbabilities(values, rows: table.rows, columns: table.columns,
+                                                                       threads: threadOptions.threads), to: output)
+                    } else {
+                        try writeColumn(integers: try model.predict(values, rows: table.rows, columns: table.columns,
+                                                                    threads: threadOptions.threads), to: output)
                     }
-                    try writeColumn(integers: labels, to: output)
                 }
             }
         }
