@@ -113,6 +113,16 @@ import Testing
         }
     }
 
+    @Test func nonConvergenceIsReportedOnStderrAndInTheModel() throws {
+        let run = try gmm(["fit", Self.iris, "--components", "3", "--max-iter", "2", "--init", "random", "--n-init", "2"])
+        #expect(run.status == 0)
+        #expect(run.stderr.contains("gmm: warning: restart") && run.stderr.contains("did not converge in 2 iterations"))
+        let file = try ModelFile.parse(Array(run.stdout.utf8), path: "stdout")
+        #expect(file.converged == false && file.iterations == 2 && file.lowerBoundHistory?.count == 2)
+        let quiet = try gmm(["fit", Self.iris, "--components", "3", "--max-iter", "2", "--quiet"])
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty)
+    }
+
     @Test func fitReadsStdinAndWritesTheModelToStdout() throws {
         let csv = try String(contentsOfFile: Self.iris, encoding: .utf8)
         let run = try gmm(["fit", "-", "--components", "2", "--quiet"], stdin: csv)
