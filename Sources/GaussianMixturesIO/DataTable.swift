@@ -7,37 +7,33 @@ public final class DataTable {
     public let path: String
     public let rows: Int
     public let columns: Int
-    /// The values, row after row; valid only while this table lives, so they are lent out
-    /// through ``withUnsafeValues(_:)`` alone.
-    private let values: UnsafeBufferPointer<Double>
     /// Column names from a CSV header, if there was one.
     public let header: [String]?
-    private let owner: AnyObject?
+    /// Where the values live; they are lent out through ``withUnsafeValues(_:)`` alone.
+    private let storage: Storage
+
+    private enum Storage {
+        /// Row-major values inside a memory map that `file` keeps alive.
+        case mapped(file: AnyObject, values: UnsafeBufferPointer<Double>)
+        /// Row-major values in an array.
+        case owned([Double])
+    }
 
     init(path: String, rows: Int, columns: Int, values: UnsafeBufferPointer<Double>, owner: AnyObject) {
         self.path = path
         self.rows = rows
         self.columns = columns
-        self.values = values
-        self.owner = owner
         self.header = nil
+        storage = .mapped(file: owner, values: values)
     }
 
-    /// Wraps a matrix (copied once into storage this table owns).
+    /// Wraps a matrix (its values are shared, not copied).
     public init(path: String, matrix: Matrix, header: [String]? = nil) {
         self.path = path
         rows = matrix.rows
         columns = matrix.columns
-        let stored = matrix.values
-        let pointer = UnsafeMutablePointer<Double>.allocate(capacity: max(1, stored.count))
-        pointer.initialize(from: stored, count: stored.count)
-        values = UnsafeBufferPointer(start: pointer, count: stored.count)
-        owner = nil
         self.header = header
-    }
-
-    deinit {
-        if owner == nil { values.baseAddress.map { UnsafeMutablePointer(mutating: $0).deallocate() } }
+        storage = .owned(matrix.values)
     }
 
     /// Reads a `.npy` file (memory-mapped) or a CSV file (any other name, `-` for stdin).
@@ -50,7 +46,12 @@ public final class DataTable {
     /// Calls `body` with the row-major values, keeping this table (and its memory map) alive
     /// until `body` returns.
     public func withUnsafeValues<R>(_ body: (UnsafeBufferPointer<Double>) throws -> R) rethrows -> R {
-        try withExtendedLifetime(self) { try body(values) }
+        try withExtendedLifetime(self) {
+            switch storage {
+            case .mapped(_, let values): return try body(values)
+            case .owned(let values): return try values.withUnsafeBufferPointer(body)
+            }
+        }
     }
 
     /// A copy of the values as a ``Matrix``.
@@ -62,8 +63,10 @@ public final class DataTable {
 
     /// Rejects NaN and infinity with their 1-based row and column.
     func checkFinite() throws {
-        for i in 0..<values.count where !values[i].isFinite {
-            throw DataFileError.nonFinite(path: path, row: i / columns + 1, column: i % columns + 1, line: nil, value: values[i])
+        try withUnsafeValues { values in
+            for i in 0..<values.count where !values[i].isFinite {
+                throw DataFileError.nonFinite(path: path, row: i / columns + 1, column: i % columns + 1, line: nil, value: values[i])
+            }
         }
     }
 }
