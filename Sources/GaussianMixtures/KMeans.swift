@@ -134,10 +134,13 @@ struct KMeans {
             if !empty.isEmpty {
                 let distance = { (r: Int) in centers.withUnsafeBufferPointer {
                     squaredDistance(row: r, $0.baseAddress! + Int(labels[r]) * d) } }
+                // The `empty.count` farthest rows, farthest first; on equal distances the lower
+                // row stays ahead (rows arrive in increasing order and go after their equals).
                 var far: [(distance: Double, row: Int)] = []
                 for r in 0..<n {
-                    far.append((distance(r), r))
-                    far.sort { $0.distance > $1.distance || ($0.distance == $1.distance && $0.row < $1.row) }
+                    let value = distance(r)
+                    if far.count == empty.count, let nearest = far.last, !(value > nearest.distance) { continue }
+                    far.insert((value, r), at: far.firstIndex { value > $0.distance } ?? far.count)
                     if far.count > empty.count { far.removeLast() }
                 }
                 for (c, row) in zip(empty, far.map(\.row)) {
