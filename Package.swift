@@ -19,9 +19,11 @@ let package = Package(
             pkgConfig: "openblas lapacke",
             providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]
         ),
+        // Vectorised exp for the E-step's log-sum-exp (C: AVX2 code chosen at run time).
+        .target(name: "VectorMath"),
         .target(
             name: "GaussianMixtures",
-            dependencies: ["CLAPACK"],
+            dependencies: ["CLAPACK", "VectorMath"],
             linkerSettings: [.linkedLibrary("lapacke"), .linkedLibrary("openblas")]
         ),
         // File formats: CSV, NPY (memory-mapped), the JSON model file, atomic outputs.

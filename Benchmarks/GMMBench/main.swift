@@ -32,6 +32,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Worker threads for the LAPACK path.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Multiply every N by this (for quick runs).") var scale = 1.0
     @Flag(name: .customLong("no-naive"), help: "Skip the naive path.") var noNaive = false
+    @Option(name: .customLong("chunk-rows"), help: "Rows per E-step chunk (default: the engine's choice).") var chunkRows: Int?
 
     func run() throws {
         let names = Set(workloads.split(separator: ",").map(String.init))
@@ -81,7 +82,7 @@ struct Bench: ParsableCommand {
     func secondsPerIteration(_ data: Matrix, start: GaussianMixture, path: ComputePath, iterations: Int) throws -> Double {
         let times = TimeLog()
         let options = FitOptions(tolerance: 0, maxIterations: iterations, initialization: .model(start),
-                                 threads: threads, path: path, progress: { times.append($0.seconds) })
+                                 threads: threads, chunkRows: chunkRows, path: path, progress: { times.append($0.seconds) })
         _ = try GaussianMixture.fit(data, components: start.componentCount, options: options)
         let sorted = times.values.sorted()
         return sorted[sorted.count / 2]

@@ -1,22 +1,35 @@
 import Foundation
 
+import VectorMath
+
 /// The fast path: the E-step and the sufficient statistics on BLAS, in parallel chunks.
 ///
-/// For a chunk of rows `X_c` (n x D), one GEMM computes the whitened rows for all K components
-/// at once, `Y = X_c P` with `P = [L_1⁻ᵀ | ... | L_K⁻ᵀ]` (D x K·D); then
+/// Each iteration takes one of two roads, chosen from the model (see ``QuadraticFeatures``):
 ///
-///     log w_k + log N(x | μ_k, Σ_k) = log w_k - ½ log|Σ_k| - (D/2) log 2π - ½ ‖y_k - L_k⁻¹ μ_k‖²
+/// - **Quadratic features** (the usual one): per chunk, the log joint densities of all K
+///   components are one GEMM over the features `z(x) = [x̃ x̃ᵀ, x̃, 1]`, and the statistics of
+///   all K components one more GEMM, `Rᵀ Z`. About `2·N·K·D²` flops per iteration in all.
+/// - **Whitening** (taken when the quadratic road could lose digits): one GEMM computes the
+///   whitened rows for all K components at once, `Y = X_c P` with `P = [L_1⁻ᵀ | ... | L_K⁻ᵀ]`
+///   (D x K·D), then
 ///
-/// in a tight loop, a log-sum-exp per row (shifted by the row maximum before any `exp`), and the
-/// responsibilities `r_nk`. The statistics of component k come from one `dsyrk` over the chunk
-/// weighted by `√r_nk` and centred on `c_k`. Memory beyond the data is O(slots · chunk · K·D +
-/// slots · K·D²): no N x K matrix is ever held.
+///       log w_k + log N(x | μ_k, Σ_k) = log w_k - ½ log|Σ_k| - (D/2) log 2π - ½ ‖y_k - L_k⁻¹ μ_k‖²
+///
+///   and the statistics of component k come from one `dsyrk` over the chunk weighted by
+///   `√r_nk` and centred on `c_k`. About `3·N·K·D²` flops.
+///
+/// On both roads the log-sum-exp over components (shifted by the row maximum before any `exp`)
+/// and the responsibilities are `gmm_normalize_rows` (VectorMath, vectorised exp). Memory beyond
+/// the data is one chunk's scratch per worker thread plus one set of sums per slot; no N x K
+/// matrix is ever held.
 struct BLASKernel: EMKernel {
     let data: DataView
     let components: Int
     let threads: Int
     let schedule: ChunkSchedule
-    private let workspaces: [ChunkWorkspace]
+    let quadratic: QuadraticFeatures
+    private let scratch: [ChunkScratch]
+    private let slots: [SlotSums]
 
     static func choleskyLower(_ a: [Double], dimension: Int) -> [Double]? {
         var l = a
@@ -33,92 +46,144 @@ struct BLASKernel: EMKernel {
         self.components = components
         self.threads = max(1, threads)
         let d = data.columns, k = components
+        let quadratic = QuadraticFeatures(data: data)
+        self.quadratic = quadratic
         let rowsPerChunk = chunkRows ?? ChunkSchedule.defaultChunkRows(components: k, features: d)
-        let statsBytes = 8 * (k + k * d + k * d * d)
+        let slotBytes = 8 * (k + k * d + k * d * d + k * quadratic.count)
         let schedule = ChunkSchedule(rows: data.rows, chunkRows: rowsPerChunk,
-                                     maxSlots: ChunkSchedule.defaultMaxSlots(bytesPerSlot: statsBytes))
+                                     maxSlots: ChunkSchedule.defaultMaxSlots(bytesPerSlot: slotBytes))
         self.schedule = schedule
-        workspaces = (0..<schedule.slots).map { _ in
-            ChunkWorkspace(chunkRows: schedule.chunkRows, components: k, features: d)
+        scratch = (0..<workerCount(schedule, threads: self.threads)).map { _ in
+            ChunkScratch(chunkRows: schedule.chunkRows, components: k, features: d, quadraticFeatures: quadratic.count)
         }
+        slots = (0..<schedule.slots).map { _ in SlotSums(components: k, features: d, quadraticFeatures: quadratic.count) }
     }
 
     func expectation(_ model: GaussianMixture) -> SufficientStatistics {
-        let shifts = model.means.values
-        return reduce(shifts: shifts) { workspace, stats, rows in
-            stats.logLikelihood += logJointAndNormalize(model, rows: rows, workspace: workspace, logLikelihoodsOut: nil)
-            accumulate(rows: rows, responsibilities: workspace.responsibilities, workspace: workspace, into: &stats)
+        expectation(model, road: nil)
+    }
+
+    /// The two roads of the E-step; tests take each on purpose.
+    enum Road { case quadratic, whitening }
+
+    /// The E-step on `road`, or on the road the model's conditioning allows when `road` is nil.
+    /// `.quadratic` forces that road even where ``QuadraticFeatures`` would refuse it.
+    func expectation(_ model: GaussianMixture, road: Road?) -> SufficientStatistics {
+        let limit = road == .quadratic ? Double.infinity : QuadraticFeatures.conditionLimit
+        if road != .whitening, let theta = quadratic.coefficients(of: model, limit: limit) {
+            return quadraticExpectation(theta)
         }
+        let shifts = model.means.values
+        return reduce(shifts: shifts) { scratch, stats, rows in
+            stats.logLikelihood += logJointAndNormalize(model, rows: rows, scratch: scratch, logLikelihoodsOut: nil)
+            accumulate(rows: rows, responsibilities: scratch.responsibilities, scratch: scratch, into: &stats)
+        }
+    }
+
+    /// The quadratic-feature road: per chunk `Z`, `V = Z Θ`, normalise `V` into `R`, add `Rᵀ Z`.
+    private func quadraticExpectation(_ theta: [Double]) -> SufficientStatistics {
+        let k = components, m = quadratic.count
+        for slot in slots {
+            slot.featureSums.update(repeating: 0, count: k * m)
+            slot.logLikelihood = 0
+            slot.rows = 0
+        }
+        theta.withUnsafeBufferPointer { theta in
+            LAPACK.withSingleThreadedBLAS {
+                forEachChunk(schedule, threads: threads) { worker, slot, rows in
+                    let s = scratch[worker], sums = slots[slot], n = rows.count
+                    quadratic.fill(data, rows: rows, into: s.features, scratch: s.weightedRows)
+                    LAPACK.gemm(m: n, n: k, k: m, a: s.features, lda: m, b: theta.baseAddress!, ldb: k,
+                                c: s.responsibilities, ldc: k)
+                    sums.logLikelihood += gmm_normalize_rows(s.responsibilities, n, k, nil)
+                    LAPACK.gemm(m: k, n: m, k: n, a: s.responsibilities, lda: k, transposeA: true,
+                                b: s.features, ldb: m, beta: 1, c: sums.featureSums, ldc: m)
+                    sums.rows += n
+                }
+            }
+        }
+        let total = UnsafeMutablePointer<Double>.allocate(capacity: k * m)
+        defer { total.deallocate() }
+        total.update(repeating: 0, count: k * m)
+        var logLikelihood = 0.0, rows = 0
+        for slot in slots {
+            for i in 0..<(k * m) { total[i] += slot.featureSums[i] }
+            logLikelihood += slot.logLikelihood
+            rows += slot.rows
+        }
+        var stats = quadratic.statistics(from: total, components: k)
+        stats.logLikelihood = logLikelihood
+        stats.sampleCount = Double(rows)
+        return stats
     }
 
     func statistics(of source: ResponsibilitySource, shifts: [Double]) -> SufficientStatistics {
         let lookup = source.seedLookup
         let k = components
-        return reduce(shifts: shifts) { workspace, stats, rows in
-            let r = workspace.responsibilities
+        return reduce(shifts: shifts) { scratch, stats, rows in
+            let r = scratch.responsibilities
             for (i, row) in rows.enumerated() {
                 source.fill(row: row, components: k, into: r + i * k, seedLookup: lookup)
             }
-            accumulate(rows: rows, responsibilities: r, workspace: workspace, into: &stats)
+            accumulate(rows: rows, responsibilities: r, scratch: scratch, into: &stats)
         }
     }
 
     /// Per-row log-likelihoods `log p(x_n)` (into `logLikelihoods`, length N) and, when
     /// `responsibilities` is given, the N x K posterior matrix (the caller asked for it).
+    /// Always on the whitening road: scoring is done once, so its accuracy comes first.
     func score(_ model: GaussianMixture, logLikelihoods: UnsafeMutablePointer<Double>,
                responsibilities: UnsafeMutablePointer<Double>?) {
         let out = UnsafeTransfer((logLikelihoods, responsibilities))
         let k = components
         LAPACK.withSingleThreadedBLAS {
-            forEachChunk(schedule, threads: threads) { slot, rows in
-                let workspace = workspaces[slot]
-                _ = logJointAndNormalize(model, rows: rows, workspace: workspace,
+            forEachChunk(schedule, threads: threads) { worker, _, rows in
+                let s = scratch[worker]
+                _ = logJointAndNormalize(model, rows: rows, scratch: s,
                                          logLikelihoodsOut: out.wrappedValue.0 + rows.lowerBound)
                 if let r = out.wrappedValue.1 {
-                    (r + rows.lowerBound * k).update(from: workspace.responsibilities, count: rows.count * k)
+                    (r + rows.lowerBound * k).update(from: s.responsibilities, count: rows.count * k)
                 }
             }
         }
     }
 
-    /// Runs `body` on every chunk with its slot's workspace and statistics, then sums the
-    /// slots in slot order.
+    /// Runs `body` on every chunk with its worker's scratch and its slot's statistics, then sums
+    /// the slots in slot order.
     private func reduce(shifts: [Double],
-                        _ body: (ChunkWorkspace, inout SufficientStatistics, Range<Int>) -> Void) -> SufficientStatistics {
+                        _ body: (ChunkScratch, inout SufficientStatistics, Range<Int>) -> Void) -> SufficientStatistics {
         let d = data.columns, k = components
-        for workspace in workspaces {
-            workspace.statistics = SufficientStatistics(components: k, features: d, shifts: shifts)
+        for slot in slots {
+            slot.statistics = SufficientStatistics(components: k, features: d, shifts: shifts)
         }
         LAPACK.withSingleThreadedBLAS {
-            forEachChunk(schedule, threads: threads) { slot, rows in
-                let workspace = workspaces[slot]
-                body(workspace, &workspace.statistics, rows)
-                workspace.statistics.sampleCount += Double(rows.count)
+            forEachChunk(schedule, threads: threads) { worker, slot, rows in
+                let sums = slots[slot]
+                body(scratch[worker], &sums.statistics, rows)
+                sums.statistics.sampleCount += Double(rows.count)
             }
         }
         var total = SufficientStatistics(components: k, features: d, shifts: shifts)
-        for workspace in workspaces { total.add(workspace.statistics) }
+        for slot in slots { total.add(slot.statistics) }
         return total
     }
 
-    /// Fills `workspace.responsibilities` with `r_nk` for the rows of one chunk and returns
-    /// `Σ_n log p(x_n)` over them; writes each `log p(x_n)` to `logLikelihoodsOut` if given.
-    private func logJointAndNormalize(_ model: GaussianMixture, rows: Range<Int>, workspace: ChunkWorkspace,
+    /// Whitening road: fills `scratch.responsibilities` with `r_nk` for the rows of one chunk and
+    /// returns `Σ_n log p(x_n)` over them; writes each `log p(x_n)` to `logLikelihoodsOut` if given.
+    private func logJointAndNormalize(_ model: GaussianMixture, rows: Range<Int>, scratch: ChunkScratch,
                                       logLikelihoodsOut: UnsafeMutablePointer<Double>?) -> Double {
         let d = data.columns, k = components, kd = k * d, n = rows.count
-        let y = workspace.whitened
-        let r = workspace.responsibilities
+        let y = scratch.whitened
+        let r = scratch.responsibilities
         model.precisionFactors.withUnsafeBufferPointer { p in
             LAPACK.gemm(m: n, n: kd, k: d, a: data.row(rows.lowerBound), lda: d,
                         b: p.baseAddress!, ldb: kd, c: y, ldc: kd)
         }
-        var total = 0.0
         model.whitenedMeans.withUnsafeBufferPointer { b in
             model.logNormalizers.withUnsafeBufferPointer { normalizer in
                 for i in 0..<n {
                     let yi = y + i * kd
                     let ri = r + i * k
-                    var maximum = -Double.infinity
                     for c in 0..<k {
                         let yc = yi + c * d
                         let bc = b.baseAddress! + c * d
@@ -127,33 +192,19 @@ struct BLASKernel: EMKernel {
                             let t = yc[j] - bc[j]
                             squares += t * t
                         }
-                        let value = normalizer[c] - 0.5 * squares
-                        ri[c] = value
-                        if value > maximum { maximum = value }
+                        ri[c] = normalizer[c] - 0.5 * squares
                     }
-                    // One exp per entry: r_nk = exp(v_k - max) / Σ_j exp(v_j - max).
-                    var sum = 0.0
-                    for c in 0..<k {
-                        let e = Foundation.exp(ri[c] - maximum)
-                        ri[c] = e
-                        sum += e
-                    }
-                    let logLikelihood = maximum + Foundation.log(sum)
-                    let scale = 1 / sum
-                    for c in 0..<k { ri[c] *= scale }
-                    total += logLikelihood
-                    logLikelihoodsOut?[i] = logLikelihood
                 }
             }
         }
-        return total
+        return gmm_normalize_rows(r, n, k, logLikelihoodsOut)
     }
 
-    /// Adds the statistics of one chunk with responsibilities `r` (n x K) to `stats`.
+    /// Whitening road: adds the statistics of one chunk with responsibilities `r` (n x K) to `stats`.
     private func accumulate(rows: Range<Int>, responsibilities r: UnsafeMutablePointer<Double>,
-                            workspace: ChunkWorkspace, into stats: inout SufficientStatistics) {
+                            scratch: ChunkScratch, into stats: inout SufficientStatistics) {
         let d = data.columns, k = components, n = rows.count
-        let w = workspace.weightedRows
+        let w = scratch.weightedRows
         let x = data.row(rows.lowerBound)
         stats.shifts.withUnsafeBufferPointer { shifts in
             stats.centeredSums.withUnsafeMutableBufferPointer { sums in
@@ -185,27 +236,46 @@ struct BLASKernel: EMKernel {
     }
 }
 
-/// Scratch memory of one slot, allocated once per kernel and reused every iteration.
-final class ChunkWorkspace {
-    /// `chunkRows x K·D`: the whitened rows `Y`.
+/// Scratch memory of one worker thread for one chunk at a time, allocated once per kernel.
+final class ChunkScratch {
+    /// `chunkRows x K·D`: the whitened rows `Y` (whitening road).
     let whitened: UnsafeMutablePointer<Double>
+    /// `chunkRows x M`: the quadratic features `Z` (quadratic road).
+    let features: UnsafeMutablePointer<Double>
     /// `chunkRows x K`: log joint densities, then responsibilities.
     let responsibilities: UnsafeMutablePointer<Double>
-    /// `chunkRows x D`: `√r_nk (x_n - c_k)` for one component at a time.
+    /// `chunkRows x D`: `√r_nk (x_n - c_k)` for one component at a time; one row of it is also
+    /// the centred row while filling `Z`.
     let weightedRows: UnsafeMutablePointer<Double>
-    /// This slot's running sums.
-    var statistics: SufficientStatistics
 
-    init(chunkRows: Int, components k: Int, features d: Int) {
+    init(chunkRows: Int, components k: Int, features d: Int, quadraticFeatures m: Int) {
         whitened = .allocate(capacity: chunkRows * k * d)
+        features = .allocate(capacity: chunkRows * m)
         responsibilities = .allocate(capacity: chunkRows * k)
         weightedRows = .allocate(capacity: chunkRows * d)
-        statistics = SufficientStatistics(components: k, features: d, shifts: [Double](repeating: 0, count: k * d))
     }
 
     deinit {
         whitened.deallocate()
+        features.deallocate()
         responsibilities.deallocate()
         weightedRows.deallocate()
     }
+}
+
+/// The running sums of one slot (a fixed set of chunks), reduced in slot order at the end.
+final class SlotSums {
+    /// Whitening road and initialisation: the statistics about per-component shifts.
+    var statistics: SufficientStatistics
+    /// Quadratic road: `K x M`, `Σ_n r_nk z(x_n)`.
+    let featureSums: UnsafeMutablePointer<Double>
+    var logLikelihood = 0.0
+    var rows = 0
+
+    init(components k: Int, features d: Int, quadraticFeatures m: Int) {
+        statistics = SufficientStatistics(components: k, features: d, shifts: [Double](repeating: 0, count: k * d))
+        featureSums = .allocate(capacity: k * m)
+    }
+
+    deinit { featureSums.deallocate() }
 }

@@ -26,15 +26,16 @@ enum LAPACK {
         return info == 0
     }
 
-    /// `C = A B + beta C` with `A` of `m x k` (leading dimension `lda`), `B` of `k x n` and
-    /// `C` of `m x n`, all row-major (`dgemm`).
+    /// `C = op(A) op(B) + beta C` with `op(A)` of `m x k`, `op(B)` of `k x n` and `C` of `m x n`,
+    /// all row-major (`dgemm`); `op` transposes when asked, and `lda`/`ldb` are the leading
+    /// dimensions of `A` and `B` as stored.
     @inline(__always)
     static func gemm(m: Int, n: Int, k: Int,
-                     a: UnsafePointer<Double>, lda: Int,
-                     b: UnsafePointer<Double>, ldb: Int,
+                     a: UnsafePointer<Double>, lda: Int, transposeA: Bool = false,
+                     b: UnsafePointer<Double>, ldb: Int, transposeB: Bool = false,
                      beta: Double = 0,
                      c: UnsafeMutablePointer<Double>, ldc: Int) {
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+        cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), 1.0,
                     a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }

@@ -30,10 +30,11 @@ struct ChunkSchedule: Sendable {
         (c * chunkRows)..<min(rows, (c + 1) * chunkRows)
     }
 
-    /// Default rows per chunk: the `chunkRows x K*D` block of whitened differences stays
-    /// near 1 MiB so it lives in the per-core L2 cache.
+    /// Default rows per chunk for the E-step: a worker's scratch (`chunkRows` rows of whitened
+    /// differences, `K·D` each, and of quadratic features, `M ≈ D²/2` each) stays near 1 MiB so
+    /// that it lives in the per-core L2 cache.
     static func defaultChunkRows(components k: Int, features d: Int) -> Int {
-        let perRow = max(1, k * d + k + d)
+        let perRow = max(1, k * d + (d * (d + 1) / 2 + d + 1) + k + d)
         return max(16, min(4096, (1 << 17) / perRow))
     }
 
@@ -48,11 +49,21 @@ struct ChunkSchedule: Sendable {
 /// `threads` chunks running at once. Slots are handed to worker threads on demand, but the
 /// chunks of one slot always run in order on one thread, so a slot may keep mutable state.
 func forEachChunk(_ schedule: ChunkSchedule, threads: Int, _ body: (Int, Range<Int>) -> Void) {
-    let workers = max(1, min(threads, schedule.slots))
+    forEachChunk(schedule, threads: threads) { (_: Int, slot: Int, rows: Range<Int>) in body(slot, rows) }
+}
+
+/// Number of workers ``forEachChunk(_:threads:_:)`` runs for `schedule` on `threads` threads.
+func workerCount(_ schedule: ChunkSchedule, threads: Int) -> Int { max(1, min(threads, schedule.slots)) }
+
+/// As ``forEachChunk(_:threads:_:)``, also passing the worker (`0..<workerCount`) running the
+/// chunk: a worker runs one chunk at a time, so per-worker scratch memory can be shared by all
+/// the slots it serves.
+func forEachChunk(_ schedule: ChunkSchedule, threads: Int, _ body: (_ worker: Int, _ slot: Int, _ rows: Range<Int>) -> Void) {
+    let workers = workerCount(schedule, threads: threads)
     if workers == 1 {
         for slot in 0..<schedule.slots {
             for c in stride(from: slot, to: schedule.chunkCount, by: schedule.slots) {
-                body(slot, schedule.rowRange(ofChunk: c))
+                body(0, slot, schedule.rowRange(ofChunk: c))
             }
         }
         return
@@ -61,10 +72,10 @@ func forEachChunk(_ schedule: ChunkSchedule, threads: Int, _ body: (Int, Range<I
     withoutActuallyEscaping(body) { body in
         // Safe: concurrentPerform returns only after every call; tasks own disjoint slots.
         let work = UnsafeTransfer(body)
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
             while let slot = nextSlot.take(below: schedule.slots) {
                 for c in stride(from: slot, to: schedule.chunkCount, by: schedule.slots) {
-                    work.wrappedValue(slot, schedule.rowRange(ofChunk: c))
+                    work.wrappedValue(worker, slot, schedule.rowRange(ofChunk: c))
                 }
             }
         }

@@ -1,0 +1,63 @@
+import Foundation
+@testable import GaussianMixtures
+import Testing
+
+/// The fast path's two E-step roads (quadratic features and whitening, see `QuadraticFeatures`)
+/// against each other, and the guard that chooses between them.
+@Suite struct EStepRoadTests {
+    /// The M-step's parameters and the log-likelihood after one E-step on `road`.
+    func step(_ data: Matrix, _ model: GaussianMixture, road: BLASKernel.Road) throws -> (GaussianMixture, Double) {
+        try data.values.withUnsafeBufferPointer { buffer in
+            let view = DataView(base: buffer.baseAddress!, rows: data.rows, columns: data.columns)
+            let kernel = BLASKernel(data: view, components: model.componentCount, threads: 2, chunkRows: 64)
+            let stats = kernel.expectation(model, road: road)
+            let next = try maximizationStep(stats, regularization: 1e-6, iteration: 1, kernel: BLASKernel.self)
+            return (next, stats.logLikelihood / stats.sampleCount)
+        }
+    }
+
+    /// Relative gap between the two roads' log-likelihoods, means and covariances.
+    func gap(_ data: Matrix, _ model: GaussianMixture) throws -> Double {
+        let (a, la) = try step(data, model, road: .quadratic)
+        let (b, lb) = try step(data, model, road: .whitening)
+        return max(abs(la - lb) / abs(lb),
+                   maxScaledError(a.means.values, b.means.values),
+                   maxScaledError(a.covariances.flatMap(\.values), b.covariances.flatMap(\.values)))
+    }
+
+    @Test func quadraticRoadIsTakenAndAgreesWithWhitening() throws {
+        let iris = try irisData()
+        let synthetic = try syntheticData(rows: 5_000, seed: 7, separation: 4).data
+        for (data, k) in [(iris, 3), (synthetic, 3), (synthetic, 6)] {
+            let model = try GaussianMixture.fit(data, components: k, options: FitOptions(maxIterations: 5, seed: 1)).model
+            try data.values.withUnsafeBufferPointer { buffer in
+                let view = DataView(base: buffer.baseAddress!, rows: data.rows, columns: data.columns)
+                #expect(QuadraticFeatures(data: view).coefficients(of: model) != nil, "the guard refused a tame model")
+            }
+            #expect(try gap(data, model) < 1e-11)
+        }
+    }
+
+    /// A tight cluster far from the bulk of the data: `z · θ` would cancel away about 1e-2 of
+    /// the log-density, so the guard must send this model down the whitening road.
+    @Test func guardRefusesAFarTightClusterAndTheFitStaysExact() throws {
+        var rows: [[Double]] = []
+        var generator = Xoshiro256StarStar(seed: 5)
+        for _ in 0..<400 { rows.append([generator.nextGaussian(), generator.nextGaussian()]) }
+        for _ in 0..<100 { rows.append([1e5 + 1e-2 * generator.nextGaussian(), 1e-2 * generator.nextGaussian()]) }
+        let data = try Matrix(rows)
+        let options = FitOptions(tolerance: 0, maxIterations: 5, initialization: .kMeans, seed: 2)
+        let fast = try GaussianMixture.fit(data, components: 2, options: options)
+        try data.values.withUnsafeBufferPointer { buffer in
+            let view = DataView(base: buffer.baseAddress!, rows: data.rows, columns: data.columns)
+            #expect(QuadraticFeatures(data: view).coefficients(of: fast.model) == nil)
+        }
+        // Forced down the quadratic road, the digits are visibly lost: the guard is needed.
+        #expect(try gap(data, fast.model) > 1e-8)
+        var naiveOptions = options
+        naiveOptions.path = .naive
+        let naive = try GaussianMixture.fit(data, components: 2, options: naiveOptions)
+        #expect(maxRelativeError(fast.lowerBoundHistory, naive.lowerBoundHistory) < 1e-10)
+        #expect(maxScaledError(fast.model.covariances.flatMap(\.values), naive.model.covariances.flatMap(\.values)) < 1e-10)
+    }
+}
