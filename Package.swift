@@ -40,7 +40,8 @@ let package = Package(
         // Seconds per EM iteration, LAPACK path against the naive path: `swift run -c release gmm-bench`.
         .executableTarget(
             name: "gmm-bench",
-            dependencies: ["GaussianMixtures", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["GaussianMixtures", "GaussianMixturesIO",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/GMMBench"
         ),
         .testTarget(name: "GaussianMixturesIOTests", dependencies: ["GaussianMixturesIO"]),

@@ -1,61 +1,110 @@
 // gmm-bench: seconds per EM iteration of the LAPACK path against the naive Swift path, on
-// synthetic full-covariance workloads, from the same starting model.
+// synthetic full-covariance workloads, every path from the same starting model.
 //
-//     swift run -c release gmm-bench [--workloads W1,W2,W3,W4] [--iterations 5] [--naive-iterations 1]
-//                                    [--threads N] [--scale 1.0] [--no-naive]
+//     swift run -c release gmm-bench [--workloads W1,W2,W3,W4] [--sweep] [--threads 1,2]
+//                                    [--iterations 5] [--naive-iterations 1] [--no-naive]
+//                                    [--write-data DIR] [--scale 1.0] [--chunk-rows N]
+//
+// With --write-data, each named workload's data (DIR/W1.npy), starting model (DIR/W1-start.json,
+// the `gmm` model format) and our results (DIR/results.json) are written for
+// scripts/bench-peers.py, which runs scikit-learn and oneDAL on the very same files.
 import ArgumentParser
 import Foundation
 import GaussianMixtures
+import GaussianMixturesIO
 
 struct Workload {
     let name: String
     let rows: Int
     let features: Int
     let components: Int
+
+    /// `2·N·K·D²`, the flop count GFLOP/s figures use (about one EM iteration's work).
+    var flops: Double { 2 * Double(rows) * Double(components) * Double(features * features) }
 }
 
-let allWorkloads = [
+/// The workloads of issue 4, whose peers' times are known.
+let namedWorkloads = [
     Workload(name: "W1", rows: 100_000, features: 16, components: 16),
     Workload(name: "W2", rows: 1_000_000, features: 8, components: 8),
     Workload(name: "W3", rows: 50_000, features: 64, components: 32),
     Workload(name: "W4", rows: 200_000, features: 2, components: 3),
 ]
 
+/// The scaling sweep: N = 10^4 ... 10^7 at D = K = 8, and D = 2 ... 128 at N = 10^5, K = 8.
+let sweepWorkloads =
+    [10_000, 100_000, 1_000_000, 10_000_000].map { Workload(name: "N=\($0)", rows: $0, features: 8, components: 8) }
+    + [2, 4, 8, 16, 32, 64, 128].map { Workload(name: "D=\($0)", rows: 100_000, features: $0, components: 8) }
+
+/// One measured row of the table (and of results.json).
+struct Measurement: Codable {
+    let workload: String
+    let rows: Int
+    let features: Int
+    let components: Int
+    let threads: Int
+    let secondsPerIteration: Double
+    let gflops: Double
+    let naiveSecondsPerIteration: Double?
+    /// Lower bound after the timed iterations (scripts/bench-peers.py checks the peers reach the same).
+    let lowerBound: Double
+    let iterations: Int
+}
+
 @main
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "gmm-bench",
         abstract: "Seconds per EM iteration: LAPACK path vs naive Swift path.")
 
-    @Option(help: "Comma-separated workload names (W1..W4).") var workloads = "W1,W2,W3,W4"
+    @Option(help: "Comma-separated named workloads (W1..W4); empty for none.") var workloads = "W1,W2,W3,W4"
+    @Flag(help: "Also run the scaling sweep (N = 1e4..1e7 at D = K = 8; D = 2..128 at N = 1e5, K = 8).") var sweep = false
+    @Option(help: "Comma-separated thread counts for the LAPACK path.") var threads = "\(ProcessInfo.processInfo.activeProcessorCount)"
     @Option(help: "Timed LAPACK iterations per workload (the median is reported).") var iterations = 5
     @Option(name: .customLong("naive-iterations"), help: "Timed naive iterations per workload.") var naiveIterations = 1
-    @Option(help: "Worker threads for the LAPACK path.") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: "Multiply every N by this (for quick runs).") var scale = 1.0
     @Flag(name: .customLong("no-naive"), help: "Skip the naive path.") var noNaive = false
+    @Option(name: .customLong("write-data"), help: "Folder for the named workloads' .npy data, start models and results.json.")
+    var writeData: String?
+    @Option(help: "Multiply every N by this (for quick runs).") var scale = 1.0
     @Option(name: .customLong("chunk-rows"), help: "Rows per E-step chunk (default: the engine's choice).") var chunkRows: Int?
 
     func run() throws {
         let names = Set(workloads.split(separator: ",").map(String.init))
-        print("| workload | N | D | K | LAPACK s/iter | GFLOP/s | naive s/iter | speed-up |")
-        print("|---|---|---|---|---|---|---|---|")
-        for w in allWorkloads where names.contains(w.name) {
-            let n = max(w.components * 10, Int(Double(w.rows) * scale))
-            let (data, start) = try makeWorkload(w, rows: n)
-            let fast = try secondsPerIteration(data, start: start, path: .lapack, iterations: iterations)
-            let flops = 2.0 * Double(n) * Double(w.components) * Double(w.features * w.features)
-            var naiveText = "-", speedup = "-"
-            if !noNaive {
-                let naive = try secondsPerIteration(data, start: start, path: .naive, iterations: naiveIterations)
-                naiveText = String(format: "%.4g", naive)
-                speedup = String(format: "%.1fx", naive / fast)
+        let threadCounts = threads.split(separator: ",").compactMap { Int($0) }
+        guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else {
+            throw ValidationError("--threads takes positive integers separated by commas, got '\(threads)'")
+        }
+        let chosen = namedWorkloads.filter { names.contains($0.name) } + (sweep ? sweepWorkloads : [])
+        print("| workload | N | D | K | threads | LAPACK s/iter | GFLOP/s | naive s/iter | speed-up |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        var results: [Measurement] = []
+        for base in chosen {
+            let w = Workload(name: base.name, rows: max(base.components * 10, Int(Double(base.rows) * scale)),
+                             features: base.features, components: base.components)
+            let (data, start) = try makeWorkload(w)
+            if let folder = writeData, names.contains(w.name) { try write(w, data: data, start: start, to: folder) }
+            let naive = noNaive ? nil : try measure(data, start: start, path: .naive, threads: 1, iterations: naiveIterations).seconds
+            for t in threadCounts {
+                let fast = try measure(data, start: start, path: .lapack, threads: t, iterations: iterations)
+                let m = Measurement(workload: w.name, rows: w.rows, features: w.features, components: w.components,
+                                    threads: t, secondsPerIteration: fast.seconds, gflops: w.flops / fast.seconds / 1e9,
+                                    naiveSecondsPerIteration: naive, lowerBound: fast.lowerBound, iterations: iterations)
+                results.append(m)
+                print("| \(w.name) | \(w.rows) | \(w.features) | \(w.components) | \(t) | \(String(format: "%.4g", m.secondsPerIteration)) | "
+                      + "\(String(format: "%.1f", m.gflops)) | \(naive.map { String(format: "%.4g", $0) } ?? "-") | "
+                      + "\(naive.map { String(format: "%.1fx", $0 / m.secondsPerIteration) } ?? "-") |")
             }
-            print("| \(w.name) | \(n) | \(w.features) | \(w.components) | \(String(format: "%.4g", fast)) | "
-                  + "\(String(format: "%.1f", flops / fast / 1e9)) | \(naiveText) | \(speedup) |")
+        }
+        if let folder = writeData {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try OutputFile.write(Array(try encoder.encode(results)), to: folder + "/results.json")
         }
     }
 
-    /// Data sampled from a random mixture, and a common starting model (one k-means++ init).
-    func makeWorkload(_ w: Workload, rows: Int) throws -> (Matrix, GaussianMixture) {
+    /// Data sampled from a random mixture (means 6σ apart on average), and a common starting
+    /// model: one EM iteration from k-means++ seeds, so that no path starts from point masses.
+    func makeWorkload(_ w: Workload) throws -> (Matrix, GaussianMixture) {
         var generator = Xoshiro256StarStar(seed: 2026)
         let d = w.features, k = w.components
         var means = Matrix(zeros: k, d)
@@ -73,19 +122,29 @@ struct Bench: ParsableCommand {
         }
         let truth = try GaussianMixture(weights: [Double](repeating: 1 / Double(k), count: k), means: means,
                                         covariances: covariances)
-        let data = truth.sample(count: rows, seed: 1).samples
+        let data = truth.sample(count: w.rows, seed: 1).samples
         let start = try GaussianMixture.fit(data, components: k,
-            options: FitOptions(maxIterations: 0, initialization: .kMeansPlusPlus, seed: 3, threads: threads)).model
+            options: FitOptions(maxIterations: 1, initialization: .kMeansPlusPlus, seed: 3)).model
         return (data, start)
     }
 
-    func secondsPerIteration(_ data: Matrix, start: GaussianMixture, path: ComputePath, iterations: Int) throws -> Double {
+    /// Median seconds per iteration over `iterations` iterations from `start`, and the lower bound reached.
+    func measure(_ data: Matrix, start: GaussianMixture, path: ComputePath, threads: Int,
+                 iterations: Int) throws -> (seconds: Double, lowerBound: Double) {
         let times = TimeLog()
         let options = FitOptions(tolerance: 0, maxIterations: iterations, initialization: .model(start),
-                                 threads: threads, chunkRows: chunkRows, path: path, progress: { times.append($0.seconds) })
-        _ = try GaussianMixture.fit(data, components: start.componentCount, options: options)
+                                 threads: threads, chunkRows: chunkRows, path: path,
+                                 progress: { times.append($0.seconds) })
+        let result = try GaussianMixture.fit(data, components: start.componentCount, options: options)
         let sorted = times.values.sorted()
-        return sorted[sorted.count / 2]
+        return (sorted[sorted.count / 2], result.lowerBound)
+    }
+
+    /// `W.npy` (the data, float64) and `W-start.json` (the starting model) in `folder`.
+    func write(_ w: Workload, data: Matrix, start: GaussianMixture, to folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try OutputFile.write(NPY.encode(shape: [data.rows, data.columns], doubles: data.values), to: "\(folder)/\(w.name).npy")
+        try OutputFile.write(Array(ModelFile(model: start).json().utf8), to: "\(folder)/\(w.name)-start.json")
     }
 }
 

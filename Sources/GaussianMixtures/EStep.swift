@@ -28,6 +28,9 @@ struct BLASKernel: EMKernel {
     let threads: Int
     let schedule: ChunkSchedule
     let quadratic: QuadraticFeatures
+    /// Whether the quadratic road runs fused in one pass per chunk (`gmm_fused_quadratic_chunk`:
+    /// AVX2, K·M small enough for its sums to stay in cache) instead of as two GEMMs.
+    let fused: Bool
     private let scratch: [ChunkScratch]
     private let slots: [SlotSums]
 
@@ -48,6 +51,8 @@ struct BLASKernel: EMKernel {
         let d = data.columns, k = components
         let quadratic = QuadraticFeatures(data: data)
         self.quadratic = quadratic
+        let fused = gmm_vector_math_uses_avx2() != 0 && d <= 64 && k * quadratic.count <= Int(GMM_FUSED_MAX_TERMS)
+        self.fused = fused
         let rowsPerChunk = chunkRows ?? ChunkSchedule.defaultChunkRows(components: k, features: d)
         let slotBytes = 8 * (k + k * d + k * d * d + k * quadratic.count)
         let schedule = ChunkSchedule(rows: data.rows, chunkRows: rowsPerChunk,
@@ -56,22 +61,31 @@ struct BLASKernel: EMKernel {
         scratch = (0..<workerCount(schedule, threads: self.threads)).map { _ in
             ChunkScratch(chunkRows: schedule.chunkRows, components: k, features: d, quadraticFeatures: quadratic.count)
         }
-        slots = (0..<schedule.slots).map { _ in SlotSums(components: k, features: d, quadraticFeatures: quadratic.count) }
+        slots = (0..<schedule.slots).map { _ in
+            SlotSums(components: k, features: d, quadraticFeatures: quadratic.count, lanes: 4)
+        }
     }
 
     func expectation(_ model: GaussianMixture) -> SufficientStatistics {
         expectation(model, road: nil)
     }
 
-    /// The two roads of the E-step; tests take each on purpose.
-    enum Road { case quadratic, whitening }
+    /// The roads of the E-step; tests take each on purpose.
+    enum Road {
+        /// Quadratic features, fused kernel (needs AVX2).
+        case fused
+        /// Quadratic features, two GEMMs.
+        case quadratic
+        case whitening
+    }
 
     /// The E-step on `road`, or on the road the model's conditioning allows when `road` is nil.
-    /// `.quadratic` forces that road even where ``QuadraticFeatures`` would refuse it.
+    /// `.fused` and `.quadratic` force that road even where ``QuadraticFeatures`` would refuse it.
     func expectation(_ model: GaussianMixture, road: Road?) -> SufficientStatistics {
-        let limit = road == .quadratic ? Double.infinity : QuadraticFeatures.conditionLimit
+        let forced = road == .fused || road == .quadratic
+        let limit = forced ? Double.infinity : QuadraticFeatures.conditionLimit
         if road != .whitening, let theta = quadratic.coefficients(of: model, limit: limit) {
-            return quadraticExpectation(theta)
+            return quadraticExpectation(theta, fused: road.map { $0 == .fused } ?? fused)
         }
         let shifts = model.means.values
         return reduce(shifts: shifts) { scratch, stats, rows in
@@ -80,25 +94,35 @@ struct BLASKernel: EMKernel {
         }
     }
 
-    /// The quadratic-feature road: per chunk `Z`, `V = Z Θ`, normalise `V` into `R`, add `Rᵀ Z`.
-    private func quadraticExpectation(_ theta: [Double]) -> SufficientStatistics {
-        let k = components, m = quadratic.count
+    /// The quadratic-feature road: per chunk `Z`, `V = Z Θ`, normalise `V` into `R`, add `Rᵀ Z`
+    /// (fused in one pass over the chunk when ``fused``, else two GEMMs).
+    private func quadraticExpectation(_ theta: [Double], fused: Bool) -> SufficientStatistics {
+        let k = components, m = quadratic.count, d = data.columns
+        let lanes = fused ? 4 : 1
         for slot in slots {
-            slot.featureSums.update(repeating: 0, count: k * m)
+            slot.featureSums.update(repeating: 0, count: lanes * k * m)
             slot.logLikelihood = 0
             slot.rows = 0
         }
         theta.withUnsafeBufferPointer { theta in
-            LAPACK.withSingleThreadedBLAS {
-                forEachChunk(schedule, threads: threads) { worker, slot, rows in
-                    let s = scratch[worker], sums = slots[slot], n = rows.count
-                    quadratic.fill(data, rows: rows, into: s.features, scratch: s.weightedRows)
-                    LAPACK.gemm(m: n, n: k, k: m, a: s.features, lda: m, b: theta.baseAddress!, ldb: k,
-                                c: s.responsibilities, ldc: k)
-                    sums.logLikelihood += gmm_normalize_rows(s.responsibilities, n, k, nil)
-                    LAPACK.gemm(m: k, n: m, k: n, a: s.responsibilities, lda: k, transposeA: true,
-                                b: s.features, ldb: m, beta: 1, c: sums.featureSums, ldc: m)
-                    sums.rows += n
+            quadratic.center.withUnsafeBufferPointer { center in
+                LAPACK.withSingleThreadedBLAS {
+                    forEachChunk(schedule, threads: threads) { worker, slot, rows in
+                        let s = scratch[worker], sums = slots[slot], n = rows.count
+                        if fused {
+                            sums.logLikelihood += gmm_fused_quadratic_chunk(
+                                data.row(rows.lowerBound), n, d, center.baseAddress!, theta.baseAddress!, k,
+                                sums.featureSums, s.fusedBlocks)
+                        } else {
+                            quadratic.fill(data, rows: rows, into: s.features, scratch: s.weightedRows)
+                            LAPACK.gemm(m: n, n: k, k: m, a: s.features, lda: m, b: theta.baseAddress!, ldb: k,
+                                        c: s.responsibilities, ldc: k)
+                            sums.logLikelihood += gmm_normalize_rows(s.responsibilities, n, k, nil)
+                            LAPACK.gemm(m: k, n: m, k: n, a: s.responsibilities, lda: k, transposeA: true,
+                                        b: s.features, ldb: m, beta: 1, c: sums.featureSums, ldc: m)
+                        }
+                        sums.rows += n
+                    }
                 }
             }
         }
@@ -107,7 +131,9 @@ struct BLASKernel: EMKernel {
         total.update(repeating: 0, count: k * m)
         var logLikelihood = 0.0, rows = 0
         for slot in slots {
-            for i in 0..<(k * m) { total[i] += slot.featureSums[i] }
+            for i in 0..<(k * m) {
+                for lane in 0..<lanes { total[i] += slot.featureSums[i * lanes + lane] }
+            }
             logLikelihood += slot.logLikelihood
             rows += slot.rows
         }
@@ -247,8 +273,11 @@ final class ChunkScratch {
     /// `chunkRows x D`: `√r_nk (x_n - c_k)` for one component at a time; one row of it is also
     /// the centred row while filling `Z`.
     let weightedRows: UnsafeMutablePointer<Double>
+    /// `32 x (M + K)`, 32-byte aligned: the fused road's features and responsibilities of 32 rows.
+    let fusedBlocks: UnsafeMutablePointer<Double>
 
     init(chunkRows: Int, components k: Int, features d: Int, quadraticFeatures m: Int) {
+        fusedBlocks = allocateAligned(32 * (m + k))
         whitened = .allocate(capacity: chunkRows * k * d)
         features = .allocate(capacity: chunkRows * m)
         responsibilities = .allocate(capacity: chunkRows * k)
@@ -260,6 +289,7 @@ final class ChunkScratch {
         features.deallocate()
         responsibilities.deallocate()
         weightedRows.deallocate()
+        UnsafeMutableRawPointer(fusedBlocks).deallocate()
     }
 }
 
@@ -267,15 +297,22 @@ final class ChunkScratch {
 final class SlotSums {
     /// Whitening road and initialisation: the statistics about per-component shifts.
     var statistics: SufficientStatistics
-    /// Quadratic road: `K x M`, `Σ_n r_nk z(x_n)`.
+    /// Quadratic road: `K x M`, `Σ_n r_nk z(x_n)`, each entry as `lanes` partial sums
+    /// (4 on the fused road, whose rows add to lane `row mod 4`), 32-byte aligned.
     let featureSums: UnsafeMutablePointer<Double>
     var logLikelihood = 0.0
     var rows = 0
 
-    init(components k: Int, features d: Int, quadraticFeatures m: Int) {
+    init(components k: Int, features d: Int, quadraticFeatures m: Int, lanes: Int) {
         statistics = SufficientStatistics(components: k, features: d, shifts: [Double](repeating: 0, count: k * d))
-        featureSums = .allocate(capacity: k * m)
+        featureSums = allocateAligned(lanes * k * m)
     }
 
-    deinit { featureSums.deallocate() }
+    deinit { UnsafeMutableRawPointer(featureSums).deallocate() }
+}
+
+/// `count` doubles at a 32-byte boundary (AVX loads); free with `UnsafeMutableRawPointer(p).deallocate()`.
+private func allocateAligned(_ count: Int) -> UnsafeMutablePointer<Double> {
+    UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 8, alignment: 32)
+        .bindMemory(to: Double.self, capacity: max(1, count))
 }

@@ -125,6 +125,149 @@ void gmm_quadratic_features(const double *x, long rows, long columns, long strid
     quadratic_features_baseline(x, rows, columns, stride, center, z, scratch);
 }
 
+#if GMM_HAVE_AVX2_CODE
+enum { FUSED_BLOCKS = 8 };  // row blocks of 4 per sub-chunk: 32 rows
+
+/// Adds log s over the lanes of `product` to *total and resets it; called before it can overflow.
+__attribute__((target("avx2,fma")))
+static inline __m256d flush_products(__m256d product, double *total) {
+    double lanes[4];
+    _mm256_storeu_pd(lanes, product);
+    *total += log(lanes[0]) + log(lanes[1]) + log(lanes[2]) + log(lanes[3]);
+    return _mm256_set1_pd(1.0);
+}
+
+__attribute__((target("avx2,fma")))
+double gmm_fused_quadratic_chunk(const double *x, long rows, long columns, const double *center,
+                                 const double *theta, long components, double *laneSums, double *scratch) {
+    const long d = columns, k = components, m = d * (d + 1) / 2 + d + 1;
+    __m256d *z = (__m256d *)scratch;            // FUSED_BLOCKS x M: feature p of 4 rows
+    __m256d *r = z + FUSED_BLOCKS * m;          // FUSED_BLOCKS x K: log-densities, then responsibilities
+    __m256d *sums = (__m256d *)laneSums;        // K x M
+    __m256d maxima = _mm256_setzero_pd(), product = _mm256_set1_pd(1.0);
+    double total = 0;
+    for (long start = 0; start < rows; start += 4 * FUSED_BLOCKS) {
+        long blocks = (rows - start + 3) / 4;
+        if (blocks > FUSED_BLOCKS) blocks = FUSED_BLOCKS;
+        // Features, four rows per vector; missing rows of the last block are the centre (z = e_M).
+        for (long b = 0; b < blocks; b++) {
+            __m256d xv[64];
+            long first = start + 4 * b;
+            const double *row[4];
+            for (long lane = 0; lane < 4; lane++) row[lane] = first + lane < rows ? x + (first + lane) * d : center;
+            for (long j = 0; j < d; j++) {
+                xv[j] = _mm256_sub_pd(_mm256_set_pd(row[3][j], row[2][j], row[1][j], row[0][j]), _mm256_broadcast_sd(center + j));
+            }
+            __m256d *zb = z + b * m;
+            long p = 0;
+            for (long i = 0; i < d; i++) {
+                for (long j = i; j < d; j++) zb[p++] = _mm256_mul_pd(xv[i], xv[j]);
+            }
+            for (long i = 0; i < d; i++) zb[p++] = xv[i];
+            zb[p] = _mm256_set1_pd(1.0);
+        }
+        // Log-densities: r[b][c] = Σ_p θ[p, c] z[b][p], two blocks and four components at a time.
+        for (long b = 0; b < blocks; b += 2) {
+            const __m256d *z0 = z + b * m, *z1 = z + (b + 1 < blocks ? b + 1 : b) * m;
+            for (long c = 0; c < k; c += 4) {
+                long width = k - c < 4 ? k - c : 4;
+                __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                const double *t = theta + c;
+                if (width == 4) {
+                    for (long p = 0; p < m; p++, t += k) {
+                        __m256d u = z0[p], v = z1[p];
+                        __m256d t0 = _mm256_broadcast_sd(t), t1 = _mm256_broadcast_sd(t + 1);
+                        __m256d t2 = _mm256_broadcast_sd(t + 2), t3 = _mm256_broadcast_sd(t + 3);
+                        a0 = _mm256_fmadd_pd(t0, u, a0); b0 = _mm256_fmadd_pd(t0, v, b0);
+                        a1 = _mm256_fmadd_pd(t1, u, a1); b1 = _mm256_fmadd_pd(t1, v, b1);
+                        a2 = _mm256_fmadd_pd(t2, u, a2); b2 = _mm256_fmadd_pd(t2, v, b2);
+                        a3 = _mm256_fmadd_pd(t3, u, a3); b3 = _mm256_fmadd_pd(t3, v, b3);
+                    }
+                } else {
+                    for (long p = 0; p < m; p++, t += k) {
+                        __m256d u = z0[p], v = z1[p];
+                        __m256d t0 = _mm256_broadcast_sd(t);
+                        __m256d t1 = width > 1 ? _mm256_broadcast_sd(t + 1) : t0;
+                        __m256d t2 = width > 2 ? _mm256_broadcast_sd(t + 2) : t0;
+                        a0 = _mm256_fmadd_pd(t0, u, a0); b0 = _mm256_fmadd_pd(t0, v, b0);
+                        a1 = _mm256_fmadd_pd(t1, u, a1); b1 = _mm256_fmadd_pd(t1, v, b1);
+                        a2 = _mm256_fmadd_pd(t2, u, a2); b2 = _mm256_fmadd_pd(t2, v, b2);
+                    }
+                }
+                __m256d *r0 = r + b * k + c, *r1 = r + (b + 1) * k + c;
+                __m256d as[4] = {a0, a1, a2, a3}, bs[4] = {b0, b1, b2, b3};
+                for (long q = 0; q < width; q++) {
+                    r0[q] = as[q];
+                    if (b + 1 < blocks) r1[q] = bs[q];
+                }
+            }
+        }
+        // Responsibilities and Σ log p, lane by lane; rows past the end get r = 0.
+        for (long b = 0; b < blocks; b++) {
+            __m256d *rb = r + b * k;
+            __m256d top = rb[0];
+            for (long c = 1; c < k; c++) top = _mm256_max_pd(top, rb[c]);
+            __m256d sum = _mm256_setzero_pd();
+            for (long c = 0; c < k; c++) {
+                rb[c] = exp4(_mm256_sub_pd(rb[c], top));
+                sum = _mm256_add_pd(sum, rb[c]);
+            }
+            long valid = rows - (start + 4 * b);
+            double laneMask[4] = {1, valid > 1, valid > 2, valid > 3};
+            __m256d mask = _mm256_loadu_pd(laneMask);
+            __m256d scale = _mm256_div_pd(mask, sum);
+            for (long c = 0; c < k; c++) rb[c] = _mm256_mul_pd(rb[c], scale);
+            maxima = _mm256_fmadd_pd(top, mask, maxima);
+            // Product of the sums (each in [1, K]) with the missing lanes at 1: one log per flush.
+            product = _mm256_mul_pd(product, _mm256_blendv_pd(_mm256_set1_pd(1.0), sum, _mm256_cmp_pd(mask, _mm256_setzero_pd(), _CMP_GT_OQ)));
+            if (_mm256_movemask_pd(_mm256_cmp_pd(product, _mm256_set1_pd(1e250), _CMP_GT_OQ))) {
+                product = flush_products(product, &total);
+            }
+        }
+        // Sums: laneSums[c][p] += r[b][c] z[b][p] over the blocks, four components x two features a tile.
+        for (long c = 0; c < k; c += 4) {
+            long width = k - c < 4 ? k - c : 4;
+            for (long p = 0; p < m; p += 2) {
+                long pairs = m - p < 2 ? 1 : 2;
+                if (width == 4 && pairs == 2) {
+                    __m256d *o = sums + c * m + p;
+                    __m256d s00 = o[0], s01 = o[1], s10 = o[m], s11 = o[m + 1];
+                    __m256d s20 = o[2 * m], s21 = o[2 * m + 1], s30 = o[3 * m], s31 = o[3 * m + 1];
+                    for (long b = 0; b < blocks; b++) {
+                        const __m256d *rb = r + b * k + c, *zb = z + b * m + p;
+                        __m256d z0 = zb[0], z1 = zb[1];
+                        s00 = _mm256_fmadd_pd(rb[0], z0, s00); s01 = _mm256_fmadd_pd(rb[0], z1, s01);
+                        s10 = _mm256_fmadd_pd(rb[1], z0, s10); s11 = _mm256_fmadd_pd(rb[1], z1, s11);
+                        s20 = _mm256_fmadd_pd(rb[2], z0, s20); s21 = _mm256_fmadd_pd(rb[2], z1, s21);
+                        s30 = _mm256_fmadd_pd(rb[3], z0, s30); s31 = _mm256_fmadd_pd(rb[3], z1, s31);
+                    }
+                    o[0] = s00; o[1] = s01; o[m] = s10; o[m + 1] = s11;
+                    o[2 * m] = s20; o[2 * m + 1] = s21; o[3 * m] = s30; o[3 * m + 1] = s31;
+                    continue;
+                }
+                for (long q = 0; q < width; q++) {
+                    for (long e = 0; e < pairs; e++) {
+                        __m256d acc = sums[(c + q) * m + p + e];
+                        for (long b = 0; b < blocks; b++) acc = _mm256_fmadd_pd(r[b * k + c + q], z[b * m + p + e], acc);
+                        sums[(c + q) * m + p + e] = acc;
+                    }
+                }
+            }
+        }
+    }
+    flush_products(product, &total);
+    double lanes[4];
+    _mm256_storeu_pd(lanes, maxima);
+    return total + lanes[0] + lanes[1] + lanes[2] + lanes[3];
+}
+#else
+double gmm_fused_quadratic_chunk(const double *x, long rows, long columns, const double *center,
+                                 const double *theta, long components, double *laneSums, double *scratch) {
+    (void)x; (void)rows; (void)columns; (void)center; (void)theta; (void)components; (void)laneSums; (void)scratch;
+    return NAN;  // never called: gmm_vector_math_uses_avx2() is 0 on this build
+}
+#endif
+
 static void exp_in_place_libm(double *v, long count) {
     for (long i = 0; i < count; i++) v[i] = exp(v[i]);
 }

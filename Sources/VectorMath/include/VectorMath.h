@@ -22,6 +22,20 @@ double gmm_normalize_rows(double *values, long rows, long columns, double *logSu
 void gmm_quadratic_features(const double *x, long rows, long columns, long stride, const double *center,
                             double *z, double *scratch);
 
+/// The largest K·M for which `gmm_fused_quadratic_chunk` is meant (its sums stay in L2).
+#define GMM_FUSED_MAX_TERMS 4096
+
+/// One chunk of the E-step on quadratic features, fused, for small K·M (AVX2 and FMA only:
+/// call it only when `gmm_vector_math_uses_avx2()`). For the `rows` rows of `x` (D = `columns`
+/// values each, row-major) it forms z(x_n) as in `gmm_quadratic_features`, the log joint
+/// densities `v_nk = z(x_n) · θ_k` (`theta`: M x K, row-major), the responsibilities
+/// `r_nk = exp(v_nk - log Σ_j exp v_nj)`, and adds `r_nk z(x_n)` to `laneSums`, which holds
+/// K x M sums of four lanes each (entry (k, p) is `laneSums[4 (k M + p) .. +3]`; a row adds
+/// to lane `row mod 4`, so the caller sums the lanes at the end). `scratch` holds 32 (M + K)
+/// doubles, 32-byte aligned. Returns `Σ_n log p(x_n)`.
+double gmm_fused_quadratic_chunk(const double *x, long rows, long columns, const double *center,
+                                 const double *theta, long components, double *laneSums, double *scratch);
+
 /// 1 when `gmm_normalize_rows` uses its AVX2 code on this processor, else 0.
 int gmm_vector_math_uses_avx2(void);
 
