@@ -1,6 +1,10 @@
 #ifndef GAUSSIAN_MIXTURES_VECTOR_MATH_H
 #define GAUSSIAN_MIXTURES_VECTOR_MATH_H
 
+/// 1 when this processor runs the AVX2 and FMA code (checked once), else 0. The fused kernels
+/// need it; the other functions fall back to portable code.
+int gmm_vector_math_uses_avx2(void);
+
 /// Turns each row of the row-major `rows x columns` matrix `values` from log-weights into
 /// probabilities, in place, with a shifted log-sum-exp:
 ///
@@ -8,8 +12,8 @@
 ///
 /// and writes `m_i + log s_i` (the row's log-sum-exp) to `logSums[i]` when `logSums` is not
 /// NULL. Returns `Σ_i (m_i + log s_i)`. The exponentials run four at a time with AVX2 and FMA
-/// when the processor has them (chosen once, at the first call), else through the C library's
-/// `exp`; both are accurate to a few units in the last place.
+/// when the processor has them, else through the C library's `exp`; both are accurate to a few
+/// units in the last place.
 double gmm_normalize_rows(double *values, long rows, long columns, double *logSums);
 
 /// The quadratic features of `rows` rows of `x` (row-major, `columns` = D values per row,
@@ -21,22 +25,28 @@ double gmm_normalize_rows(double *values, long rows, long columns, double *logSu
 /// `scratch` holds D values.
 void gmm_quadratic_features(const double *x, long rows, long columns, long stride, const double *center,
                             double *z, double *scratch);
+/// `gmm_quadratic_features` in single precision.
+void gmm_quadratic_features_f32(const float *x, long rows, long columns, long stride, const float *center,
+                                float *z, float *scratch);
 
-/// The largest K·M for which `gmm_fused_quadratic_chunk` is meant (its sums stay in L2).
+/// The largest K·M for which the fused kernels are meant (their sums stay in L2), and the
+/// largest D they take.
 #define GMM_FUSED_MAX_TERMS 4096
+#define GMM_FUSED_MAX_FEATURES 64
 
-/// One chunk of the E-step on quadratic features, fused, for small K·M (AVX2 and FMA only:
-/// call it only when `gmm_vector_math_uses_avx2()`). For the `rows` rows of `x` (D = `columns`
-/// values each, row-major) it forms z(x_n) as in `gmm_quadratic_features`, the log joint
-/// densities `v_nk = z(x_n) · θ_k` (`theta`: M x K, row-major), the responsibilities
-/// `r_nk = exp(v_nk - log Σ_j exp v_nj)`, and adds `r_nk z(x_n)` to `laneSums`, which holds
-/// K x M sums of four lanes each (entry (k, p) is `laneSums[4 (k M + p) .. +3]`; a row adds
-/// to lane `row mod 4`, so the caller sums the lanes at the end). `scratch` holds 32 (M + K)
-/// doubles, 32-byte aligned. Returns `Σ_n log p(x_n)`.
+/// One chunk of the E-step on quadratic features, fused, for K·M <= GMM_FUSED_MAX_TERMS and
+/// D <= GMM_FUSED_MAX_FEATURES (AVX2 and FMA only: call it only when gmm_vector_math_uses_avx2()).
+/// For the `rows` rows of `x` (D = `columns` values each, row-major) it forms z(x_n) as
+/// `gmm_quadratic_features` does, the log joint densities `v_nk = z(x_n) · θ_k` (`theta`: M x K,
+/// row-major), the responsibilities `r_nk = exp(v_nk - log Σ_j exp v_nj)`, and adds `r_nk z(x_n)`
+/// to `laneSums`, which holds K x M sums of 4 lanes each (entry (k, p) is `laneSums[4 (k M + p) + lane]`;
+/// a row adds to lane `row mod 4`, so the caller sums the lanes). `scratch` holds 32 (M + K)
+/// values; both are 32-byte aligned. Returns `Σ_n log p(x_n)`.
 double gmm_fused_quadratic_chunk(const double *x, long rows, long columns, const double *center,
                                  const double *theta, long components, double *laneSums, double *scratch);
-
-/// 1 when `gmm_normalize_rows` uses its AVX2 code on this processor, else 0.
-int gmm_vector_math_uses_avx2(void);
+/// `gmm_fused_quadratic_chunk` in single precision, 8 lanes (`laneSums`: 8 K M values,
+/// `scratch`: 64 (M + K) values). The log-likelihood is still summed in double.
+double gmm_fused_quadratic_chunk_f32(const float *x, long rows, long columns, const float *center,
+                                     const float *theta, long components, float *laneSums, float *scratch);
 
 #endif

@@ -1,0 +1,129 @@
+// One chunk of the quadratic-feature E-step, fused; included by VectorMath.c once per scalar
+// type with these macros defined:
+//   NAME     the function's name          T      the scalar (double, float)
+//   V        the vector of L scalars      L      lanes per vector (4 doubles, 8 floats)
+//   EXPV     exp over a V                 BIG    flush the product of row sums above this
+// See gmm_fused_quadratic_chunk in VectorMath.h for the contract.
+
+__attribute__((target("avx2,fma")))
+double NAME(const T *x, long rows, long columns, const T *center, const T *theta, long components,
+            T *laneSums, T *scratch) {
+    const long d = columns, k = components, m = d * (d + 1) / 2 + d + 1;
+    V *z = (V *)scratch;            // FUSED_BLOCKS x M: feature p of L rows
+    V *r = z + FUSED_BLOCKS * m;    // FUSED_BLOCKS x K: log-densities, then responsibilities
+    V *sums = (V *)laneSums;        // K x M
+    double total = 0;
+    for (long start = 0; start < rows; start += L * FUSED_BLOCKS) {
+        long blocks = (rows - start + L - 1) / L;
+        if (blocks > FUSED_BLOCKS) blocks = FUSED_BLOCKS;
+        // Features, L rows per vector; missing rows of the last block are the centre (z = e_M).
+        for (long b = 0; b < blocks; b++) {
+            V xv[FUSED_MAX_FEATURES];
+            const T *row[L];
+            for (long lane = 0; lane < L; lane++) {
+                long n = start + L * b + lane;
+                row[lane] = n < rows ? x + n * d : center;
+            }
+            for (long j = 0; j < d; j++) {
+                for (long lane = 0; lane < L; lane++) xv[j][lane] = row[lane][j];
+                xv[j] -= center[j];
+            }
+            V *zb = z + b * m;
+            long p = 0;
+            for (long i = 0; i < d; i++) {
+                for (long j = i; j < d; j++) zb[p++] = xv[i] * xv[j];
+            }
+            for (long i = 0; i < d; i++) zb[p++] = xv[i];
+            zb[p] = (V)(T)1;
+        }
+        // Log-densities r[b][c] = Σ_p θ[p, c] z[b][p]: two blocks and four components at a time.
+        for (long b = 0; b < blocks; b += 2) {
+            const V *z0 = z + b * m, *z1 = z + (b + 1 < blocks ? b + 1 : b) * m;
+            for (long c = 0; c < k; c += 4) {
+                long width = k - c < 4 ? k - c : 4;
+                V a0 = (V)(T)0, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                const T *t = theta + c;
+                if (width == 4) {
+                    for (long p = 0; p < m; p++, t += k) {
+                        V u = z0[p], w = z1[p];
+                        V t0 = (V)t[0], t1 = (V)t[1], t2 = (V)t[2], t3 = (V)t[3];
+                        a0 = __builtin_elementwise_fma(t0, u, a0); b0 = __builtin_elementwise_fma(t0, w, b0);
+                        a1 = __builtin_elementwise_fma(t1, u, a1); b1 = __builtin_elementwise_fma(t1, w, b1);
+                        a2 = __builtin_elementwise_fma(t2, u, a2); b2 = __builtin_elementwise_fma(t2, w, b2);
+                        a3 = __builtin_elementwise_fma(t3, u, a3); b3 = __builtin_elementwise_fma(t3, w, b3);
+                    }
+                } else {
+                    for (long p = 0; p < m; p++, t += k) {
+                        V u = z0[p], w = z1[p];
+                        V t0 = (V)t[0], t1 = width > 1 ? (V)t[1] : t0, t2 = width > 2 ? (V)t[2] : t0;
+                        a0 = __builtin_elementwise_fma(t0, u, a0); b0 = __builtin_elementwise_fma(t0, w, b0);
+                        a1 = __builtin_elementwise_fma(t1, u, a1); b1 = __builtin_elementwise_fma(t1, w, b1);
+                        a2 = __builtin_elementwise_fma(t2, u, a2); b2 = __builtin_elementwise_fma(t2, w, b2);
+                    }
+                }
+                V as[4] = {a0, a1, a2, a3}, bs[4] = {b0, b1, b2, b3};
+                for (long q = 0; q < width; q++) {
+                    r[b * k + c + q] = as[q];
+                    if (b + 1 < blocks) r[(b + 1) * k + c + q] = bs[q];
+                }
+            }
+        }
+        // Responsibilities, and Σ log p = Σ max + log Π (row sums), the product flushed before it
+        // can overflow (each row sum lies in [1, K]); rows past the end get r = 0 and count 1.
+        V maxima = (V)(T)0, product = (V)(T)1;
+        for (long b = 0; b < blocks; b++) {
+            V *rb = r + b * k;
+            V top = rb[0];
+            for (long c = 1; c < k; c++) top = __builtin_elementwise_max(top, rb[c]);
+            V sum = (V)(T)0;
+            for (long c = 0; c < k; c++) {
+                rb[c] = EXPV(rb[c] - top);
+                sum += rb[c];
+            }
+            V mask;
+            for (long lane = 0; lane < L; lane++) mask[lane] = start + L * b + lane < rows ? 1 : 0;
+            V scale = mask / sum;
+            for (long c = 0; c < k; c++) rb[c] *= scale;
+            maxima += top * mask;
+            product *= (T)1 + mask * (sum - (T)1);
+            int big = 0;
+            for (long lane = 0; lane < L; lane++) big |= product[lane] > (T)BIG;
+            if (big) {
+                for (long lane = 0; lane < L; lane++) total += log((double)product[lane]);
+                product = (V)(T)1;
+            }
+        }
+        for (long lane = 0; lane < L; lane++) total += (double)maxima[lane] + log((double)product[lane]);
+        // Sums: laneSums[c][p] += r[b][c] z[b][p] over the blocks, four components x two features a tile.
+        for (long c = 0; c < k; c += 4) {
+            long width = k - c < 4 ? k - c : 4;
+            for (long p = 0; p < m; p += 2) {
+                long pairs = m - p < 2 ? 1 : 2;
+                if (width == 4 && pairs == 2) {
+                    V *o = sums + c * m + p;
+                    V s00 = o[0], s01 = o[1], s10 = o[m], s11 = o[m + 1];
+                    V s20 = o[2 * m], s21 = o[2 * m + 1], s30 = o[3 * m], s31 = o[3 * m + 1];
+                    for (long b = 0; b < blocks; b++) {
+                        const V *rb = r + b * k + c, *zb = z + b * m + p;
+                        V y0 = zb[0], y1 = zb[1];
+                        s00 = __builtin_elementwise_fma(rb[0], y0, s00); s01 = __builtin_elementwise_fma(rb[0], y1, s01);
+                        s10 = __builtin_elementwise_fma(rb[1], y0, s10); s11 = __builtin_elementwise_fma(rb[1], y1, s11);
+                        s20 = __builtin_elementwise_fma(rb[2], y0, s20); s21 = __builtin_elementwise_fma(rb[2], y1, s21);
+                        s30 = __builtin_elementwise_fma(rb[3], y0, s30); s31 = __builtin_elementwise_fma(rb[3], y1, s31);
+                    }
+                    o[0] = s00; o[1] = s01; o[m] = s10; o[m + 1] = s11;
+                    o[2 * m] = s20; o[2 * m + 1] = s21; o[3 * m] = s30; o[3 * m + 1] = s31;
+                    continue;
+                }
+                for (long q = 0; q < width; q++) {
+                    for (long e = 0; e < pairs; e++) {
+                        V acc = sums[(c + q) * m + p + e];
+                        for (long b = 0; b < blocks; b++) acc = __builtin_elementwise_fma(r[b * k + c + q], z[b * m + p + e], acc);
+                        sums[(c + q) * m + p + e] = acc;
+                    }
+                }
+            }
+        }
+    }
+    return total;
+}
