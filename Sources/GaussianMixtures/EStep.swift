@@ -1,38 +1,41 @@
 import Foundation
-
 import VectorMath
 
-/// The fast path: the E-step and the sufficient statistics on BLAS, in parallel chunks.
+/// The fast path: the E-step and the sufficient statistics on BLAS, in parallel chunks, with
+/// the data and the per-row arithmetic in `Scalar` (`Double`, or `Float` for float32 fits) and
+/// every sum that leaves a chunk in `Double`.
 ///
 /// Each iteration takes one of two roads, chosen from the model (see ``QuadraticFeatures``):
 ///
 /// - **Quadratic features** (the usual one): per chunk, the log joint densities of all K
-///   components are one GEMM over the features `z(x) = [x̃ x̃ᵀ, x̃, 1]`, and the statistics of
-///   all K components one more GEMM, `Rᵀ Z`. About `2·N·K·D²` flops per iteration in all.
+///   components are one product with the features `z(x) = [x̃ x̃ᵀ, x̃, 1]`, and the statistics of
+///   all K components one more, `Rᵀ Z`; about `2·N·K·D²` flops per iteration in all. When K·M is
+///   small the whole chunk runs fused in one AVX2 kernel (`gmm_fused_quadratic_chunk`), else as
+///   two GEMMs.
 /// - **Whitening** (taken when the quadratic road could lose digits): one GEMM computes the
-///   whitened rows for all K components at once, `Y = X_c P` with `P = [L_1⁻ᵀ | ... | L_K⁻ᵀ]`
-///   (D x K·D), then
+///   whitened rows for all K components at once, `Y = X̃_c P` with `P = [L_1⁻ᵀ | ... | L_K⁻ᵀ]`
+///   (D x K·D) and `X̃ = X - c`, then
 ///
-///       log w_k + log N(x | μ_k, Σ_k) = log w_k - ½ log|Σ_k| - (D/2) log 2π - ½ ‖y_k - L_k⁻¹ μ_k‖²
+///       log w_k + log N(x | μ_k, Σ_k) = log w_k - ½ log|Σ_k| - (D/2) log 2π - ½ ‖y_k - L_k⁻¹ (μ_k - c)‖²
 ///
-///   and the statistics of component k come from one `dsyrk` over the chunk weighted by
-///   `√r_nk` and centred on `c_k`. About `3·N·K·D²` flops.
+///   and the statistics of component k come from one `syrk` over the chunk weighted by
+///   `√r_nk` and centred on `c_k`; about `3·N·K·D²` flops.
 ///
 /// On both roads the log-sum-exp over components (shifted by the row maximum before any `exp`)
-/// and the responsibilities are `gmm_normalize_rows` (VectorMath, vectorised exp). Memory beyond
-/// the data is one chunk's scratch per worker thread plus one set of sums per slot; no N x K
-/// matrix is ever held.
-struct BLASKernel: EMKernel {
-    let data: DataView
+/// is vectorised (VectorMath). Memory beyond the data is one chunk's scratch per worker thread
+/// plus one set of sums per slot; no N x K matrix is ever held.
+struct BLASKernel<Scalar: EngineScalar>: EMKernel {
+    let data: DataView<Scalar>
     let components: Int
     let threads: Int
     let schedule: ChunkSchedule
     let quadratic: QuadraticFeatures
-    /// Whether the quadratic road runs fused in one pass per chunk (`gmm_fused_quadratic_chunk`:
-    /// AVX2, K·M small enough for its sums to stay in cache) instead of as two GEMMs.
+    /// Whether the quadratic road runs fused (AVX2, K·M and D small enough).
     let fused: Bool
-    private let scratch: [ChunkScratch]
-    private let slots: [SlotSums]
+    /// `c` (the data's column means) in the data's type.
+    private let center: [Scalar]
+    private let scratch: [ChunkScratch<Scalar>]
+    private let slots: [SlotSums<Scalar>]
 
     static func choleskyLower(_ a: [Double], dimension: Int) -> [Double]? {
         var l = a
@@ -44,26 +47,27 @@ struct BLASKernel: EMKernel {
         return LAPACK.invertLowerTriangular(&inverse, dimension: dimension) ? inverse : nil
     }
 
-    init(data: DataView, components: Int, threads: Int, chunkRows: Int?) {
+    init(data: DataView<Scalar>, components: Int, threads: Int, chunkRows: Int?) {
         self.data = data
         self.components = components
         self.threads = max(1, threads)
         let d = data.columns, k = components
         let quadratic = QuadraticFeatures(data: data)
+        let m = quadratic.count
         self.quadratic = quadratic
-        let fused = gmm_vector_math_uses_avx2() != 0 && d <= 64 && k * quadratic.count <= Int(GMM_FUSED_MAX_TERMS)
+        center = quadratic.center.map { Scalar($0) }
+        let fused = gmm_vector_math_uses_avx2() != 0 && d <= Int(GMM_FUSED_MAX_FEATURES)
+            && k * m <= Int(GMM_FUSED_MAX_TERMS)
         self.fused = fused
         let rowsPerChunk = chunkRows ?? ChunkSchedule.defaultChunkRows(components: k, features: d)
-        let slotBytes = 8 * (k + k * d + k * d * d + k * quadratic.count)
+        let slotBytes = 8 * (k + k * d + k * d * d + k * m)
         let schedule = ChunkSchedule(rows: data.rows, chunkRows: rowsPerChunk,
                                      maxSlots: ChunkSchedule.defaultMaxSlots(bytesPerSlot: slotBytes))
         self.schedule = schedule
         scratch = (0..<workerCount(schedule, threads: self.threads)).map { _ in
-            ChunkScratch(chunkRows: schedule.chunkRows, components: k, features: d, quadraticFeatures: quadratic.count)
+            ChunkScratch(chunkRows: schedule.chunkRows, components: k, features: d, quadraticFeatures: m)
         }
-        slots = (0..<schedule.slots).map { _ in
-            SlotSums(components: k, features: d, quadraticFeatures: quadratic.count, lanes: 4)
-        }
+        slots = (0..<schedule.slots).map { _ in SlotSums(components: k, features: d, quadraticFeatures: m) }
     }
 
     func expectation(_ model: GaussianMixture) -> SufficientStatistics {
@@ -83,61 +87,67 @@ struct BLASKernel: EMKernel {
     /// `.fused` and `.quadratic` force that road even where ``QuadraticFeatures`` would refuse it.
     func expectation(_ model: GaussianMixture, road: Road?) -> SufficientStatistics {
         let forced = road == .fused || road == .quadratic
-        let limit = forced ? Double.infinity : QuadraticFeatures.conditionLimit
+        let limit = forced ? Double.infinity : Scalar.quadraticConditionLimit
         if road != .whitening, let theta = quadratic.coefficients(of: model, limit: limit) {
-            return quadraticExpectation(theta, fused: road.map { $0 == .fused } ?? fused)
+            return quadraticExpectation(theta.map { Scalar($0) }, fused: road.map { $0 == .fused } ?? fused)
         }
-        let shifts = model.means.values
-        return reduce(shifts: shifts) { scratch, stats, rows in
-            stats.logLikelihood += logJointAndNormalize(model, rows: rows, scratch: scratch, logLikelihoodsOut: nil)
+        let whitening = WhiteningModel<Scalar>(model, center: quadratic.center)
+        return reduce(shifts: model.means.values) { scratch, stats, rows in
+            stats.logLikelihood += logJointAndNormalize(whitening, rows: rows, scratch: scratch, logLikelihoodsOut: nil)
             accumulate(rows: rows, responsibilities: scratch.responsibilities, scratch: scratch, into: &stats)
         }
     }
 
     /// The quadratic-feature road: per chunk `Z`, `V = Z Θ`, normalise `V` into `R`, add `Rᵀ Z`
-    /// (fused in one pass over the chunk when ``fused``, else two GEMMs).
-    private func quadraticExpectation(_ theta: [Double], fused: Bool) -> SufficientStatistics {
+    /// (fused in one pass over the chunk, or as two GEMMs).
+    private func quadraticExpectation(_ theta: [Scalar], fused: Bool) -> SufficientStatistics {
         let k = components, m = quadratic.count, d = data.columns
-        let lanes = fused ? 4 : 1
-        for slot in slots {
-            slot.featureSums.update(repeating: 0, count: lanes * k * m)
-            slot.logLikelihood = 0
-            slot.rows = 0
-        }
+        let lanes = fused ? Scalar.fusedLanes : 1
+        for slot in slots { slot.reset(count: k * m) }
         theta.withUnsafeBufferPointer { theta in
-            quadratic.center.withUnsafeBufferPointer { center in
+            center.withUnsafeBufferPointer { center in
                 LAPACK.withSingleThreadedBLAS {
                     forEachChunk(schedule, threads: threads) { worker, slot, rows in
                         let s = scratch[worker], sums = slots[slot], n = rows.count
+                        let x = data.row(rows.lowerBound)
                         if fused {
-                            sums.logLikelihood += gmm_fused_quadratic_chunk(
-                                data.row(rows.lowerBound), n, d, center.baseAddress!, theta.baseAddress!, k,
-                                sums.featureSums, s.fusedBlocks)
+                            // The chunk's lane sums join the slot's sums at once.
+                            s.chunkSums.update(repeating: 0, count: lanes * k * m)
+                            sums.logLikelihood += Scalar.fusedQuadraticChunk(
+                                x, rows: n, columns: d, center: center.baseAddress!, theta: theta.baseAddress!,
+                                components: k, laneSums: s.chunkSums, scratch: s.fusedBlocks)
+                            for i in 0..<(k * m) {
+                                var t = Scalar.zero
+                                for lane in 0..<lanes { t += s.chunkSums[i * lanes + lane] }
+                                sums.scalarSums[i] += t
+                            }
                         } else {
-                            quadratic.fill(data, rows: rows, into: s.features, scratch: s.weightedRows)
-                            LAPACK.gemm(m: n, n: k, k: m, a: s.features, lda: m, b: theta.baseAddress!, ldb: k,
-                                        c: s.responsibilities, ldc: k)
+                            Scalar.quadraticFeatures(x, rows: n, columns: d, center: center.baseAddress!,
+                                                     into: s.features, scratch: s.centred)
+                            Scalar.gemm(m: n, n: k, k: m, a: s.features, lda: m, transposeA: false,
+                                        b: theta.baseAddress!, ldb: k, transposeB: false, beta: 0, c: s.logJoint, ldc: k)
+                            for i in 0..<(n * k) { s.responsibilities[i] = Double(s.logJoint[i]) }
                             sums.logLikelihood += gmm_normalize_rows(s.responsibilities, n, k, nil)
-                            LAPACK.gemm(m: k, n: m, k: n, a: s.responsibilities, lda: k, transposeA: true,
-                                        b: s.features, ldb: m, beta: 1, c: sums.featureSums, ldc: m)
+                            for i in 0..<(n * k) { s.logJoint[i] = Scalar(s.responsibilities[i]) }
+                            Scalar.gemm(m: k, n: m, k: n, a: s.logJoint, lda: k, transposeA: true,
+                                        b: s.features, ldb: m, transposeB: false, beta: 1, c: sums.scalarSums, ldc: m)
                         }
                         sums.rows += n
+                        sums.pendingRows += n
+                        if sums.pendingRows >= Scalar.rowsPerFlush { sums.flush(count: k * m) }
                     }
                 }
             }
         }
-        let total = UnsafeMutablePointer<Double>.allocate(capacity: k * m)
-        defer { total.deallocate() }
-        total.update(repeating: 0, count: k * m)
+        for slot in slots { (slot).flush(count: k * m) }
+        var total = [Double](repeating: 0, count: k * m)
         var logLikelihood = 0.0, rows = 0
         for slot in slots {
-            for i in 0..<(k * m) {
-                for lane in 0..<lanes { total[i] += slot.featureSums[i * lanes + lane] }
-            }
+            for i in 0..<(k * m) { total[i] += slot.featureSums[i] }
             logLikelihood += slot.logLikelihood
             rows += slot.rows
         }
-        var stats = quadratic.statistics(from: total, components: k)
+        var stats = total.withUnsafeBufferPointer { quadratic.statistics(from: $0.baseAddress!, components: k) }
         stats.logLikelihood = logLikelihood
         stats.sampleCount = Double(rows)
         return stats
@@ -162,10 +172,11 @@ struct BLASKernel: EMKernel {
                responsibilities: UnsafeMutablePointer<Double>?) {
         let out = UnsafeTransfer((logLikelihoods, responsibilities))
         let k = components
+        let whitening = WhiteningModel<Scalar>(model, center: quadratic.center)
         LAPACK.withSingleThreadedBLAS {
             forEachChunk(schedule, threads: threads) { worker, _, rows in
                 let s = scratch[worker]
-                _ = logJointAndNormalize(model, rows: rows, scratch: s,
+                _ = logJointAndNormalize(whitening, rows: rows, scratch: s,
                                          logLikelihoodsOut: out.wrappedValue.0 + rows.lowerBound)
                 if let r = out.wrappedValue.1 {
                     (r + rows.lowerBound * k).update(from: s.responsibilities, count: rows.count * k)
@@ -177,7 +188,7 @@ struct BLASKernel: EMKernel {
     /// Runs `body` on every chunk with its worker's scratch and its slot's statistics, then sums
     /// the slots in slot order.
     private func reduce(shifts: [Double],
-                        _ body: (ChunkScratch, inout SufficientStatistics, Range<Int>) -> Void) -> SufficientStatistics {
+                        _ body: (ChunkScratch<Scalar>, inout SufficientStatistics, Range<Int>) -> Void) -> SufficientStatistics {
         let d = data.columns, k = components
         for slot in slots {
             slot.statistics = SufficientStatistics(components: k, features: d, shifts: shifts)
@@ -196,17 +207,20 @@ struct BLASKernel: EMKernel {
 
     /// Whitening road: fills `scratch.responsibilities` with `r_nk` for the rows of one chunk and
     /// returns `Σ_n log p(x_n)` over them; writes each `log p(x_n)` to `logLikelihoodsOut` if given.
-    private func logJointAndNormalize(_ model: GaussianMixture, rows: Range<Int>, scratch: ChunkScratch,
+    private func logJointAndNormalize(_ model: WhiteningModel<Scalar>, rows: Range<Int>, scratch: ChunkScratch<Scalar>,
                                       logLikelihoodsOut: UnsafeMutablePointer<Double>?) -> Double {
         let d = data.columns, k = components, kd = k * d, n = rows.count
-        let y = scratch.whitened
-        let r = scratch.responsibilities
-        model.precisionFactors.withUnsafeBufferPointer { p in
-            LAPACK.gemm(m: n, n: kd, k: d, a: data.row(rows.lowerBound), lda: d,
-                        b: p.baseAddress!, ldb: kd, c: y, ldc: kd)
+        let y = scratch.whitened, r = scratch.responsibilities, centred = scratch.centred
+        let x = data.row(rows.lowerBound)
+        center.withUnsafeBufferPointer { c in
+            for i in 0..<n { for j in 0..<d { centred[i * d + j] = x[i * d + j] - c[j] } }
         }
-        model.whitenedMeans.withUnsafeBufferPointer { b in
-            model.logNormalizers.withUnsafeBufferPointer { normalizer in
+        model.factors.withUnsafeBufferPointer { p in
+            Scalar.gemm(m: n, n: kd, k: d, a: centred, lda: d, transposeA: false,
+                        b: p.baseAddress!, ldb: kd, transposeB: false, beta: 0, c: y, ldc: kd)
+        }
+        model.means.withUnsafeBufferPointer { b in
+            model.normalizers.withUnsafeBufferPointer { normalizer in
                 for i in 0..<n {
                     let yi = y + i * kd
                     let ri = r + i * k
@@ -215,7 +229,7 @@ struct BLASKernel: EMKernel {
                         let bc = b.baseAddress! + c * d
                         var squares = 0.0
                         for j in 0..<d {
-                            let t = yc[j] - bc[j]
+                            let t = Double(yc[j]) - bc[j]
                             squares += t * t
                         }
                         ri[c] = normalizer[c] - 0.5 * squares
@@ -228,9 +242,9 @@ struct BLASKernel: EMKernel {
 
     /// Whitening road: adds the statistics of one chunk with responsibilities `r` (n x K) to `stats`.
     private func accumulate(rows: Range<Int>, responsibilities r: UnsafeMutablePointer<Double>,
-                            scratch: ChunkScratch, into stats: inout SufficientStatistics) {
+                            scratch: ChunkScratch<Scalar>, into stats: inout SufficientStatistics) {
         let d = data.columns, k = components, n = rows.count
-        let w = scratch.weightedRows
+        let w = scratch.centred, gram = scratch.gram
         let x = data.row(rows.lowerBound)
         stats.shifts.withUnsafeBufferPointer { shifts in
             stats.centeredSums.withUnsafeMutableBufferPointer { sums in
@@ -246,15 +260,16 @@ struct BLASKernel: EMKernel {
                             let xi = x + i * d
                             let wi = w + i * d
                             for j in 0..<d {
-                                let t = xi[j] - shift[j]
-                                wi[j] = root * t
+                                let t = Double(xi[j]) - shift[j]
+                                wi[j] = Scalar(root * t)
                                 sum[j] += rc * t
                             }
                         }
                         stats.weightSums[c] += weight
-                        if weight > 0 {
-                            LAPACK.addGramLower(rows: n, n: d, a: w, lda: d, c: scatter.baseAddress! + c * d * d)
-                        }
+                        guard weight > 0 else { continue }
+                        Scalar.gramLower(rows: n, n: d, a: w, lda: d, c: gram)
+                        let out = scatter.baseAddress! + c * d * d
+                        for i in 0..<d { for j in 0...i { out[i * d + j] += Double(gram[i * d + j]) } }
                     }
                 }
             }
@@ -262,57 +277,115 @@ struct BLASKernel: EMKernel {
     }
 }
 
+/// What the whitening road needs of a model, in the data's type where the BLAS uses it:
+/// `P = [L_k⁻ᵀ]` (D x K·D), `L_k⁻¹ (μ_k - c)` (K x D) and `log w_k - ½ log|Σ_k| - (D/2) log 2π`.
+struct WhiteningModel<Scalar: EngineScalar> {
+    let factors: [Scalar]
+    let means: [Double]
+    let normalizers: [Double]
+
+    init(_ model: GaussianMixture, center: [Double]) {
+        let k = model.componentCount, d = model.featureCount, kd = k * d
+        let p = model.precisionFactors  // P[a, c·D + b] = (L_c⁻¹)[b, a]
+        factors = p.map { Scalar($0) }
+        var means = [Double](repeating: 0, count: kd)
+        for c in 0..<k {
+            for b in 0..<d {
+                var s = 0.0
+                for a in 0..<d { s += p[a * kd + c * d + b] * (model.means[c, a] - center[a]) }
+                means[c * d + b] = s
+            }
+        }
+        self.means = means
+        normalizers = model.logNormalizers
+    }
+}
+
 /// Scratch memory of one worker thread for one chunk at a time, allocated once per kernel.
-final class ChunkScratch {
+final class ChunkScratch<Scalar: EngineScalar> {
     /// `chunkRows x K·D`: the whitened rows `Y` (whitening road).
-    let whitened: UnsafeMutablePointer<Double>
-    /// `chunkRows x M`: the quadratic features `Z` (quadratic road).
-    let features: UnsafeMutablePointer<Double>
-    /// `chunkRows x K`: log joint densities, then responsibilities.
+    let whitened: UnsafeMutablePointer<Scalar>
+    /// `chunkRows x M`: the quadratic features `Z` (quadratic road, GEMMs).
+    let features: UnsafeMutablePointer<Scalar>
+    /// `chunkRows x K`: log joint densities, then responsibilities, for the GEMMs.
+    let logJoint: UnsafeMutablePointer<Scalar>
+    /// `chunkRows x K`: log joint densities, then responsibilities, in Double.
     let responsibilities: UnsafeMutablePointer<Double>
-    /// `chunkRows x D`: `√r_nk (x_n - c_k)` for one component at a time; one row of it is also
-    /// the centred row while filling `Z`.
-    let weightedRows: UnsafeMutablePointer<Double>
-    /// `32 x (M + K)`, 32-byte aligned: the fused road's features and responsibilities of 32 rows.
-    let fusedBlocks: UnsafeMutablePointer<Double>
+    /// `chunkRows x D`: the centred rows, or `√r_nk (x_n - c_k)` for one component at a time.
+    let centred: UnsafeMutablePointer<Scalar>
+    /// `D x D`: one component's weighted Gram matrix for the chunk.
+    let gram: UnsafeMutablePointer<Scalar>
+    /// `lanes x K x M`: the fused kernel's sums for one chunk, 32-byte aligned.
+    let chunkSums: UnsafeMutablePointer<Scalar>
+    /// The fused kernel's features and responsibilities of one sub-chunk, 32-byte aligned.
+    let fusedBlocks: UnsafeMutablePointer<Scalar>
 
     init(chunkRows: Int, components k: Int, features d: Int, quadraticFeatures m: Int) {
-        fusedBlocks = allocateAligned(32 * (m + k))
+        let lanes = Scalar.fusedLanes
         whitened = .allocate(capacity: chunkRows * k * d)
         features = .allocate(capacity: chunkRows * m)
+        logJoint = .allocate(capacity: chunkRows * k)
         responsibilities = .allocate(capacity: chunkRows * k)
-        weightedRows = .allocate(capacity: chunkRows * d)
+        centred = .allocate(capacity: chunkRows * d)
+        gram = .allocate(capacity: d * d)
+        chunkSums = allocateAligned(lanes * k * m)
+        fusedBlocks = allocateAligned(8 * lanes * (m + k))
     }
 
     deinit {
         whitened.deallocate()
         features.deallocate()
+        logJoint.deallocate()
         responsibilities.deallocate()
-        weightedRows.deallocate()
+        centred.deallocate()
+        gram.deallocate()
+        UnsafeMutableRawPointer(chunkSums).deallocate()
         UnsafeMutableRawPointer(fusedBlocks).deallocate()
     }
 }
 
 /// The running sums of one slot (a fixed set of chunks), reduced in slot order at the end.
-final class SlotSums {
+final class SlotSums<Scalar: EngineScalar> {
     /// Whitening road and initialisation: the statistics about per-component shifts.
     var statistics: SufficientStatistics
-    /// Quadratic road: `K x M`, `Σ_n r_nk z(x_n)`, each entry as `lanes` partial sums
-    /// (4 on the fused road, whose rows add to lane `row mod 4`), 32-byte aligned.
+    /// Quadratic road: `K x M`, `Σ_n r_nk z(x_n)`, in Double ...
     let featureSums: UnsafeMutablePointer<Double>
+    /// ... gathered first in the data's type over at most `Scalar.rowsPerFlush` rows.
+    let scalarSums: UnsafeMutablePointer<Scalar>
+    var pendingRows = 0
     var logLikelihood = 0.0
     var rows = 0
 
-    init(components k: Int, features d: Int, quadraticFeatures m: Int, lanes: Int) {
+    init(components k: Int, features d: Int, quadraticFeatures m: Int) {
         statistics = SufficientStatistics(components: k, features: d, shifts: [Double](repeating: 0, count: k * d))
-        featureSums = allocateAligned(lanes * k * m)
+        featureSums = .allocate(capacity: k * m)
+        scalarSums = .allocate(capacity: k * m)
     }
 
-    deinit { UnsafeMutableRawPointer(featureSums).deallocate() }
+    /// Zeroes the quadratic road's sums (`count` = K·M).
+    func reset(count: Int) {
+        featureSums.update(repeating: 0, count: count)
+        scalarSums.update(repeating: 0, count: count)
+        pendingRows = 0
+        logLikelihood = 0
+        rows = 0
+    }
+
+    /// Adds the pending sums in the data's type into the Double ones.
+    func flush(count: Int) {
+        for i in 0..<count { featureSums[i] += Double(scalarSums[i]) }
+        scalarSums.update(repeating: 0, count: count)
+        pendingRows = 0
+    }
+
+    deinit {
+        featureSums.deallocate()
+        scalarSums.deallocate()
+    }
 }
 
-/// `count` doubles at a 32-byte boundary (AVX loads); free with `UnsafeMutableRawPointer(p).deallocate()`.
-private func allocateAligned(_ count: Int) -> UnsafeMutablePointer<Double> {
-    UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 8, alignment: 32)
-        .bindMemory(to: Double.self, capacity: max(1, count))
+/// `count` values at a 32-byte boundary (AVX loads); free with `UnsafeMutableRawPointer(p).deallocate()`.
+private func allocateAligned<Scalar>(_ count: Int) -> UnsafeMutablePointer<Scalar> {
+    UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Scalar>.stride, alignment: 32)
+        .bindMemory(to: Scalar.self, capacity: max(1, count))
 }

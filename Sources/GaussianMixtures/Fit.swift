@@ -42,22 +42,22 @@ extension GaussianMixture {
         let data = DataView(base: base, rows: rows, columns: columns)
         try checkFinite(data)
         switch options.path {
-        case .lapack: return try runEM(data, components: components, options: options, kernel: BLASKernel.self)
-        case .naive: return try runEM(data, components: components, options: options, kernel: NaiveKernel.self)
+        case .lapack: return try runEM(data, components: components, options: options, kernel: BLASKernel<Double>.self)
+        case .naive: return try runEM(data, components: components, options: options, kernel: NaiveKernel<Double>.self)
         }
     }
 }
 
 /// Rejects NaN and infinity, naming the first bad row and column.
-func checkFinite(_ data: DataView) throws {
+func checkFinite<Scalar>(_ data: DataView<Scalar>) throws {
     let count = data.rows * data.columns
     for i in 0..<count where !data.base[i].isFinite {
-        throw GaussianMixtureError.nonFiniteValue(row: i / data.columns, column: i % data.columns, value: data.base[i])
+        throw GaussianMixtureError.nonFiniteValue(row: i / data.columns, column: i % data.columns, value: Double(data.base[i]))
     }
 }
 
 /// The EM loop, written once for every kernel.
-func runEM<Kernel: EMKernel>(_ data: DataView, components k: Int, options: FitOptions,
+func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int, options: FitOptions,
                              kernel: Kernel.Type) throws -> FitResult {
     let clock = ContinuousClock()
     let fitStart = clock.now

@@ -71,7 +71,7 @@ public struct GaussianMixture: Sendable {
         }
         do {
             try self.init(validatedWeights: weights, means: means, covariances: covariances,
-                          kernel: BLASKernel.self, iteration: 0, regularization: 0)
+                          kernel: BLASKernel<Double>.self, iteration: 0, regularization: 0)
         } catch GaussianMixtureError.covarianceNotPositiveDefinite(let component, _, _) {
             throw GaussianMixtureError.invalidModel("covariance of component \(component) is not positive definite")
         }

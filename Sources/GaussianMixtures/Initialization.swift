@@ -1,6 +1,6 @@
 /// The starting model of one restart: responsibilities from the chosen initialisation, turned
 /// into parameters by one M-step (as scikit-learn's `_initialize` does), or the user's model.
-func initialModel<Kernel: EMKernel>(_ data: DataView, components k: Int, options: FitOptions,
+func initialModel<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int, options: FitOptions,
                                     seed: UInt64, engine: Kernel) throws -> GaussianMixture {
     let d = data.columns
     var generator = Xoshiro256StarStar(seed: seed)
@@ -8,7 +8,7 @@ func initialModel<Kernel: EMKernel>(_ data: DataView, components k: Int, options
     var shifts = [Double](repeating: 0, count: k * d)
     func copyRows(_ rows: [Int]) {
         for (c, row) in rows.enumerated() {
-            for j in 0..<d { shifts[c * d + j] = data.row(row)[j] }
+            for j in 0..<d { shifts[c * d + j] = Double(data.row(row)[j]) }
         }
     }
     switch options.initialization {
@@ -32,7 +32,7 @@ func initialModel<Kernel: EMKernel>(_ data: DataView, components k: Int, options
         source = .random(seed: generator.next())
         // Shift every component's statistics by the data mean (avoids cancellation).
         var mean = [Double](repeating: 0, count: d)
-        for n in 0..<data.rows { for j in 0..<d { mean[j] += data.row(n)[j] } }
+        for n in 0..<data.rows { for j in 0..<d { mean[j] += Double(data.row(n)[j]) } }
         for c in 0..<k { for j in 0..<d { shifts[c * d + j] = mean[j] / Double(data.rows) } }
     }
     let stats = engine.statistics(of: source, shifts: shifts)

@@ -4,13 +4,13 @@ import Foundation
 /// greedy k-means++ seeding, then Lloyd iterations until the labels stop changing or the centres
 /// move less than `1e-4` times the mean feature variance (at most 300 iterations).
 /// Runs in the same deterministic parallel chunks as the E-step.
-struct KMeans {
-    let data: DataView
+struct KMeans<Scalar: EngineScalar> {
+    let data: DataView<Scalar>
     let clusters: Int
     let threads: Int
     let schedule: ChunkSchedule
 
-    init(data: DataView, clusters: Int, threads: Int, chunkRows: Int? = nil) {
+    init(data: DataView<Scalar>, clusters: Int, threads: Int, chunkRows: Int? = nil) {
         self.data = data
         self.clusters = clusters
         self.threads = max(1, threads)
@@ -20,11 +20,11 @@ struct KMeans {
 
     /// Squared Euclidean distance between row `n` and the point `p`.
     @inline(__always)
-    private func squaredDistance(row n: Int, _ p: UnsafePointer<Double>) -> Double {
+    private func squaredDistance<Point: EngineScalar>(row n: Int, _ p: UnsafePointer<Point>) -> Double {
         let x = data.row(n)
         var s = 0.0
         for j in 0..<data.columns {
-            let t = x[j] - p[j]
+            let t = Double(x[j]) - Double(p[j])
             s += t * t
         }
         return s
@@ -104,7 +104,7 @@ struct KMeans {
         let d = data.columns, k = clusters, n = data.rows
         var centers = [Double](repeating: 0, count: k * d)
         for (c, row) in seeds.enumerated() {
-            for j in 0..<d { centers[c * d + j] = data.row(row)[j] }
+            for j in 0..<d { centers[c * d + j] = Double(data.row(row)[j]) }
         }
         let tolerance = relativeTolerance * meanFeatureVariance()
         var labels = [Int32](repeating: -1, count: n)
@@ -117,7 +117,7 @@ struct KMeans {
                 let c = Int(labels[r])
                 let x = data.row(r)
                 sums[c * width] += 1
-                for j in 0..<d { sums[c * width + 1 + j] += x[j] }
+                for j in 0..<d { sums[c * width + 1 + j] += Double(x[j]) }
             }
             var shift = 0.0
             var empty: [Int] = []
@@ -144,7 +144,7 @@ struct KMeans {
                     if far.count > empty.count { far.removeLast() }
                 }
                 for (c, row) in zip(empty, far.map(\.row)) {
-                    for j in 0..<d { centers[c * d + j] = data.row(row)[j] }
+                    for j in 0..<d { centers[c * d + j] = Double(data.row(row)[j]) }
                 }
                 shift = .infinity
             }
@@ -191,12 +191,12 @@ struct KMeans {
         let d = data.columns
         let n = Double(data.rows)
         let sums = parallelSums(count: d) { r, sums in
-            for j in 0..<d { sums[j] += data.row(r)[j] }
+            for j in 0..<d { sums[j] += Double(data.row(r)[j]) }
         }
         let means = sums.map { $0 / n }
         let squares = parallelSums(count: d) { r, sums in
             for j in 0..<d {
-                let t = data.row(r)[j] - means[j]
+                let t = Double(data.row(r)[j]) - means[j]
                 sums[j] += t * t
             }
         }

@@ -40,6 +40,32 @@ enum LAPACK {
                     a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 
+    /// ``gemm(m:n:k:a:lda:transposeA:b:ldb:transposeB:beta:c:ldc:)`` in single precision (`sgemm`).
+    @inline(__always)
+    static func gemm(m: Int, n: Int, k: Int,
+                     a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
+                     b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
+                     beta: Float = 0,
+                     c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), 1.0,
+                    a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    /// Lower triangle of `C = A^T A` (overwriting `C`) in single precision (`ssyrk`).
+    @inline(__always)
+    static func gramLower(rows: Int, n: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>) {
+        cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, blasint(n), blasint(rows),
+                    1.0, a, blasint(lda), 0.0, c, blasint(n))
+    }
+
+    /// Lower triangle of `C = A^T A` (overwriting `C`), `A` of `rows x n` row-major (`dsyrk`).
+    @inline(__always)
+    static func gramLower(rows: Int, n: Int, a: UnsafePointer<Double>, lda: Int, c: UnsafeMutablePointer<Double>) {
+        cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, blasint(n), blasint(rows),
+                    1.0, a, blasint(lda), 0.0, c, blasint(n))
+    }
+
     /// Lower triangle of `C += A^T A`, with `A` of `rows x n` row-major and `C` of `n x n` (`dsyrk`).
     @inline(__always)
     static func addGramLower(rows: Int, n: Int, a: UnsafePointer<Double>, lda: Int,

@@ -3,11 +3,11 @@ import Foundation
 /// The naive reference path: the same E- and M-step maths as ``BLASKernel`` written as plain
 /// Swift loops on one thread, with its own Cholesky factorization and triangular solves and
 /// no BLAS or LAPACK. Tests hold the fast path to it; the benchmark measures against it.
-struct NaiveKernel: EMKernel {
-    let data: DataView
+struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
+    let data: DataView<Scalar>
     let components: Int
 
-    init(data: DataView, components: Int, threads: Int, chunkRows: Int?) {
+    init(data: DataView<Scalar>, components: Int, threads: Int, chunkRows: Int?) {
         self.data = data
         self.components = components
     }
@@ -57,7 +57,7 @@ struct NaiveKernel: EMKernel {
                 let l = model.choleskyFactors[c]
                 var squares = 0.0
                 for i in 0..<d {
-                    var s = x[i] - model.means[c, i]
+                    var s = Double(x[i]) - model.means[c, i]
                     for m in 0..<i { s -= l[i, m] * z[m] }
                     z[i] = s / l[i, i]
                     squares += z[i] * z[i]
@@ -95,10 +95,10 @@ struct NaiveKernel: EMKernel {
         for c in 0..<components {
             stats.weightSums[c] += r[c]
             for i in 0..<d {
-                let ti = x[i] - stats.shifts[c * d + i]
+                let ti = Double(x[i]) - stats.shifts[c * d + i]
                 stats.centeredSums[c * d + i] += r[c] * ti
                 for j in 0...i {
-                    stats.centeredScatter[c * d * d + i * d + j] += r[c] * ti * (x[j] - stats.shifts[c * d + j])
+                    stats.centeredScatter[c * d * d + i * d + j] += r[c] * ti * (Double(x[j]) - stats.shifts[c * d + j])
                 }
             }
         }

@@ -1,5 +1,4 @@
 import Foundation
-import VectorMath
 
 /// The fast path's main road: the E-step and the statistics as two GEMMs over quadratic features.
 ///
@@ -25,13 +24,11 @@ import VectorMath
 /// so its absolute error is of order `ε B_k` (ε = 2.2e-16) where the whitening road's is of
 /// order ε times the Mahalanobis distance itself; the covariance recovered from `Σ r x̃ x̃ᵀ`
 /// carries the same relative error. A model is run on this road only when every `B_k` is at
-/// most ``conditionLimit``, which bounds those errors near 1e-10; otherwise (outlying rows,
+/// most `EngineScalar.quadraticConditionLimit` (4.5e5 in float64, which bounds those errors near
+/// 1e-10; 2e4 in float32); otherwise (outlying rows,
 /// components far from the data's centre compared with their spread, nearly singular
 /// covariances) the iteration takes the whitening road, which is slower but never loses digits.
 struct QuadraticFeatures {
-    /// Largest `B_k` accepted: `ε · 4.5e5 ≈ 1e-10`.
-    static let conditionLimit = 4.5e5
-
     let features: Int
     /// `M`.
     let count: Int
@@ -47,36 +44,28 @@ struct QuadraticFeatures {
     @inline(__always) func pairIndex(_ i: Int, _ j: Int) -> Int { i * features - i * (i - 1) / 2 + (j - i) }
 
     /// Two passes over the data: column means, then the largest distance from them per column.
-    init(data: DataView) {
+    init<Scalar>(data: DataView<Scalar>) {
         let d = data.columns
         features = d
         count = d * (d + 1) / 2 + d + 1
         var sums = [Double](repeating: 0, count: d)
         for n in 0..<data.rows {
             let x = data.row(n)
-            for j in 0..<d { sums[j] += x[j] }
+            for j in 0..<d { sums[j] += Double(x[j]) }
         }
         let center = sums.map { $0 / Double(max(1, data.rows)) }
         var reach = [Double](repeating: 0, count: d)
         for n in 0..<data.rows {
             let x = data.row(n)
-            for j in 0..<d { reach[j] = max(reach[j], abs(x[j] - center[j])) }
+            for j in 0..<d { reach[j] = max(reach[j], abs(Double(x[j]) - center[j])) }
         }
         self.center = center
         self.reach = reach
     }
 
-    /// Writes `z(x_n)` for the rows of one chunk (n x M, row-major) into `z`; `scratch` holds D values.
-    func fill(_ data: DataView, rows: Range<Int>, into z: UnsafeMutablePointer<Double>,
-              scratch: UnsafeMutablePointer<Double>) {
-        center.withUnsafeBufferPointer { c in
-            gmm_quadratic_features(data.row(rows.lowerBound), rows.count, features, features, c.baseAddress!, z, scratch)
-        }
-    }
-
     /// `Θ` (M x K, row-major; column k is `θ_k`) for `model`, or `nil` when some `B_k` exceeds
-    /// `limit` (by default ``conditionLimit``) and the whitening road must be taken.
-    func coefficients(of model: GaussianMixture, limit: Double = conditionLimit) -> [Double]? {
+    /// `limit` and the whitening road must be taken.
+    func coefficients(of model: GaussianMixture, limit: Double) -> [Double]? {
         let d = features, k = model.componentCount, m = count, pairs = pairCount
         var theta = [Double](repeating: 0, count: m * k)
         var precision = [Double](repeating: 0, count: d * d)

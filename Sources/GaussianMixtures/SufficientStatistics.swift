@@ -83,21 +83,24 @@ enum ResponsibilitySource {
     }
 }
 
-/// A read-only view of the data: `rows x columns` doubles, row-major, owned elsewhere
+/// A read-only view of the data: `rows x columns` values, row-major, owned elsewhere
 /// (an array or a memory-mapped file).
-struct DataView {
-    let base: UnsafePointer<Double>
+struct DataView<Scalar: EngineScalar> {
+    let base: UnsafePointer<Scalar>
     let rows: Int
     let columns: Int
 
     /// Pointer to the first value of row `i`.
-    @inline(__always) func row(_ i: Int) -> UnsafePointer<Double> { base + i * columns }
+    @inline(__always) func row(_ i: Int) -> UnsafePointer<Scalar> { base + i * columns }
 }
 
 /// One implementation of the E-step and the sufficient statistics, and of the factorizations
 /// the model needs. The fast path (``BLASKernel``) and the naive reference path
 /// (``NaiveKernel``) both conform; the fit loop is written once against this protocol.
 protocol EMKernel {
+    /// The type of the data and of the per-row arithmetic.
+    associatedtype Scalar: EngineScalar
+
     /// Lower Cholesky factor of the symmetric row-major `dimension x dimension` matrix `a`,
     /// or `nil` when `a` is not positive definite.
     static func choleskyLower(_ a: [Double], dimension: Int) -> [Double]?
@@ -105,7 +108,7 @@ protocol EMKernel {
     static func invertLower(_ l: [Double], dimension: Int) -> [Double]?
 
     /// Prepares to run over `data` with `components` components on up to `threads` threads.
-    init(data: DataView, components: Int, threads: Int, chunkRows: Int?)
+    init(data: DataView<Scalar>, components: Int, threads: Int, chunkRows: Int?)
 
     /// E-step under `model` plus sufficient statistics about the model's means.
     func expectation(_ model: GaussianMixture) -> SufficientStatistics

@@ -7,19 +7,19 @@ import VectorMath
 /// against each other, and the guard that chooses between them.
 @Suite struct EStepRoadTests {
     /// The M-step's parameters and the log-likelihood after one E-step on `road`.
-    func step(_ data: Matrix, _ model: GaussianMixture, road: BLASKernel.Road) throws -> (GaussianMixture, Double) {
+    func step(_ data: Matrix, _ model: GaussianMixture, road: BLASKernel<Double>.Road) throws -> (GaussianMixture, Double) {
         try data.values.withUnsafeBufferPointer { buffer in
             let view = DataView(base: buffer.baseAddress!, rows: data.rows, columns: data.columns)
             let kernel = BLASKernel(data: view, components: model.componentCount, threads: 2, chunkRows: 64)
             let stats = kernel.expectation(model, road: road)
-            let next = try maximizationStep(stats, regularization: 1e-6, iteration: 1, kernel: BLASKernel.self)
+            let next = try maximizationStep(stats, regularization: 1e-6, iteration: 1, kernel: BLASKernel<Double>.self)
             return (next, stats.logLikelihood / stats.sampleCount)
         }
     }
 
     /// Relative gap between two roads' log-likelihoods, means and covariances.
-    func gap(_ data: Matrix, _ model: GaussianMixture, _ road: BLASKernel.Road = .quadratic,
-             against reference: BLASKernel.Road = .whitening) throws -> Double {
+    func gap(_ data: Matrix, _ model: GaussianMixture, _ road: BLASKernel<Double>.Road = .quadratic,
+             against reference: BLASKernel<Double>.Road = .whitening) throws -> Double {
         let (a, la) = try step(data, model, road: road)
         let (b, lb) = try step(data, model, road: reference)
         return max(abs(la - lb) / abs(lb),
@@ -36,7 +36,7 @@ import VectorMath
             let model = try GaussianMixture.fit(data, components: k, options: FitOptions(maxIterations: 5, seed: 1)).model
             try data.values.withUnsafeBufferPointer { buffer in
                 let view = DataView(base: buffer.baseAddress!, rows: data.rows, columns: data.columns)
-                #expect(QuadraticFeatures(data: view).coefficients(of: model) != nil, "the guard refused a tame model")
+                #expect(QuadraticFeatures(data: view).coefficients(of: model, limit: Double.quadraticConditionLimit) != nil, "the guard refused a tame model")
             }
             #expect(try gap(data, model) < 1e-11)
             if gmm_vector_math_uses_avx2() != 0 {
@@ -58,7 +58,7 @@ import VectorMath
         let fast = try GaussianMixture.fit(data, components: 2, options: options)
         try data.values.withUnsafeBufferPointer { buffer in
             let view = DataView(base: buffer.baseAddress!, rows: data.rows, columns: data.columns)
-            #expect(QuadraticFeatures(data: view).coefficients(of: fast.model) == nil)
+            #expect(QuadraticFeatures(data: view).coefficients(of: fast.model, limit: Double.quadraticConditionLimit) == nil)
         }
         // Forced down the quadratic road, the digits are visibly lost: the guard is needed.
         #expect(try gap(data, fast.model) > 1e-8)

@@ -1,0 +1,81 @@
+import VectorMath
+
+/// The element types the engine's per-row work runs in: `Double` (float64, the default) and
+/// `Float` (float32: half the memory traffic and twice the SIMD width). Model parameters,
+/// statistics sums and the M-step are always `Double`; only the data, the E-step's buffers and
+/// the BLAS calls over them take this type.
+protocol EngineScalar: BinaryFloatingPoint, Sendable {
+    /// Lanes of one AVX2 vector, which is how many partial sums per entry the fused kernel keeps.
+    static var fusedLanes: Int { get }
+    /// The quadratic road's limit on its rounding bound `B_k` (see ``QuadraticFeatures``).
+    static var quadraticConditionLimit: Double { get }
+    /// How many rows a slot sums in this type before adding the sums into its `Double` ones.
+    static var rowsPerFlush: Int { get }
+
+    /// `C = op(A) op(B) + beta C`, row-major (`?gemm`).
+    static func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, transposeA: Bool,
+                     b: UnsafePointer<Self>, ldb: Int, transposeB: Bool, beta: Self,
+                     c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// Lower triangle of `C = AᵀA`, `A` of `rows x n` (`?syrk`).
+    static func gramLower(rows: Int, n: Int, a: UnsafePointer<Self>, lda: Int, c: UnsafeMutablePointer<Self>)
+    /// `gmm_quadratic_features` of the type.
+    static func quadraticFeatures(_ x: UnsafePointer<Self>, rows: Int, columns: Int, center: UnsafePointer<Self>,
+                                  into z: UnsafeMutablePointer<Self>, scratch: UnsafeMutablePointer<Self>)
+    /// `gmm_fused_quadratic_chunk` of the type.
+    static func fusedQuadraticChunk(_ x: UnsafePointer<Self>, rows: Int, columns: Int, center: UnsafePointer<Self>,
+                                    theta: UnsafePointer<Self>, components: Int, laneSums: UnsafeMutablePointer<Self>,
+                                    scratch: UnsafeMutablePointer<Self>) -> Double
+}
+
+extension Double: EngineScalar {
+    static var fusedLanes: Int { 4 }
+    /// `ε B ≈ 1e-10`.
+    static var quadraticConditionLimit: Double { 4.5e5 }
+    static var rowsPerFlush: Int { .max }
+
+    static func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int, transposeA: Bool,
+                     b: UnsafePointer<Double>, ldb: Int, transposeB: Bool, beta: Double,
+                     c: UnsafeMutablePointer<Double>, ldc: Int) {
+        LAPACK.gemm(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb,
+                    transposeB: transposeB, beta: beta, c: c, ldc: ldc)
+    }
+    static func gramLower(rows: Int, n: Int, a: UnsafePointer<Double>, lda: Int, c: UnsafeMutablePointer<Double>) {
+        LAPACK.gramLower(rows: rows, n: n, a: a, lda: lda, c: c)
+    }
+    static func quadraticFeatures(_ x: UnsafePointer<Double>, rows: Int, columns: Int, center: UnsafePointer<Double>,
+                                  into z: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
+        gmm_quadratic_features(x, rows, columns, columns, center, z, scratch)
+    }
+    static func fusedQuadraticChunk(_ x: UnsafePointer<Double>, rows: Int, columns: Int, center: UnsafePointer<Double>,
+                                    theta: UnsafePointer<Double>, components: Int, laneSums: UnsafeMutablePointer<Double>,
+                                    scratch: UnsafeMutablePointer<Double>) -> Double {
+        gmm_fused_quadratic_chunk(x, rows, columns, center, theta, components, laneSums, scratch)
+    }
+}
+
+extension Float: EngineScalar {
+    static var fusedLanes: Int { 8 }
+    /// `ε₃₂ B ≈ 1e-3` at most; the errors of the sums are random in sign and far smaller in the
+    /// lower bound (see BENCHMARKS.md for the measured gap to float64).
+    static var quadraticConditionLimit: Double { 2e4 }
+    static var rowsPerFlush: Int { 2048 }
+
+    static func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+                     b: UnsafePointer<Float>, ldb: Int, transposeB: Bool, beta: Float,
+                     c: UnsafeMutablePointer<Float>, ldc: Int) {
+        LAPACK.gemm(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb,
+                    transposeB: transposeB, beta: beta, c: c, ldc: ldc)
+    }
+    static func gramLower(rows: Int, n: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>) {
+        LAPACK.gramLower(rows: rows, n: n, a: a, lda: lda, c: c)
+    }
+    static func quadraticFeatures(_ x: UnsafePointer<Float>, rows: Int, columns: Int, center: UnsafePointer<Float>,
+                                  into z: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        gmm_quadratic_features_f32(x, rows, columns, columns, center, z, scratch)
+    }
+    static func fusedQuadraticChunk(_ x: UnsafePointer<Float>, rows: Int, columns: Int, center: UnsafePointer<Float>,
+                                    theta: UnsafePointer<Float>, components: Int, laneSums: UnsafeMutablePointer<Float>,
+                                    scratch: UnsafeMutablePointer<Float>) -> Double {
+        gmm_fused_quadratic_chunk_f32(x, rows, columns, center, theta, components, laneSums, scratch)
+    }
+}
