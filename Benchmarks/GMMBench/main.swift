@@ -46,6 +46,9 @@ struct Measurement: Codable {
     let secondsPerIteration: Double
     let gflops: Double
     let naiveSecondsPerIteration: Double?
+    /// The same iterations in float32, and how far its lower bound ends from float64's (relative).
+    let float32SecondsPerIteration: Double?
+    let float32LowerBoundGap: Double?
     /// Lower bound after the timed iterations (scripts/bench-peers.py checks the peers reach the same).
     let lowerBound: Double
     let iterations: Int
@@ -62,6 +65,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed LAPACK iterations per workload (the median is reported).") var iterations = 5
     @Option(name: .customLong("naive-iterations"), help: "Timed naive iterations per workload.") var naiveIterations = 1
     @Flag(name: .customLong("no-naive"), help: "Skip the naive path.") var noNaive = false
+    @Flag(name: .customLong("no-float32"), help: "Skip the float32 runs.") var noFloat32 = false
     @Option(name: .customLong("write-data"), help: "Folder for the named workloads' .npy data, start models and results.json.")
     var writeData: String?
     @Option(help: "Multiply every N by this (for quick runs).") var scale = 1.0
@@ -74,8 +78,9 @@ struct Bench: ParsableCommand {
             throw ValidationError("--threads takes positive integers separated by commas, got '\(threads)'")
         }
         let chosen = namedWorkloads.filter { names.contains($0.name) } + (sweep ? sweepWorkloads : [])
-        print("| workload | N | D | K | threads | LAPACK s/iter | GFLOP/s | naive s/iter | speed-up |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("| workload | N | D | K | threads | float64 s/iter | GFLOP/s | float32 s/iter | GFLOP/s | "
+              + "float32 lower-bound gap | naive s/iter | speed-up over naive |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         var results: [Measurement] = []
         for base in chosen {
             let w = Workload(name: base.name, rows: max(base.components * 10, Int(Double(base.rows) * scale)),
@@ -83,15 +88,24 @@ struct Bench: ParsableCommand {
             let (data, start) = try makeWorkload(w)
             if let folder = writeData, names.contains(w.name) { try write(w, data: data, start: start, to: folder) }
             let naive = noNaive ? nil : try measure(data, start: start, path: .naive, threads: 1, iterations: naiveIterations).seconds
+            let singles = noFloat32 ? nil : data.values.map { Float($0) }
             for t in threadCounts {
                 let fast = try measure(data, start: start, path: .lapack, threads: t, iterations: iterations)
+                let single = try singles.map { try measure($0, rows: w.rows, columns: w.features, start: start, threads: t) }
                 let m = Measurement(workload: w.name, rows: w.rows, features: w.features, components: w.components,
                                     threads: t, secondsPerIteration: fast.seconds, gflops: w.flops / fast.seconds / 1e9,
-                                    naiveSecondsPerIteration: naive, lowerBound: fast.lowerBound, iterations: iterations)
+                                    naiveSecondsPerIteration: naive,
+                                    float32SecondsPerIteration: single?.seconds,
+                                    float32LowerBoundGap: single.map { abs($0.lowerBound - fast.lowerBound) / abs(fast.lowerBound) },
+                                    lowerBound: fast.lowerBound, iterations: iterations)
                 results.append(m)
-                print("| \(w.name) | \(w.rows) | \(w.features) | \(w.components) | \(t) | \(String(format: "%.4g", m.secondsPerIteration)) | "
-                      + "\(String(format: "%.1f", m.gflops)) | \(naive.map { String(format: "%.4g", $0) } ?? "-") | "
-                      + "\(naive.map { String(format: "%.1fx", $0 / m.secondsPerIteration) } ?? "-") |")
+                let f32 = m.float32SecondsPerIteration
+                print("| \(w.name) | \(w.rows) | \(w.features) | \(w.components) | \(t) | \(format("%.4g", m.secondsPerIteration)) | "
+                      + "\(format("%.1f", m.gflops)) | \(f32.map { format("%.4g", $0) } ?? "-") | "
+                      + "\(f32.map { format("%.1f", w.flops / $0 / 1e9) } ?? "-") | "
+                      + "\(m.float32LowerBoundGap.map { format("%.1e", $0) } ?? "-") | "
+                      + "\(naive.map { format("%.4g", $0) } ?? "-") | "
+                      + "\(naive.map { format("%.1fx", $0 / m.secondsPerIteration) } ?? "-") |")
             }
         }
         if let folder = writeData {
@@ -140,6 +154,18 @@ struct Bench: ParsableCommand {
         return (sorted[sorted.count / 2], result.lowerBound)
     }
 
+    /// As ``measure(_:start:path:threads:iterations:)`` for float32 data on the LAPACK path.
+    func measure(_ values: [Float], rows: Int, columns: Int, start: GaussianMixture,
+                 threads: Int) throws -> (seconds: Double, lowerBound: Double) {
+        let times = TimeLog()
+        let options = FitOptions(tolerance: 0, maxIterations: iterations, initialization: .model(start),
+                                 threads: threads, chunkRows: chunkRows, progress: { times.append($0.seconds) })
+        let result = try GaussianMixture.fit(values, rows: rows, columns: columns, components: start.componentCount,
+                                             options: options)
+        let sorted = times.values.sorted()
+        return (sorted[sorted.count / 2], result.lowerBound)
+    }
+
     /// `W.npy` (the data, float64) and `W-start.json` (the starting model) in `folder`.
     func write(_ w: Workload, data: Matrix, start: GaussianMixture, to folder: String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -147,6 +173,8 @@ struct Bench: ParsableCommand {
         try OutputFile.write(Array(ModelFile(model: start).json().utf8), to: "\(folder)/\(w.name)-start.json")
     }
 }
+
+func format(_ pattern: String, _ value: Double) -> String { String(format: pattern, value) }
 
 /// Collects per-iteration seconds from the progress callback.
 final class TimeLog: @unchecked Sendable {

@@ -24,6 +24,16 @@ public enum ComputePath: String, Sendable, CaseIterable {
     case naive
 }
 
+/// The floating-point type of the data and of the E-step's arithmetic. The library takes it
+/// from the data (`Double` or `Float` values); the `gmm` command has `--precision`.
+public enum Precision: String, Sendable, CaseIterable {
+    /// 64-bit: scikit-learn's answers to nine digits.
+    case float64
+    /// 32-bit: half the memory and memory traffic, twice the SIMD width; sums, the M-step and
+    /// the model stay 64-bit.
+    case float32
+}
+
 /// One line of progress, reported after every EM iteration.
 public struct IterationProgress: Sendable {
     /// 0-based restart number.

@@ -1,7 +1,7 @@
 import GaussianMixtures
 
-/// A data set read from a file: `rows x columns` doubles, row-major, either owned or
-/// memory-mapped (kept alive by this object).
+/// A data set read from a file: `rows x columns` values, row-major, float64 or float32 (its
+/// ``precision``), either owned or memory-mapped (kept alive by this object).
 public final class DataTable {
     /// The file it came from (for messages).
     public let path: String
@@ -17,14 +17,43 @@ public final class DataTable {
         case mapped(file: AnyObject, values: UnsafeBufferPointer<Double>)
         /// Row-major values in an array.
         case owned([Double])
+        /// float32 values inside a memory map.
+        case mappedSingle(file: AnyObject, values: UnsafeBufferPointer<Float>)
+        /// float32 values in an array.
+        case ownedSingle([Float])
     }
 
-    init(path: String, rows: Int, columns: Int, values: UnsafeBufferPointer<Double>, owner: AnyObject) {
+    /// The type the values are held in.
+    public var precision: Precision {
+        switch storage {
+        case .mapped, .owned: return .float64
+        case .mappedSingle, .ownedSingle: return .float32
+        }
+    }
+
+    private init(path: String, rows: Int, columns: Int, header: [String]?, storage: Storage) {
         self.path = path
         self.rows = rows
         self.columns = columns
-        self.header = nil
-        storage = .mapped(file: owner, values: values)
+        self.header = header
+        self.storage = storage
+    }
+
+    convenience init(path: String, rows: Int, columns: Int, values: UnsafeBufferPointer<Double>, owner: AnyObject) {
+        self.init(path: path, rows: rows, columns: columns, header: nil, storage: .mapped(file: owner, values: values))
+    }
+
+    convenience init(path: String, rows: Int, columns: Int, values: UnsafeBufferPointer<Float>, owner: AnyObject) {
+        self.init(path: path, rows: rows, columns: columns, header: nil, storage: .mappedSingle(file: owner, values: values))
+    }
+
+    /// Wraps float32 values (shared, not copied).
+    init(path: String, rows: Int, columns: Int, values: [Float], header: [String]? = nil) {
+        self.path = path
+        self.rows = rows
+        self.columns = columns
+        self.header = header
+        storage = .ownedSingle(values)
     }
 
     /// Wraps a matrix (its values are shared, not copied).
@@ -36,20 +65,56 @@ public final class DataTable {
         storage = .owned(matrix.values)
     }
 
-    /// Reads a `.npy` file (memory-mapped) or a CSV file (any other name, `-` for stdin).
-    public static func read(path: String) throws -> DataTable {
-        if path.lowercased().hasSuffix(".npy") { return try NPY.read(path: path) }
+    /// Reads a `.npy` file (memory-mapped when its dtype is `precision`'s) or a CSV file (any
+    /// other name, `-` for stdin), holding the values in `precision`.
+    /// - Throws: ``DataFileError``; for float32, also a value too large for float32 (with its row and column).
+    public static func read(path: String, precision: Precision = .float64) throws -> DataTable {
+        if path.lowercased().hasSuffix(".npy") { return try NPY.read(path: path, precision: precision) }
         let (matrix, header) = try CSV.read(path: path)
-        return DataTable(path: path == "-" ? "<stdin>" : path, matrix: matrix, header: header)
+        let table = DataTable(path: path == "-" ? "<stdin>" : path, matrix: matrix, header: header)
+        return precision == .float32 ? try table.narrowed() : table
     }
 
-    /// Calls `body` with the row-major values, keeping this table (and its memory map) alive
-    /// until `body` returns.
+    /// The values as float32 in a new table (this one if it is float32 already).
+    /// - Throws: ``DataFileError/format(path:message:)`` naming the first value beyond float32's range.
+    func narrowed() throws -> DataTable {
+        guard precision == .float64 else { return self }
+        let values = try withUnsafeValues { values -> [Float] in
+            var out = [Float](repeating: 0, count: values.count)
+            for i in 0..<values.count {
+                out[i] = Float(values[i])
+                if !out[i].isFinite && values[i].isFinite {
+                    throw DataFileError.format(path: path, message:
+                        "row \(i / columns + 1), column \(i % columns + 1): \(values[i]) is beyond float32's range; "
+                        + "use --precision float64")
+                }
+            }
+            return out
+        }
+        return DataTable(path: path, rows: rows, columns: columns, values: values, header: header)
+    }
+
+    /// Calls `body` with the row-major values as float64, keeping this table (and its memory map)
+    /// alive until `body` returns. A float32 table is widened into a temporary copy.
     public func withUnsafeValues<R>(_ body: (UnsafeBufferPointer<Double>) throws -> R) rethrows -> R {
         try withExtendedLifetime(self) {
             switch storage {
             case .mapped(_, let values): return try body(values)
             case .owned(let values): return try values.withUnsafeBufferPointer(body)
+            case .mappedSingle(_, let values): return try values.map { Double($0) }.withUnsafeBufferPointer(body)
+            case .ownedSingle(let values): return try values.map { Double($0) }.withUnsafeBufferPointer(body)
+            }
+        }
+    }
+
+    /// Calls `body` with the row-major values as float32 (no copy), or with `nil` when the table
+    /// is float64.
+    public func withUnsafeSingleValues<R>(_ body: (UnsafeBufferPointer<Float>?) throws -> R) rethrows -> R {
+        try withExtendedLifetime(self) {
+            switch storage {
+            case .mapped, .owned: return try body(nil)
+            case .mappedSingle(_, let values): return try body(values)
+            case .ownedSingle(let values): return try values.withUnsafeBufferPointer { try body($0) }
             }
         }
     }
@@ -63,6 +128,14 @@ public final class DataTable {
 
     /// Rejects NaN and infinity with their 1-based row and column.
     func checkFinite() throws {
+        try withUnsafeSingleValues { single in
+            guard let values = single else { return }
+            for i in 0..<values.count where !values[i].isFinite {
+                throw DataFileError.nonFinite(path: path, row: i / columns + 1, column: i % columns + 1, line: nil,
+                                              value: Double(values[i]))
+            }
+        }
+        guard precision == .float64 else { return }
         try withUnsafeValues { values in
             for i in 0..<values.count where !values[i].isFinite {
                 throw DataFileError.nonFinite(path: path, row: i / columns + 1, column: i % columns + 1, line: nil, value: values[i])

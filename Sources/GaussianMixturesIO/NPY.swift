@@ -53,11 +53,12 @@ public enum NPY {
         return Header(descr: descr, fortranOrder: fortran, shape: shape, dataOffset: headerStart + headerLength)
     }
 
-    /// Opens an `.npy` file of little-endian float64 or float32 values as an N x D table.
-    /// float64 data are memory-mapped; float32 data are widened to float64 (a copy).
+    /// Opens an `.npy` file of little-endian float64 or float32 values as an N x D table held in
+    /// `precision`. A file whose dtype matches is memory-mapped; otherwise the values are
+    /// converted (a copy; float64 values beyond float32's range are an error).
     /// - Throws: ``DataFileError`` for Fortran order, other dtypes, other ranks, a file shorter
     ///   than its header says, or a NaN or infinity (with its row and column).
-    public static func read(path: String) throws -> DataTable {
+    public static func read(path: String, precision: Precision = .float64) throws -> DataTable {
         let file = try MappedFile(path: path)
         let header = try parseHeader(UnsafeRawBufferPointer(start: file.base, count: min(file.size, 1 << 20)), path: path)
         let itemSize: Int
@@ -89,8 +90,13 @@ public enum NPY {
             throw DataFileError.format(path: path, message:
                 "the file is shorter than its header says: shape \(header.shape) of \(header.descr) needs \(needed) bytes, the file has \(file.size)")
         }
-        let table: DataTable
-        if itemSize == 8 && (Int(bitPattern: file.base) + header.dataOffset) % MemoryLayout<Double>.alignment == 0 {
+        var table: DataTable
+        let aligned = (Int(bitPattern: file.base) + header.dataOffset) % itemSize == 0
+        if precision == .float32 && itemSize == 4 && aligned {
+            let pointer = (file.base + header.dataOffset).assumingMemoryBound(to: Float.self)
+            table = DataTable(path: path, rows: rows, columns: columns,
+                              values: UnsafeBufferPointer(start: pointer, count: count), owner: file)
+        } else if itemSize == 8 && aligned {
             let pointer = (file.base + header.dataOffset).assumingMemoryBound(to: Double.self)
             table = DataTable(path: path, rows: rows, columns: columns,
                               values: UnsafeBufferPointer(start: pointer, count: count), owner: file)
@@ -104,6 +110,7 @@ public enum NPY {
             }
             table = try DataTable(path: path, matrix: Matrix(rows: rows, columns: columns, values: values))
         }
+        if precision == .float32 { table = try table.narrowed() }
         try table.checkFinite()
         return table
     }

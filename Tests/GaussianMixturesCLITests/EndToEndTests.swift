@@ -175,4 +175,19 @@ import Testing
         #expect(broken.status == 65 && broken.stderr.contains(output))
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.folder).sorted() == ["bad.csv", "model.json", "nan.csv"])
     }
+
+    @Test func float32FitAgreesWithFloat64() throws {
+        let scratch = Scratch()
+        let lowerBound = { (arguments: [String]) throws -> Double in
+            let run = try gmm(["fit", Self.iris, "--components", "3", "--quiet", "-o", scratch.path("m.json")] + arguments)
+            #expect(run.status == 0, "\(run.stderr)")
+            return try #require(ModelFile.read(path: scratch.path("m.json")).lowerBound)
+        }
+        let double = try lowerBound([])
+        let single = try lowerBound(["--precision", "float32"])
+        #expect(abs(single - double) / abs(double) < 1e-5)
+        #expect(single != double)
+        let bad = try gmm(["fit", Self.iris, "--components", "3", "--precision", "float16"])
+        #expect(bad.status == 64 && bad.stderr.contains("precision"))
+    }
 }

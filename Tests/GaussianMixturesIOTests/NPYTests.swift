@@ -103,3 +103,33 @@ import Testing
         }
     }
 }
+
+@Suite struct Float32ReadingTests {
+    @Test func float32FilesAreMappedAsFloat32AndWidenedAsFloat64() throws {
+        let scratch = NPYTests.Scratch()
+        let values: [Float] = [1, 2.5, -3, 4e-20, 5, 6]
+        let path = scratch.write("f.npy", NPYTests.npy(version: 1, header: "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }",
+                                                      payload: NPYTests.bytes(values)))
+        let single = try DataTable.read(path: path, precision: .float32)
+        #expect(single.precision == .float32 && single.rows == 3 && single.columns == 2)
+        #expect(single.withUnsafeSingleValues { Array($0 ?? UnsafeBufferPointer(start: nil, count: 0)) } == values)
+        let double = try DataTable.read(path: path)
+        #expect(double.precision == .float64)
+        #expect(double.withUnsafeValues { Array($0) } == values.map { Double($0) })
+    }
+
+    @Test func float64ValuesBeyondFloat32AreRefusedWithTheirPlace() throws {
+        let scratch = NPYTests.Scratch()
+        let path = scratch.write("big.npy", NPY.encode(shape: [2, 2], doubles: [1, 2, 3, 1e300]))
+        #expect(throws: DataFileError.self) { _ = try DataTable.read(path: path, precision: .float32) }
+        do {
+            _ = try DataTable.read(path: path, precision: .float32)
+        } catch {
+            #expect("\(error)".contains("row 2, column 2") && "\(error)".contains("float32"), "\(error)")
+        }
+        let csv = scratch.write("a.csv", Array("x,y\n1,2\n3,4.5\n".utf8))
+        let table = try DataTable.read(path: csv, precision: .float32)
+        #expect(table.precision == .float32 && table.header == ["x", "y"])
+        #expect(table.withUnsafeSingleValues { Array($0 ?? UnsafeBufferPointer(start: nil, count: 0)) } == [1, 2, 3, 4.5])
+    }
+}
