@@ -26,54 +26,6 @@ enum LAPACK {
         return info == 0
     }
 
-    /// `C = op(A) op(B) + beta C` with `op(A)` of `m x k`, `op(B)` of `k x n` and `C` of `m x n`,
-    /// all row-major (`dgemm`); `op` transposes when asked, and `lda`/`ldb` are the leading
-    /// dimensions of `A` and `B` as stored.
-    @inline(__always)
-    static func gemm(m: Int, n: Int, k: Int,
-                     a: UnsafePointer<Double>, lda: Int, transposeA: Bool = false,
-                     b: UnsafePointer<Double>, ldb: Int, transposeB: Bool = false,
-                     beta: Double = 0,
-                     c: UnsafeMutablePointer<Double>, ldc: Int) {
-        cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), 1.0,
-                    a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
-    }
-
-    /// ``gemm(m:n:k:a:lda:transposeA:b:ldb:transposeB:beta:c:ldc:)`` in single precision (`sgemm`).
-    @inline(__always)
-    static func gemm(m: Int, n: Int, k: Int,
-                     a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
-                     b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false,
-                     beta: Float = 0,
-                     c: UnsafeMutablePointer<Float>, ldc: Int) {
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), 1.0,
-                    a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
-    }
-
-    /// Lower triangle of `C = A^T A` (overwriting `C`) in single precision (`ssyrk`).
-    @inline(__always)
-    static func gramLower(rows: Int, n: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>) {
-        cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, blasint(n), blasint(rows),
-                    1.0, a, blasint(lda), 0.0, c, blasint(n))
-    }
-
-    /// Lower triangle of `C = A^T A` (overwriting `C`), `A` of `rows x n` row-major (`dsyrk`).
-    @inline(__always)
-    static func gramLower(rows: Int, n: Int, a: UnsafePointer<Double>, lda: Int, c: UnsafeMutablePointer<Double>) {
-        cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, blasint(n), blasint(rows),
-                    1.0, a, blasint(lda), 0.0, c, blasint(n))
-    }
-
-    /// Lower triangle of `C += A^T A`, with `A` of `rows x n` row-major and `C` of `n x n` (`dsyrk`).
-    @inline(__always)
-    static func addGramLower(rows: Int, n: Int, a: UnsafePointer<Double>, lda: Int,
-                             c: UnsafeMutablePointer<Double>) {
-        cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, blasint(n), blasint(rows),
-                    1.0, a, blasint(lda), 1.0, c, blasint(n))
-    }
-
     /// Runs `body` with OpenBLAS limited to one thread (our Dispatch chunks are the parallelism),
     /// then restores the caller's setting.
     static func withSingleThreadedBLAS<T>(_ body: () throws -> T) rethrows -> T {
@@ -81,5 +33,37 @@ enum LAPACK {
         openblas_set_num_threads(1)
         defer { openblas_set_num_threads(previous) }
         return try body()
+    }
+}
+
+// The BLAS requirements of `EngineScalar`, one per precision (`d...` and `s...` routines).
+extension Double {
+    /// `C = op(A) op(B) + beta C`, all row-major (`dgemm`); `lda`/`ldb` are the leading
+    /// dimensions of `A` and `B` as stored.
+    static func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int, transposeA: Bool = false,
+                     b: UnsafePointer<Double>, ldb: Int, transposeB: Bool = false, beta: Double = 0,
+                     c: UnsafeMutablePointer<Double>, ldc: Int) {
+        cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), 1.0, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    /// Lower triangle of `C = AᵀA` (overwriting `C`), `A` of `rows x n` row-major (`dsyrk`).
+    static func gramLower(rows: Int, n: Int, a: UnsafePointer<Double>, lda: Int, c: UnsafeMutablePointer<Double>) {
+        cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, blasint(n), blasint(rows), 1.0, a, blasint(lda), 0.0, c, blasint(n))
+    }
+}
+
+extension Float {
+    /// As `Double.gemm`, in single precision (`sgemm`).
+    static func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
+                     b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = false, beta: Float = 0,
+                     c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), 1.0, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    }
+
+    /// As `Double.gramLower`, in single precision (`ssyrk`).
+    static func gramLower(rows: Int, n: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>) {
+        cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, blasint(n), blasint(rows), 1.0, a, blasint(lda), 0.0, c, blasint(n))
     }
 }

@@ -77,7 +77,7 @@ struct QuadraticFeatures {
             // Λ = L⁻ᵀ L⁻¹, i.e. Λ_ij = Σ_b P[i, cD+b] P[j, cD+b].
             p.withUnsafeBufferPointer { pb in
                 precision.withUnsafeMutableBufferPointer { out in
-                    LAPACK.gemm(m: d, n: d, k: d, a: pb.baseAddress! + c * d, lda: kd,
+                    Double.gemm(m: d, n: d, k: d, a: pb.baseAddress! + c * d, lda: kd,
                                 b: pb.baseAddress! + c * d, ldb: kd, transposeB: true,
                                 c: out.baseAddress!, ldc: d)
                 }

@@ -12,11 +12,11 @@ protocol EngineScalar: BinaryFloatingPoint, Sendable {
     /// How many rows a slot sums in this type before adding the sums into its `Double` ones.
     static var rowsPerFlush: Int { get }
 
-    /// `C = op(A) op(B) + beta C`, row-major (`?gemm`).
+    /// `C = op(A) op(B) + beta C`, row-major (`?gemm`; in LAPACK.swift).
     static func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, transposeA: Bool,
                      b: UnsafePointer<Self>, ldb: Int, transposeB: Bool, beta: Self,
                      c: UnsafeMutablePointer<Self>, ldc: Int)
-    /// Lower triangle of `C = AᵀA`, `A` of `rows x n` (`?syrk`).
+    /// Lower triangle of `C = AᵀA`, `A` of `rows x n` (`?syrk`; in LAPACK.swift).
     static func gramLower(rows: Int, n: Int, a: UnsafePointer<Self>, lda: Int, c: UnsafeMutablePointer<Self>)
     /// `gmm_quadratic_features` of the type.
     static func quadraticFeatures(_ x: UnsafePointer<Self>, rows: Int, columns: Int, center: UnsafePointer<Self>,
@@ -33,15 +33,6 @@ extension Double: EngineScalar {
     static var quadraticConditionLimit: Double { 4.5e5 }
     static var rowsPerFlush: Int { .max }
 
-    static func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int, transposeA: Bool,
-                     b: UnsafePointer<Double>, ldb: Int, transposeB: Bool, beta: Double,
-                     c: UnsafeMutablePointer<Double>, ldc: Int) {
-        LAPACK.gemm(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb,
-                    transposeB: transposeB, beta: beta, c: c, ldc: ldc)
-    }
-    static func gramLower(rows: Int, n: Int, a: UnsafePointer<Double>, lda: Int, c: UnsafeMutablePointer<Double>) {
-        LAPACK.gramLower(rows: rows, n: n, a: a, lda: lda, c: c)
-    }
     static func quadraticFeatures(_ x: UnsafePointer<Double>, rows: Int, columns: Int, center: UnsafePointer<Double>,
                                   into z: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
         gmm_quadratic_features(x, rows, columns, columns, center, z, scratch)
@@ -62,15 +53,6 @@ extension Float: EngineScalar {
     static var quadraticConditionLimit: Double { 4.5e5 }
     static var rowsPerFlush: Int { 2048 }
 
-    static func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
-                     b: UnsafePointer<Float>, ldb: Int, transposeB: Bool, beta: Float,
-                     c: UnsafeMutablePointer<Float>, ldc: Int) {
-        LAPACK.gemm(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb,
-                    transposeB: transposeB, beta: beta, c: c, ldc: ldc)
-    }
-    static func gramLower(rows: Int, n: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>) {
-        LAPACK.gramLower(rows: rows, n: n, a: a, lda: lda, c: c)
-    }
     static func quadraticFeatures(_ x: UnsafePointer<Float>, rows: Int, columns: Int, center: UnsafePointer<Float>,
                                   into z: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         gmm_quadratic_features_f32(x, rows, columns, columns, center, z, scratch)

@@ -3,7 +3,8 @@
 //   NAME     the function's name          T      the scalar (double, float)
 //   V        the vector of L scalars      L      lanes per vector (4 doubles, 8 floats)
 //   EXPV     exp over a V                 BIG    flush the product of row sums above this
-// See gmm_fused_quadratic_chunk in VectorMath.h for the contract.
+// See gmm_fused_quadratic_chunk in VectorMath.h for the contract. The macros are undefined at
+// the end, ready for the next instantiation.
 
 __attribute__((target("avx2,fma")))
 double NAME(const T *x, long rows, long columns, const T *center, const T *theta, long components,
@@ -127,3 +128,10 @@ double NAME(const T *x, long rows, long columns, const T *center, const T *theta
     }
     return total;
 }
+
+#undef NAME
+#undef T
+#undef V
+#undef L
+#undef EXPV
+#undef BIG

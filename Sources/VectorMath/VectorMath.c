@@ -201,12 +201,6 @@ enum { FUSED_BLOCKS = 8, FUSED_MAX_FEATURES = GMM_FUSED_MAX_FEATURES };
 #define EXPV exp_f64x4
 #define BIG 1e250
 #include "FusedKernelTemplate.h"
-#undef NAME
-#undef T
-#undef V
-#undef L
-#undef EXPV
-#undef BIG
 
 #define NAME gmm_fused_quadratic_chunk_f32
 #define T float
@@ -215,12 +209,6 @@ enum { FUSED_BLOCKS = 8, FUSED_MAX_FEATURES = GMM_FUSED_MAX_FEATURES };
 #define EXPV exp_f32x8
 #define BIG 1e30f
 #include "FusedKernelTemplate.h"
-#undef NAME
-#undef T
-#undef V
-#undef L
-#undef EXPV
-#undef BIG
 #else
 // Never called: gmm_vector_math_uses_avx2() is 0 on this build.
 double gmm_fused_quadratic_chunk(const double *x, long rows, long columns, const double *center,

@@ -34,7 +34,7 @@ import VectorMath
         let synthetic = try syntheticData(rows: 4_999, seed: 7, separation: 4).data
         for (data, k) in [(iris, 3), (synthetic, 3), (synthetic, 6)] {
             let model = try GaussianMixture.fit(data, components: k, options: FitOptions(maxIterations: 5, seed: 1)).model
-            try data.values.withUnsafeBufferPointer { buffer in
+            data.values.withUnsafeBufferPointer { buffer in
                 let view = DataView(base: buffer.baseAddress!, rows: data.rows, columns: data.columns)
                 #expect(QuadraticFeatures(data: view).coefficients(of: model, limit: Double.quadraticConditionLimit) != nil, "the guard refused a tame model")
             }
@@ -56,7 +56,7 @@ import VectorMath
         let data = try Matrix(rows)
         let options = FitOptions(tolerance: 0, maxIterations: 5, initialization: .kMeans, seed: 2)
         let fast = try GaussianMixture.fit(data, components: 2, options: options)
-        try data.values.withUnsafeBufferPointer { buffer in
+        data.values.withUnsafeBufferPointer { buffer in
             let view = DataView(base: buffer.baseAddress!, rows: data.rows, columns: data.columns)
             #expect(QuadraticFeatures(data: view).coefficients(of: fast.model, limit: Double.quadraticConditionLimit) == nil)
         }
