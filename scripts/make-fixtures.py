@@ -30,11 +30,44 @@ def write(name, payload):
     print("wrote", name)
 
 
-def em_fixture(name, X, weights, means, covariances, iterations, reg_covar=1e-6):
-    precisions = np.array([np.linalg.inv(c) for c in covariances])
+def expand(covariances, covariance_type, k, d):
+    """Covariances in scikit-learn's shape for the type, as K full D x D matrices."""
+    c = np.asarray(covariances, dtype=float)
+    if covariance_type == "full":
+        return c
+    if covariance_type == "diag":
+        return np.array([np.diag(v) for v in c])
+    if covariance_type == "spherical":
+        return np.array([v * np.eye(d) for v in c])
+    return np.array([c] * k)  # tied
+
+
+def restrict(covariances, covariance_type):
+    """Full starting covariances reduced to the type's shape (diagonals, mean variance, the first)."""
+    if covariance_type == "full":
+        return covariances
+    if covariance_type == "diag":
+        return np.array([np.diag(c) for c in covariances])
+    if covariance_type == "spherical":
+        return np.array([np.diag(c).mean() for c in covariances])
+    return covariances[0]  # tied
+
+
+def precisions_of(covariances, covariance_type):
+    if covariance_type == "full":
+        return np.array([np.linalg.inv(c) for c in covariances])
+    if covariance_type == "tied":
+        return np.linalg.inv(covariances)
+    return 1.0 / covariances  # diag, spherical
+
+
+def em_fixture(name, X, weights, means, covariances, iterations, reg_covar=1e-6, covariance_type="full"):
+    k, d = means.shape
+    covariances = restrict(covariances, covariance_type)
     gm = GaussianMixture(
-        n_components=len(weights), covariance_type="full", tol=0.0, reg_covar=reg_covar,
-        max_iter=iterations, weights_init=weights, means_init=means, precisions_init=precisions,
+        n_components=len(weights), covariance_type=covariance_type, tol=0.0, reg_covar=reg_covar,
+        max_iter=iterations, weights_init=weights, means_init=means,
+        precisions_init=precisions_of(covariances, covariance_type),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -43,13 +76,15 @@ def em_fixture(name, X, weights, means, covariances, iterations, reg_covar=1e-6)
         "sklearn_version": sklearn.__version__,
         "X": X.tolist(),
         "reg_covar": reg_covar,
+        "covariance_type": covariance_type,
         "iterations": iterations,
-        "init": {"weights": list(weights), "means": means.tolist(), "covariances": covariances.tolist()},
+        "init": {"weights": list(weights), "means": means.tolist(),
+                 "covariances": expand(covariances, covariance_type, k, d).tolist()},
         "lower_bounds": [float(v) for v in gm.lower_bounds_],
         "n_iter": int(gm.n_iter_),
         "weights": gm.weights_.tolist(),
         "means": gm.means_.tolist(),
-        "covariances": gm.covariances_.tolist(),
+        "covariances": expand(gm.covariances_, covariance_type, k, d).tolist(),
         "score_samples": gm.score_samples(X).tolist(),
         "predict_proba": gm.predict_proba(X).tolist(),
         "score": float(gm.score(X)),
@@ -73,8 +108,9 @@ def main():
     # Iris, 4-D, K=3: start from three rows and the pooled covariance, equal weights.
     start_rows = [0, 60, 120]
     cov = np.cov(X.T, bias=True)
-    em_fixture("em-iris-full.json", X, np.full(3, 1 / 3), X[start_rows].copy(),
-               np.array([cov, cov, cov]), iterations=25)
+    for covariance_type in ("full", "diag", "spherical", "tied"):
+        em_fixture(f"em-iris-{covariance_type}.json", X, np.full(3, 1 / 3), X[start_rows].copy(),
+                   np.array([cov, cov, cov]), iterations=25, covariance_type=covariance_type)
 
     # Synthetic 5-D, K=4: well-separated but overlapping blobs with random full covariances.
     rng = np.random.default_rng(20261127)
@@ -88,8 +124,10 @@ def main():
     rng.shuffle(Y)
     init_means = Y[rng.choice(n, size=k, replace=False)]
     ycov = np.cov(Y.T, bias=True)
-    em_fixture("em-synthetic-5d-full.json", Y, np.array([0.1, 0.2, 0.3, 0.4]), init_means,
-               np.array([ycov * s for s in (1.0, 0.5, 2.0, 1.5)]), iterations=30)
+    for covariance_type in ("full", "diag", "spherical", "tied"):
+        em_fixture(f"em-synthetic-5d-{covariance_type}.json", Y, np.array([0.1, 0.2, 0.3, 0.4]), init_means,
+                   np.array([ycov * s for s in (1.0, 0.5, 2.0, 1.5)]), iterations=30,
+                   covariance_type=covariance_type)
 
     # The article's example: petal width alone, K=3. The maximum-likelihood answer, found with
     # many restarts and a tight tolerance, is what a 10-restart fit must reach.

@@ -61,6 +61,11 @@ extension GaussianMixture {
                     "the initial model has \(start.componentCount) components and \(start.featureCount) features, "
                     + "but the fit asks for \(components) components on \(columns) features")
             }
+            guard start.covarianceType == options.covarianceType else {
+                throw GaussianMixtureError.invalidModel(
+                    "the initial model has \(start.covarianceType.rawValue) covariances but the fit asks for "
+                    + "\(options.covarianceType.rawValue); set the covariance type to the model's")
+            }
         }
         let data = DataView(base: base, rows: rows, columns: columns)
         try checkFinite(data)
@@ -99,7 +104,7 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
             let stats = engine.expectation(model)
             let current = stats.logLikelihood / stats.sampleCount
             guard current.isFinite else { throw GaussianMixtureError.nonFiniteLikelihood(iteration: iteration) }
-            model = try maximizationStep(stats, regularization: options.regularization,
+            model = try maximizationStep(stats, covarianceType: options.covarianceType, regularization: options.regularization,
                                          iteration: iteration, kernel: Kernel.self)
             let change = current - lowerBound
             lowerBound = current

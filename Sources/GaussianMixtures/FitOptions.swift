@@ -60,6 +60,9 @@ public struct FitOptions: Sendable {
     public var restarts: Int = 1
     /// How each restart starts (`init_params`, k-means).
     public var initialization: Initialization = .kMeans
+    /// What the covariances are constrained to (`covariance_type`, full). A `.model` start must
+    /// have the same type.
+    public var covarianceType: CovarianceType = .full
     /// Seed of every random choice; the same seed gives the same fit for any thread count.
     public var seed: UInt64 = 0
     /// Worker threads (default: all cores). Results do not depend on it.
@@ -72,7 +75,8 @@ public struct FitOptions: Sendable {
     public var progress: (@Sendable (IterationProgress) -> Void)? = nil
 
     public init(tolerance: Double = 1e-3, regularization: Double = 1e-6, maxIterations: Int = 100,
-                restarts: Int = 1, initialization: Initialization = .kMeans, seed: UInt64 = 0,
+                restarts: Int = 1, initialization: Initialization = .kMeans,
+                covarianceType: CovarianceType = .full, seed: UInt64 = 0,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount, chunkRows: Int? = nil,
                 path: ComputePath = .lapack, progress: (@Sendable (IterationProgress) -> Void)? = nil) {
         self.tolerance = tolerance
@@ -80,6 +84,7 @@ public struct FitOptions: Sendable {
         self.maxIterations = maxIterations
         self.restarts = restarts
         self.initialization = initialization
+        self.covarianceType = covarianceType
         self.seed = seed
         self.threads = threads
         self.chunkRows = chunkRows

@@ -12,8 +12,11 @@ public struct GaussianMixture: Sendable {
     public let weights: [Double]
     /// Component means `μ_k`, one row per component (`K x D`).
     public let means: Matrix
-    /// Component covariances `Σ_k` (`D x D` each, symmetric positive definite).
+    /// Component covariances `Σ_k` (`D x D` each, symmetric positive definite), stored full
+    /// whatever the ``covarianceType``.
     public let covariances: [Matrix]
+    /// What the covariances are constrained to (full, diag, spherical or tied).
+    public let covarianceType: CovarianceType
     /// Lower Cholesky factors `L_k` with `Σ_k = L_k L_kᵀ`.
     public let choleskyFactors: [Matrix]
     /// `log |Σ_k|` for every component.
@@ -31,10 +34,11 @@ public struct GaussianMixture: Sendable {
     let logNormalizers: [Double]
 
     /// Makes a model from its parameters, checking every shape, that the weights are
-    /// non-negative and sum to 1 (within 1e-6), and that every covariance is finite,
-    /// symmetric and positive definite.
+    /// non-negative and sum to 1 (within 1e-6), that every covariance is finite, symmetric and
+    /// positive definite, and that the covariances have `covarianceType`'s shape (given as full
+    /// matrices: diagonal for diag, a multiple of I for spherical, all equal for tied).
     /// - Throws: ``GaussianMixtureError/invalidModel(_:)`` saying which part is wrong.
-    public init(weights: [Double], means: Matrix, covariances: [Matrix]) throws {
+    public init(weights: [Double], means: Matrix, covariances: [Matrix], covarianceType: CovarianceType = .full) throws {
         let k = weights.count
         guard k >= 1 else { throw GaussianMixtureError.invalidModel("a mixture needs at least one component") }
         guard means.rows == k else {
@@ -69,8 +73,9 @@ public struct GaussianMixture: Sendable {
                 }
             }
         }
+        if let problem = covarianceType.shapeProblem(covariances) { throw GaussianMixtureError.invalidModel(problem) }
         do {
-            try self.init(validatedWeights: weights, means: means, covariances: covariances,
+            try self.init(validatedWeights: weights, means: means, covariances: covariances, covarianceType: covarianceType,
                           kernel: BLASKernel<Double>.self, iteration: 0, regularization: 0)
         } catch GaussianMixtureError.covarianceNotPositiveDefinite(let component, _, _) {
             throw GaussianMixtureError.invalidModel("covariance of component \(component) is not positive definite")
@@ -79,7 +84,7 @@ public struct GaussianMixture: Sendable {
 
     /// Makes a model whose shapes are known to be right, factorizing with `kernel`'s linear algebra.
     /// - Throws: ``GaussianMixtureError/covarianceNotPositiveDefinite(component:iteration:regularization:)``.
-    init(validatedWeights weights: [Double], means: Matrix, covariances: [Matrix],
+    init(validatedWeights weights: [Double], means: Matrix, covariances: [Matrix], covarianceType: CovarianceType,
          kernel: (some EMKernel).Type, iteration: Int, regularization: Double) throws {
         let k = weights.count, d = means.columns
         var factors: [Matrix] = []
@@ -118,6 +123,7 @@ public struct GaussianMixture: Sendable {
         self.weights = weights
         self.means = means
         self.covariances = covariances
+        self.covarianceType = covarianceType
         self.choleskyFactors = factors
         self.logDeterminants = logDets
         self.precisionFactors = packed
@@ -125,9 +131,9 @@ public struct GaussianMixture: Sendable {
         self.logNormalizers = normalizers
     }
 
-    /// The number of free parameters: `K - 1` weights, `K·D` means and `K·D(D+1)/2` covariance entries.
+    /// The number of free parameters: `K - 1` weights, `K·D` means and the covariance type's
+    /// entries (see ``CovarianceType/parameterCount(components:features:)``); BIC and AIC use it.
     public var parameterCount: Int {
-        let k = componentCount, d = featureCount
-        return (k - 1) + k * d + k * d * (d + 1) / 2
+        covarianceType.parameterCount(components: componentCount, features: featureCount)
     }
 }

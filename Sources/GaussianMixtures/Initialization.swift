@@ -36,7 +36,8 @@ func initialModel<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components 
         for c in 0..<k { for j in 0..<d { shifts[c * d + j] = mean[j] / Double(data.rows) } }
     }
     let stats = engine.statistics(of: source, shifts: shifts)
-    return try maximizationStep(stats, regularization: options.regularization, iteration: 0, kernel: Kernel.self)
+    return try maximizationStep(stats, covarianceType: options.covarianceType, regularization: options.regularization,
+                                iteration: 0, kernel: Kernel.self)
 }
 
 /// `count` distinct integers from `0..<bound`, in draw order (Floyd's algorithm).

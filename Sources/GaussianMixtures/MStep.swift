@@ -4,21 +4,22 @@
 ///     n_k = N_k + 10 ε                    (ε = machine epsilon, keeps empty components finite)
 ///     w_k = n_k / Σ_j n_j
 ///     μ_k = (s_k + N_k c_k) / n_k
-///     Σ_k = (S_k - d s_kᵀ - s_k dᵀ + N_k d dᵀ) / n_k + λ I,   d = μ_k - c_k
+///     T_k = S_k - d s_kᵀ - s_k dᵀ + N_k d dᵀ,   d = μ_k - c_k
 ///
-/// where `λ` is the regularization (`reg_covar`). The scatter is taken about the shift `c_k`,
-/// which is algebraically the same as `Σ_n r_nk (x_n - μ_k)(x_n - μ_k)ᵀ`.
+/// where `T_k` is `Σ_n r_nk (x_n - μ_k)(x_n - μ_k)ᵀ` computed from the scatter about the shift
+/// `c_k`; then the covariances as ``CovarianceType`` says (full: `T_k / n_k + λ I`, and so on),
+/// with `λ` the regularization (`reg_covar`).
 /// - Throws: ``GaussianMixtureError/covarianceNotPositiveDefinite(component:iteration:regularization:)``
 ///   naming the component and `iteration`.
-func maximizationStep<Kernel: EMKernel>(_ stats: SufficientStatistics, regularization: Double,
-                                        iteration: Int, kernel: Kernel.Type) throws -> GaussianMixture {
+func maximizationStep<Kernel: EMKernel>(_ stats: SufficientStatistics, covarianceType: CovarianceType = .full,
+                                        regularization: Double, iteration: Int, kernel: Kernel.Type) throws -> GaussianMixture {
     let k = stats.components, d = stats.features
     let counts = stats.weightSums.map { $0 + 10 * Double.ulpOfOne }
     let total = counts.reduce(0, +)
     let weights = counts.map { $0 / total }
     var means = Matrix(zeros: k, d)
-    var covariances: [Matrix] = []
-    covariances.reserveCapacity(k)
+    var scatters: [Matrix] = []
+    scatters.reserveCapacity(k)
     for c in 0..<k {
         var delta = [Double](repeating: 0, count: d)
         for i in 0..<d {
@@ -27,21 +28,53 @@ func maximizationStep<Kernel: EMKernel>(_ stats: SufficientStatistics, regulariz
             means[c, i] = mean
             delta[i] = mean - shift
         }
-        var covariance = Matrix(zeros: d, d)
+        var scatter = Matrix(zeros: d, d)
         for i in 0..<d {
             for j in 0...i {
                 let s = stats.centeredScatter[c * d * d + i * d + j]
                     - delta[i] * stats.centeredSums[c * d + j]
                     - stats.centeredSums[c * d + i] * delta[j]
                     + stats.weightSums[c] * delta[i] * delta[j]
-                let value = s / counts[c]
-                covariance[i, j] = value
-                covariance[j, i] = value
+                scatter[i, j] = s
+                scatter[j, i] = s
             }
-            covariance[i, i] += regularization
         }
-        covariances.append(covariance)
+        scatters.append(scatter)
     }
+    var covariances: [Matrix]
+    switch covarianceType {
+    case .full:
+        covariances = (0..<k).map { c in scatters[c].scaled(by: 1 / counts[c]) }
+    case .diag:
+        covariances = (0..<k).map { c in Matrix.diagonal((0..<d).map { scatters[c][$0, $0] / counts[c] }) }
+    case .spherical:
+        covariances = (0..<k).map { c in
+            let variance = (0..<d).reduce(0) { $0 + scatters[c][$1, $1] / counts[c] } / Double(d)
+            return Matrix.diagonal([Double](repeating: variance, count: d))
+        }
+    case .tied:
+        var sum = Matrix(zeros: d, d)
+        for scatter in scatters { for i in sum.values.indices { sum.values[i] += scatter.values[i] } }
+        covariances = [Matrix](repeating: sum.scaled(by: 1 / total), count: k)
+    }
+    for c in 0..<k { for i in 0..<d { covariances[c][i, i] += regularization } }
     return try GaussianMixture(validatedWeights: weights, means: means, covariances: covariances,
-                               kernel: kernel, iteration: iteration, regularization: regularization)
+                               covarianceType: covarianceType, kernel: kernel, iteration: iteration,
+                               regularization: regularization)
+}
+
+extension Matrix {
+    /// A square matrix with `values` on its diagonal.
+    static func diagonal(_ values: [Double]) -> Matrix {
+        var m = Matrix(zeros: values.count, values.count)
+        for (i, v) in values.enumerated() { m[i, i] = v }
+        return m
+    }
+
+    /// Every entry times `factor`.
+    func scaled(by factor: Double) -> Matrix {
+        var m = self
+        for i in m.values.indices { m.values[i] *= factor }
+        return m
+    }
 }

@@ -16,8 +16,9 @@ extension GMM {
         @Option(name: .long, help: "Number of mixture components K.")
         var components: Int
 
-        @Option(name: .customLong("covariance-type"), help: "Covariance type (this version fits 'full').")
-        var covarianceType: CovarianceTypeArgument = .full
+        @Option(name: .customLong("covariance-type"),
+                help: "full, diag, spherical or tied (default: full, or the --init-model's type).")
+        var covarianceType: CovarianceType?
 
         @Option(name: .customLong("max-iter"), help: "EM iterations per restart at most.")
         var maxIter: Int = 100
@@ -61,9 +62,6 @@ extension GMM {
             guard regCovar >= 0, regCovar.isFinite else { throw ValidationError("--reg-covar must be a finite number >= 0, got \(regCovar)") }
             guard nInit >= 1 else { throw ValidationError("--n-init must be at least 1, got \(nInit)") }
             guard !(quiet && verbose) else { throw ValidationError("--quiet and --verbose cannot be used together") }
-            guard covarianceType == .full else {
-                throw ValidationError("--covariance-type \(covarianceType.rawValue) is not supported yet; this version fits 'full'")
-            }
         }
 
         func run() throws {
@@ -72,8 +70,11 @@ extension GMM {
                 var options = FitOptions(tolerance: tolerance, regularization: regCovar, maxIterations: maxIter,
                                          restarts: nInit, initialization: initialization.initialization,
                                          seed: seed, threads: threadOptions.threads)
+                options.covarianceType = covarianceType ?? .full
                 if let initModel {
-                    options.initialization = .model(try ModelFile.read(path: initModel).model)
+                    let start = try ModelFile.read(path: initModel).model
+                    options.initialization = .model(start)
+                    options.covarianceType = covarianceType ?? start.covarianceType
                 }
                 let showProgress = verbose || (!quiet && isatty(STDERR_FILENO) != 0)
                 if showProgress {
@@ -129,7 +130,4 @@ enum InitArgument: String, ExpressibleByArgument, CaseIterable {
 
 extension Precision: ExpressibleByArgument {}
 
-/// `--covariance-type` values.
-enum CovarianceTypeArgument: String, ExpressibleByArgument, CaseIterable {
-    case full, diag, spherical, tied
-}
+extension CovarianceType: ExpressibleByArgument {}

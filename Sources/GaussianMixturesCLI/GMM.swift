@@ -93,7 +93,7 @@ func writeColumn(doubles: [Double]? = nil, integers: [Int]? = nil, to path: Stri
 func summary(of model: GaussianMixture) -> String {
     let d = model.featureCount
     func format(_ v: Double) -> String { String(format: "%.6g", v) }
-    var lines = ["\(model.componentCount) components, \(d) features, full covariances",
+    var lines = ["\(model.componentCount) components, \(d) features, \(model.covarianceType.rawValue) covariances",
                  "component  weight      mean"]
     for c in 0..<model.componentCount {
         let mean = model.means.row(c).map(format).joined(separator: ", ")

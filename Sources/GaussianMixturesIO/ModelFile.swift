@@ -8,8 +8,8 @@ import GaussianMixtures
 ///     covariances (full: [K][D][D]; diag: [K][D]; spherical: [K]; tied: [D][D]),
 ///     converged, n_iter, lower_bound, lower_bound_history
 ///
-/// `lower_bound` is null when no iteration ran. This version fits full covariances; reading
-/// accepts all four shapes and expands them to full matrices.
+/// `lower_bound` is null when no iteration ran. Reading expands every shape to full matrices
+/// and keeps the type; writing uses the type's own shape.
 public struct ModelFile: Equatable {
     public static let formatVersion = 1
 
@@ -50,18 +50,39 @@ public struct ModelFile: Equatable {
         }
         var lines = [
             "  \"format_version\": \(Self.formatVersion)",
-            "  \"covariance_type\": \"full\"",
+            "  \"covariance_type\": \"\(m.covarianceType.rawValue)\"",
             "  \"n_components\": \(m.componentCount)",
             "  \"n_features\": \(m.featureCount)",
             "  \"weights\": \(vector(m.weights))",
             "  \"means\": \(rows(m.means, indent: "  "))",
-            "  \"covariances\": [\n" + m.covariances.map { "    " + rows($0, indent: "    ") }.joined(separator: ",\n") + "\n  ]",
+            "  \"covariances\": \(covariances(of: m))",
         ]
         if let converged { lines.append("  \"converged\": \(converged)") }
         if let iterations { lines.append("  \"n_iter\": \(iterations)") }
         if converged != nil || lowerBound != nil { lines.append("  \"lower_bound\": \(lowerBound.map(number) ?? "null")") }
         if let lowerBoundHistory { lines.append("  \"lower_bound_history\": \(vector(lowerBoundHistory))") }
         return "{\n" + lines.joined(separator: ",\n") + "\n}\n"
+    }
+
+    /// `covariances` in the shape of the model's type: `[K][D][D]` full, `[K][D]` diag (the
+    /// variances), `[K]` spherical, `[D][D]` tied.
+    private func covariances(of m: GaussianMixture) -> String {
+        func number(_ v: Double) -> String { "\(v)" }
+        func vector(_ v: [Double]) -> String { "[" + v.map(number).joined(separator: ", ") + "]" }
+        func rows(_ m: Matrix, indent: String) -> String {
+            "[\n" + m.rowArrays.map { indent + "  " + vector($0) }.joined(separator: ",\n") + "\n" + indent + "]"
+        }
+        let d = m.featureCount
+        switch m.covarianceType {
+        case .full:
+            return "[\n" + m.covariances.map { "    " + rows($0, indent: "    ") }.joined(separator: ",\n") + "\n  ]"
+        case .diag:
+            return "[\n" + m.covariances.map { c in "    " + vector((0..<d).map { c[$0, $0] }) }.joined(separator: ",\n") + "\n  ]"
+        case .spherical:
+            return vector(m.covariances.map { $0[0, 0] })
+        case .tied:
+            return rows(m.covariances[0], indent: "  ")
+        }
     }
 
     /// Parses and checks a model file: every key and shape, finite numbers, weights summing
@@ -81,13 +102,12 @@ public struct ModelFile: Equatable {
                 throw fail("format_version \(version) is not supported (this gmm reads up to \(formatVersion))")
             }
         }
-        var type = "full"
+        var type = CovarianceType.full
         if let declared = root["covariance_type"] {
-            guard case .string(let text) = declared else { throw fail("covariance_type must be a string") }
-            type = text
-        }
-        guard ["full", "diag", "spherical", "tied"].contains(type) else {
-            throw fail("covariance_type '\(type)' is not one of full, diag, spherical, tied")
+            guard case .string(let text) = declared, let known = CovarianceType(rawValue: text) else {
+                throw fail("covariance_type \(declared) is not one of full, diag, spherical, tied")
+            }
+            type = known
         }
         let weights = try doubles(root["weights"], key: "weights", path: path)
         let k = weights.count
@@ -107,7 +127,8 @@ public struct ModelFile: Equatable {
         let covariances = try fullCovariances(root["covariances"], type: type, k: k, d: d, path: path)
         let model: GaussianMixture
         do {
-            model = try GaussianMixture(weights: weights, means: Matrix(meanRows), covariances: covariances)
+            model = try GaussianMixture(weights: weights, means: Matrix(meanRows), covariances: covariances,
+                                        covarianceType: type)
         } catch let error as GaussianMixtureError {
             throw fail("\(error)")
         }
@@ -145,9 +166,9 @@ public struct ModelFile: Equatable {
         return try array.enumerated().map { try doubles($1, key: "\(key)[\($0)]", path: path) }
     }
 
-    private static func fullCovariances(_ value: JSONValue?, type: String, k: Int, d: Int, path: String) throws -> [Matrix] {
+    private static func fullCovariances(_ value: JSONValue?, type: CovarianceType, k: Int, d: Int, path: String) throws -> [Matrix] {
         func fail(_ expected: String) -> DataFileError {
-            .format(path: path, message: "'covariances' of a '\(type)' model must be \(expected)")
+            .format(path: path, message: "'covariances' of a '\(type.rawValue)' model must be \(expected)")
         }
         func diagonal(_ v: [Double]) -> Matrix {
             var m = Matrix(zeros: d, d)
@@ -155,22 +176,22 @@ public struct ModelFile: Equatable {
             return m
         }
         switch type {
-        case "full":
+        case .full:
             guard case .array(let array) = value, array.count == k else { throw fail("\(k) matrices of \(d) x \(d)") }
             return try array.enumerated().map { c, element in
                 let rows = try matrixRows(element, key: "covariances[\(c)]", path: path)
                 guard rows.count == d, rows.allSatisfy({ $0.count == d }) else { throw fail("\(k) matrices of \(d) x \(d)") }
                 return try Matrix(rows)
             }
-        case "diag":
+        case .diag:
             let rows = try matrixRows(value, key: "covariances", path: path)
             guard rows.count == k, rows.allSatisfy({ $0.count == d }) else { throw fail("\(k) rows of \(d) variances") }
             return rows.map(diagonal)
-        case "spherical":
+        case .spherical:
             let variances = try doubles(value, key: "covariances", path: path)
             guard variances.count == k else { throw fail("\(k) variances") }
             return variances.map { diagonal([Double](repeating: $0, count: d)) }
-        default:  // tied
+        case .tied:
             let rows = try matrixRows(value, key: "covariances", path: path)
             guard rows.count == d, rows.allSatisfy({ $0.count == d }) else { throw fail("one \(d) x \(d) matrix") }
             let shared = try Matrix(rows)

@@ -12,11 +12,16 @@ import Testing
         ])
         let fit = try #require(command as? GMM.Fit)
         #expect(fit.data == "data.csv" && fit.components == 4 && fit.maxIter == 50 && fit.tolerance == 1e-4)
+        #expect(fit.covarianceType == .full)
         #expect(fit.regCovar == 1e-5 && fit.nInit == 3 && fit.initialization == .kmeansPlusPlus && fit.seed == 9)
         #expect(fit.threadOptions.threads == 2 && fit.output == "m.json" && fit.verbose && !fit.quiet)
         let defaults = try #require(try GMM.parseAsRoot(["fit", "-", "--components", "2"]) as? GMM.Fit)
         #expect(defaults.maxIter == 100 && defaults.tolerance == 1e-3 && defaults.regCovar == 1e-6 && defaults.nInit == 1)
         #expect(defaults.initialization == .kmeans && defaults.seed == 0 && defaults.output == nil)
+        for type in ["diag", "spherical", "tied"] {
+            let parsed = try #require(try GMM.parseAsRoot(["fit", "d.csv", "--components", "2", "--covariance-type", type]) as? GMM.Fit)
+            #expect(parsed.covarianceType?.rawValue == type)
+        }
         for name in ["random", "random-from-data", "kmeans"] {
             #expect(throws: Never.self) { try GMM.parseAsRoot(["fit", "d.csv", "--components", "2", "--init", name]) }
         }
@@ -32,7 +37,7 @@ import Testing
         ["fit", "d.csv", "--components", "2", "--n-init", "0"],
         ["fit", "d.csv", "--components", "2", "--init", "bogus"],
         ["fit", "d.csv", "--components", "2", "--threads", "0"],
-        ["fit", "d.csv", "--components", "2", "--covariance-type", "diag"],
+        ["fit", "d.csv", "--components", "2", "--covariance-type", "diagonal"],
         ["fit", "d.csv", "--components", "2", "--quiet", "--verbose"],
         ["score", "m.json"],
         ["score", "m.json", "d.csv", "-o", "out.csv"],

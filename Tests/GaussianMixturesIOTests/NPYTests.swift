@@ -14,7 +14,7 @@ import Testing
         deinit { try? FileManager.default.removeItem(atPath: folder) }
         func write(_ name: String, _ bytes: [UInt8]) -> String {
             let path = folder + "/" + name
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
             return path
         }
     }

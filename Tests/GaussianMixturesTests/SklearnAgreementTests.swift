@@ -2,15 +2,17 @@ import GaussianMixtures
 import Testing
 
 /// From the same starting model, our EM must follow scikit-learn's GaussianMixture iteration
-/// by iteration (fixtures from scripts/make-fixtures.py).
+/// by iteration, for every covariance type on two data sets (fixtures from scripts/make-fixtures.py).
 @Suite struct SklearnAgreementTests {
-    static let fixtures = ["em-iris-full.json", "em-synthetic-5d-full.json"]
+    static let fixtures = ["iris", "synthetic-5d"].flatMap { data in
+        CovarianceType.allCases.map { "em-\(data)-\($0.rawValue).json" }
+    }
 
     @Test(arguments: fixtures, ComputePath.allCases)
     func lowerBoundHistoryMatchesSklearnToNineDigits(fixture name: String, path: ComputePath) throws {
         let fixture = try EMFixture.load(name)
-        let options = FitOptions(tolerance: 0, regularization: fixture.reg_covar, maxIterations: fixture.iterations,
-                                 initialization: .model(try fixture.startModel), path: path)
+        var options = try fixture.replayOptions
+        options.path = path
         let result = try GaussianMixture.fit(fixture.data, components: fixture.weights.count, options: options)
         #expect(fixture.iterations >= 20)
         #expect(result.iterations == fixture.n_iter)
@@ -22,9 +24,10 @@ import Testing
     @Test(arguments: fixtures, ComputePath.allCases)
     func finalParametersMatchSklearn(fixture name: String, path: ComputePath) throws {
         let fixture = try EMFixture.load(name)
-        let options = FitOptions(tolerance: 0, regularization: fixture.reg_covar, maxIterations: fixture.iterations,
-                                 initialization: .model(try fixture.startModel), path: path)
+        var options = try fixture.replayOptions
+        options.path = path
         let model = try GaussianMixture.fit(fixture.data, components: fixture.weights.count, options: options).model
+        #expect(model.covarianceType == fixture.covarianceType)
         #expect(maxRelativeError(model.weights, fixture.weights) < 1e-7)
         #expect(maxScaledError(model.means.values, fixture.means.flatMap { $0 }) < 1e-7)
         #expect(maxScaledError(model.covariances.flatMap(\.values), fixture.covariances.flatMap { $0.flatMap { $0 } }) < 1e-7)
@@ -34,8 +37,7 @@ import Testing
     func scoringMatchesSklearnOnTheFittedModel(fixture name: String) throws {
         let fixture = try EMFixture.load(name)
         let data = try fixture.data
-        let options = FitOptions(tolerance: 0, regularization: fixture.reg_covar, maxIterations: fixture.iterations,
-                                 initialization: .model(try fixture.startModel))
+        let options = try fixture.replayOptions
         let model = try GaussianMixture.fit(data, components: fixture.weights.count, options: options).model
         #expect(maxRelativeError(try model.logLikelihoods(of: data), fixture.score_samples) < 1e-7)
         #expect(maxScaledError(try model.predictProbabilities(data).values, fixture.predict_proba.flatMap { $0 }) < 1e-7)

@@ -11,6 +11,7 @@ struct EMFixture: Decodable {
     }
     let X: [[Double]]
     let reg_covar: Double
+    let covariance_type: String?
     let iterations: Int
     let `init`: Start
     let lower_bounds: [Double]
@@ -30,10 +31,20 @@ struct EMFixture: Decodable {
 
     var data: Matrix { get throws { try Matrix(X) } }
 
+    var covarianceType: CovarianceType { CovarianceType(rawValue: covariance_type ?? "full") ?? .full }
+
     var startModel: GaussianMixture {
         get throws {
             try GaussianMixture(weights: self.`init`.weights, means: Matrix(self.`init`.means),
-                                covariances: self.`init`.covariances.map { try Matrix($0) })
+                                covariances: self.`init`.covariances.map { try Matrix($0) }, covarianceType: covarianceType)
+        }
+    }
+
+    /// Options that replay scikit-learn's run: the same start, type and regularization, no tolerance.
+    var replayOptions: FitOptions {
+        get throws {
+            FitOptions(tolerance: 0, regularization: reg_covar, maxIterations: iterations,
+                       initialization: .model(try startModel), covarianceType: covarianceType)
         }
     }
 }
