@@ -190,4 +190,29 @@ import Testing
         let bad = try gmm(["fit", Self.iris, "--components", "3", "--precision", "float16"])
         #expect(bad.status == 64 && bad.stderr.contains("precision"))
     }
+
+    /// A diag fit, then a warm start from its file: the type carries over, and EM continues
+    /// from the saved model (its first bound is the saved model's, not a fresh start's).
+    @Test func covarianceTypesAndWarmStartsRoundTrip() throws {
+        let scratch = Scratch()
+        for type in ["diag", "spherical", "tied"] {
+            let first = scratch.path("\(type).json"), second = scratch.path("\(type)-more.json")
+            let fit = try gmm(["fit", Self.iris, "--components", "3", "--covariance-type", type, "--max-iter", "3",
+                               "--quiet", "-o", first])
+            #expect(fit.status == 0, "\(fit.stderr)")
+            let saved = try ModelFile.read(path: first)
+            #expect(saved.model.covarianceType.rawValue == type)
+            let more = try gmm(["fit", Self.iris, "--components", "3", "--init-model", first, "--quiet", "-o", second])
+            #expect(more.status == 0, "\(more.stderr)")
+            let continued = try ModelFile.read(path: second)
+            #expect(continued.model.covarianceType.rawValue == type)
+            let history = try #require(continued.lowerBoundHistory)
+            #expect(history.first! >= saved.lowerBound! - 1e-12)
+            let info = try gmm(["info", second])
+            #expect(info.stdout.contains("\(type) covariances"))
+        }
+        let clash = try gmm(["fit", Self.iris, "--components", "3", "--init-model", scratch.path("diag.json"),
+                             "--covariance-type", "full"])
+        #expect(clash.status == 65 && clash.stderr.contains("diag"), "\(clash.stderr)")
+    }
 }

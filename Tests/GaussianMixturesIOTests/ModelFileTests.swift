@@ -38,6 +38,31 @@ import Testing
         #expect(tied.model.covariances[0] == tied.model.covariances[1])
     }
 
+    /// Every covariance type is written in its own shape and read back exactly, type included.
+    @Test(arguments: CovarianceType.allCases)
+    func everyCovarianceTypeRoundTrips(type: CovarianceType) throws {
+        var rows: [[Double]] = []
+        for i in 0..<60 {
+            let a = Double(i % 7) + 0.1 * Double(i)
+            let b = Double((i * 5) % 11) - 0.3 * Double(i % 3)
+            rows.append([a, b])
+        }
+        let data = try Matrix(rows)
+        let fitted = try GaussianMixture.fit(data, components: 2, options: FitOptions(covarianceType: type, seed: 1))
+        let text = ModelFile(fitted).json()
+        let back = try parse(text)
+        #expect(back.model.covarianceType == type)
+        #expect(back.model.covariances == fitted.model.covariances && back.model.means == fitted.model.means)
+        let object = try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object["covariance_type"] as? String == type.rawValue)
+        switch type {
+        case .full: #expect((object["covariances"] as? [[[Double]]])?.count == 2)
+        case .diag: #expect((object["covariances"] as? [[Double]])?.map(\.count) == [2, 2])
+        case .spherical: #expect((object["covariances"] as? [Double])?.count == 2)
+        case .tied: #expect((object["covariances"] as? [[Double]])?.map(\.count) == [2, 2])
+        }
+    }
+
     @Test func badModelsAreRejectedWithTheirReason() throws {
         let head = "{\"covariance_type\": \"full\", \"weights\": [0.5, 0.5], \"means\": [[0, 0], [1, 1]], "
         let cases: [(String, String)] = [
@@ -52,6 +77,8 @@ import Testing
             ("{\"weights\": [1], \"means\": [[\"a\"]], \"covariances\": [[[1]]]}", "not a finite number"),
             ("{\"covariance_type\": \"banana\", \"weights\": [1], \"means\": [[0]], \"covariances\": [[[1]]]}", "banana"),
             ("{\"format_version\": 99, \"weights\": [1], \"means\": [[0]], \"covariances\": [[[1]]]}", "format_version"),
+            (head.replacingOccurrences(of: "full", with: "diag") + "\"covariances\": [[1, 2], [3, -4]]}", "not positive definite"),
+            (head.replacingOccurrences(of: "full", with: "spherical") + "\"covariances\": [1, 2, 3]}", "2 variances"),
         ]
         for (text, expected) in cases {
             do {
