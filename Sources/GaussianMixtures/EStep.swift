@@ -114,7 +114,8 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
                             // The chunk's lane sums join the slot's sums at once.
                             s.chunkSums.update(repeating: 0, count: lanes * k * m)
                             sums.logLikelihood += Scalar.fusedQuadraticChunk(
-                                x, rows: n, columns: d, center: center.baseAddress!, theta: theta.baseAddress!,
+                                x, weights: data.weights.map { $0 + rows.lowerBound }, rows: n, columns: d,
+                                center: center.baseAddress!, theta: theta.baseAddress!,
                                 components: k, laneSums: s.chunkSums, scratch: s.fusedBlocks)
                             for i in 0..<(k * m) {
                                 var t = Scalar.zero
@@ -127,12 +128,12 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
                             Scalar.gemm(m: n, n: k, k: m, a: s.features, lda: m, transposeA: false,
                                         b: theta.baseAddress!, ldb: k, transposeB: false, beta: 0, c: s.logJoint, ldc: k)
                             for i in 0..<(n * k) { s.responsibilities[i] = Double(s.logJoint[i]) }
-                            sums.logLikelihood += gmm_normalize_rows(s.responsibilities, n, k, nil)
-                            for i in 0..<(n * k) { s.logJoint[i] = Scalar(s.responsibilities[i]) }
+                            sums.logLikelihood += normalize(s.responsibilities, rows: rows, scratch: s)
+                            for i in 0..<(n * k) { s.logJoint[i] = Scalar(s.responsibilities[i] * data.weight(rows.lowerBound + i / k)) }
                             Scalar.gemm(m: k, n: m, k: n, a: s.logJoint, lda: k, transposeA: true,
                                         b: s.features, ldb: m, transposeB: false, beta: 1, c: sums.scalarSums, ldc: m)
                         }
-                        sums.rows += n
+                        sums.rows += data.totalWeight(rows)
                         sums.pendingRows += n
                         if sums.pendingRows >= Scalar.rowsPerFlush { sums.flush(count: k * m) }
                     }
@@ -141,7 +142,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         }
         for slot in slots { (slot).flush(count: k * m) }
         var total = [Double](repeating: 0, count: k * m)
-        var logLikelihood = 0.0, rows = 0
+        var logLikelihood = 0.0, rows = 0.0
         for slot in slots {
             for i in 0..<(k * m) { total[i] += slot.featureSums[i] }
             logLikelihood += slot.logLikelihood
@@ -149,7 +150,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         }
         var stats = total.withUnsafeBufferPointer { quadratic.statistics(from: $0.baseAddress!, components: k) }
         stats.logLikelihood = logLikelihood
-        stats.sampleCount = Double(rows)
+        stats.sampleCount = rows
         return stats
     }
 
@@ -197,7 +198,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
             forEachChunk(schedule, threads: threads) { worker, slot, rows in
                 let sums = slots[slot]
                 body(scratch[worker], &sums.statistics, rows)
-                sums.statistics.sampleCount += Double(rows.count)
+                sums.statistics.sampleCount += data.totalWeight(rows)
             }
         }
         var total = SufficientStatistics(components: k, features: d, shifts: shifts)
@@ -237,7 +238,19 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
                 }
             }
         }
-        return gmm_normalize_rows(r, n, k, logLikelihoodsOut)
+        return normalize(r, rows: rows, scratch: scratch, logLikelihoodsOut: logLikelihoodsOut)
+    }
+
+    /// Turns the chunk's log joint densities `r` (n x K) into responsibilities and returns
+    /// `Σ_n w_n log p(x_n)`; writes each `log p(x_n)` to `logLikelihoodsOut` if given.
+    private func normalize(_ r: UnsafeMutablePointer<Double>, rows: Range<Int>, scratch: ChunkScratch<Scalar>,
+                           logLikelihoodsOut: UnsafeMutablePointer<Double>? = nil) -> Double {
+        guard let weights = data.weights else { return gmm_normalize_rows(r, rows.count, components, logLikelihoodsOut) }
+        let perRow = logLikelihoodsOut ?? scratch.rowLogLikelihoods
+        _ = gmm_normalize_rows(r, rows.count, components, perRow)
+        var total = 0.0
+        for i in 0..<rows.count { total += weights[rows.lowerBound + i] * perRow[i] }
+        return total
     }
 
     /// Whitening road: adds the statistics of one chunk with responsibilities `r` (n x K) to `stats`.
@@ -254,7 +267,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
                         let sum = sums.baseAddress! + c * d
                         var weight = 0.0
                         for i in 0..<n {
-                            let rc = r[i * k + c]
+                            let rc = r[i * k + c] * data.weight(rows.lowerBound + i)
                             weight += rc
                             let root = rc.squareRoot()
                             let xi = x + i * d
@@ -311,6 +324,8 @@ final class ChunkScratch<Scalar: EngineScalar> {
     let logJoint: UnsafeMutablePointer<Scalar>
     /// `chunkRows x K`: log joint densities, then responsibilities, in Double.
     let responsibilities: UnsafeMutablePointer<Double>
+    /// `chunkRows`: `log p(x_n)` of the chunk's rows (for weighting them).
+    let rowLogLikelihoods: UnsafeMutablePointer<Double>
     /// `chunkRows x D`: the centred rows, or `√r_nk (x_n - c_k)` for one component at a time.
     let centred: UnsafeMutablePointer<Scalar>
     /// `D x D`: one component's weighted Gram matrix for the chunk.
@@ -326,6 +341,7 @@ final class ChunkScratch<Scalar: EngineScalar> {
         features = .allocate(capacity: chunkRows * m)
         logJoint = .allocate(capacity: chunkRows * k)
         responsibilities = .allocate(capacity: chunkRows * k)
+        rowLogLikelihoods = .allocate(capacity: chunkRows)
         centred = .allocate(capacity: chunkRows * d)
         gram = .allocate(capacity: d * d)
         chunkSums = allocateAligned(lanes * k * m)
@@ -337,6 +353,7 @@ final class ChunkScratch<Scalar: EngineScalar> {
         features.deallocate()
         logJoint.deallocate()
         responsibilities.deallocate()
+        rowLogLikelihoods.deallocate()
         centred.deallocate()
         gram.deallocate()
         UnsafeMutableRawPointer(chunkSums).deallocate()
@@ -354,7 +371,8 @@ final class SlotSums<Scalar: EngineScalar> {
     let scalarSums: UnsafeMutablePointer<Scalar>
     var pendingRows = 0
     var logLikelihood = 0.0
-    var rows = 0
+    /// `Σ_n w_n` over the slot's rows.
+    var rows = 0.0
 
     init(components k: Int, features d: Int, quadraticFeatures m: Int) {
         statistics = SufficientStatistics(components: k, features: d, shifts: [Double](repeating: 0, count: k * d))

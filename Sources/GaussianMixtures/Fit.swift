@@ -13,17 +13,25 @@ extension GaussianMixture {
     ///   - components: K >= 1, at most the number of rows.
     ///   - options: tolerance, regularization, initialisation, threads, seed, ...
     /// - Throws: ``GaussianMixtureError`` for bad data, bad options or a collapsed component.
-    public static func fit(_ data: Matrix, components: Int, options: FitOptions = FitOptions()) throws -> FitResult {
+    ///   - sampleWeights: one non-negative weight per row, or nil for all ones. A row of weight
+    ///     `m` counts as `m` copies of it: integer weights give the model of the duplicated rows.
+    public static func fit(_ data: Matrix, components: Int, sampleWeights: [Double]? = nil,
+                           options: FitOptions = FitOptions()) throws -> FitResult {
         try data.values.withUnsafeBufferPointer { buffer in
-            try fit(buffer, rows: data.rows, columns: data.columns, components: components, options: options)
+            try withOptionalBuffer(sampleWeights) { weights in
+                try fitValues(buffer, rows: data.rows, columns: data.columns, components: components,
+                              sampleWeights: weights, options: options)
+            }
         }
     }
 
     /// Fits from row-major values owned by the caller (for example a memory-mapped file):
     /// nothing is copied. See ``fit(_:components:options:)``.
-    public static func fit(_ values: UnsafeBufferPointer<Double>, rows: Int, columns: Int,
-                           components: Int, options: FitOptions = FitOptions()) throws -> FitResult {
-        try fitValues(values, rows: rows, columns: columns, components: components, options: options)
+    public static func fit(_ values: UnsafeBufferPointer<Double>, rows: Int, columns: Int, components: Int,
+                           sampleWeights: UnsafeBufferPointer<Double>? = nil,
+                           options: FitOptions = FitOptions()) throws -> FitResult {
+        try fitValues(values, rows: rows, columns: columns, components: components, sampleWeights: sampleWeights,
+                      options: options)
     }
 
     /// Fits in single precision (float32): the data, the E-step's products and its buffers are
@@ -31,21 +39,27 @@ extension GaussianMixture {
     /// the M-step and the model stay `Double`. On well-conditioned data the lower bound agrees
     /// with a float64 fit to about 1e-6 relative (BENCHMARKS.md has the measured gaps). Nothing
     /// is copied. See ``fit(_:components:options:)``.
-    public static func fit(_ values: UnsafeBufferPointer<Float>, rows: Int, columns: Int,
-                           components: Int, options: FitOptions = FitOptions()) throws -> FitResult {
-        try fitValues(values, rows: rows, columns: columns, components: components, options: options)
+    public static func fit(_ values: UnsafeBufferPointer<Float>, rows: Int, columns: Int, components: Int,
+                           sampleWeights: UnsafeBufferPointer<Double>? = nil,
+                           options: FitOptions = FitOptions()) throws -> FitResult {
+        try fitValues(values, rows: rows, columns: columns, components: components, sampleWeights: sampleWeights,
+                      options: options)
     }
 
     /// The single-precision fit above, from an array of `rows x columns` row-major values.
-    public static func fit(_ values: [Float], rows: Int, columns: Int,
-                           components: Int, options: FitOptions = FitOptions()) throws -> FitResult {
-        try values.withUnsafeBufferPointer {
-            try fitValues($0, rows: rows, columns: columns, components: components, options: options)
+    public static func fit(_ values: [Float], rows: Int, columns: Int, components: Int, sampleWeights: [Double]? = nil,
+                           options: FitOptions = FitOptions()) throws -> FitResult {
+        try values.withUnsafeBufferPointer { buffer in
+            try withOptionalBuffer(sampleWeights) { weights in
+                try fitValues(buffer, rows: rows, columns: columns, components: components, sampleWeights: weights,
+                              options: options)
+            }
         }
     }
 
     static func fitValues<Scalar: EngineScalar>(_ values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int,
-                                                components: Int, options: FitOptions) throws -> FitResult {
+                                                components: Int, sampleWeights: UnsafeBufferPointer<Double>?,
+                                                options: FitOptions) throws -> FitResult {
         try options.validate()
         guard rows >= 1, columns >= 1, values.count == rows * columns, let base = values.baseAddress else {
             throw GaussianMixtureError.invalidShape(
@@ -54,7 +68,11 @@ extension GaussianMixture {
         guard components >= 1 else {
             throw GaussianMixtureError.invalidOption("components must be >= 1, got \(components)")
         }
-        guard rows >= components else { throw GaussianMixtureError.tooFewSamples(samples: rows, components: components) }
+        let weights = try checkSampleWeights(sampleWeights, rows: rows)
+        let weightedRows = sampleWeights.map { w in w.reduce(0) { $0 + ($1 > 0 ? 1 : 0) } } ?? rows
+        guard weightedRows >= components else {
+            throw GaussianMixtureError.tooFewSamples(samples: weightedRows, components: components)
+        }
         if case .model(let start) = options.initialization {
             guard start.componentCount == components, start.featureCount == columns else {
                 throw GaussianMixtureError.invalidModel(
@@ -67,13 +85,41 @@ extension GaussianMixture {
                     + "\(options.covarianceType.rawValue); set the covariance type to the model's")
             }
         }
-        let data = DataView(base: base, rows: rows, columns: columns)
+        let data = DataView(base: base, rows: rows, columns: columns, weights: weights)
         try checkFinite(data)
         switch options.path {
         case .lapack: return try runEM(data, components: components, options: options, kernel: BLASKernel<Scalar>.self)
         case .naive: return try runEM(data, components: components, options: options, kernel: NaiveKernel<Scalar>.self)
         }
     }
+}
+
+/// Calls `body` with a buffer over `array`, or with nil.
+func withOptionalBuffer<R>(_ array: [Double]?, _ body: (UnsafeBufferPointer<Double>?) throws -> R) rethrows -> R {
+    guard let array else { return try body(nil) }
+    return try array.withUnsafeBufferPointer { try body($0) }
+}
+
+/// Checks sample weights: one per row, finite, non-negative, not all zero.
+/// - Returns: their base pointer (nil for no weights).
+func checkSampleWeights(_ weights: UnsafeBufferPointer<Double>?, rows: Int) throws -> UnsafePointer<Double>? {
+    guard let weights else { return nil }
+    guard weights.count == rows else {
+        throw GaussianMixtureError.invalidSampleWeights("\(weights.count) weights for \(rows) rows; give one weight per row")
+    }
+    var total = 0.0
+    for (row, w) in weights.enumerated() {
+        guard w.isFinite, w >= 0 else {
+            throw GaussianMixtureError.invalidSampleWeights(
+                "the weight of row \(row + 1) (1-based) is \(w); weights must be finite and non-negative")
+        }
+        total += w
+    }
+    guard total > 0, total.isFinite else {
+        throw GaussianMixtureError.invalidSampleWeights(
+            total > 0 ? "the weights sum to \(total); scale them down" : "every weight is zero; at least one row must count")
+    }
+    return weights.baseAddress
 }
 
 /// Rejects NaN and infinity, naming the first bad row and column.

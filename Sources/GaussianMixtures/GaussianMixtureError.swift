@@ -16,6 +16,9 @@ public enum GaussianMixtureError: Error, Equatable, Sendable, CustomStringConver
     case covarianceNotPositiveDefinite(component: Int, iteration: Int, regularization: Double)
     /// The log-likelihood became NaN or infinite at `iteration`.
     case nonFiniteLikelihood(iteration: Int)
+    /// The sample weights are unusable: wrong count, a negative or non-finite weight at a row,
+    /// or all zero (the message says which).
+    case invalidSampleWeights(String)
 
     public var description: String {
         switch self {
@@ -37,6 +40,8 @@ public enum GaussianMixtureError: Error, Equatable, Sendable, CustomStringConver
                 + "even with regularization \(regularization): the component has collapsed onto "
                 + "too few points or a lower-dimensional subspace. Try a larger regularization "
                 + "(reg_covar), fewer components, or scaling the data to unit variance"
+        case .invalidSampleWeights(let message):
+            return "invalid sample weights: \(message)"
         case .nonFiniteLikelihood(let iteration):
             return "the log-likelihood is not finite at iteration \(iteration); the data may be "
                 + "badly scaled (very large or very small values): standardize the features and "

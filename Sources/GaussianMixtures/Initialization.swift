@@ -25,7 +25,9 @@ func initialModel<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components 
         source = .seedRows(seeds)
         copyRows(seeds)
     case .randomFromData:
-        let rows = distinctRandomRows(k, below: data.rows, using: &generator)
+        // Rows of weight zero cannot start a component: draw among the others.
+        let candidates = data.weights.map { w in (0..<data.rows).filter { w[$0] > 0 } }
+        let rows = distinctRandomRows(k, below: candidates?.count ?? data.rows, using: &generator).map { candidates?[$0] ?? $0 }
         source = .seedRows(rows)
         copyRows(rows)
     case .randomResponsibilities:

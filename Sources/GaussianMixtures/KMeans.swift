@@ -2,7 +2,9 @@ import Foundation
 
 /// k-means for initialisation, as scikit-learn's `GaussianMixture(init_params="kmeans")` does:
 /// greedy k-means++ seeding, then Lloyd iterations until the labels stop changing or the centres
-/// move less than `1e-4` times the mean feature variance (at most 300 iterations).
+/// move less than `1e-4` times the mean feature variance (at most 300 iterations). With sample
+/// weights (scikit-learn's `KMeans(sample_weight=)`), seeds are drawn with probability
+/// proportional to `w_n d_n²` and centres are weighted means.
 /// Runs in the same deterministic parallel chunks as the E-step.
 struct KMeans<Scalar: EngineScalar> {
     let data: DataView<Scalar>
@@ -52,7 +54,7 @@ struct KMeans<Scalar: EngineScalar> {
     func plusPlusSeeds(using generator: inout Xoshiro256StarStar) -> [Int] {
         let n = data.rows, k = clusters
         let trials = 2 + Int(Foundation.log(Double(k)))
-        var seeds = [generator.nextInt(below: n)]
+        var seeds = [data.weights == nil ? generator.nextInt(below: n) : weightedDraw(using: &generator)]
         // Squared distance of each row to its nearest seed, as Float: it only weighs the draws,
         // and N floats is the largest allocation of a fit (40 MB at 10^7 rows).
         var closest = [Float](repeating: 0, count: n)
@@ -60,7 +62,7 @@ struct KMeans<Scalar: EngineScalar> {
             let out = UnsafeTransfer(buffer.baseAddress!)
             let first = data.row(seeds[0])
             forEachChunk(schedule, threads: threads) { _, rows in
-                for r in rows { out.wrappedValue[r] = Float(squaredDistance(row: r, first)) }
+                for r in rows { out.wrappedValue[r] = Float(data.weight(r) * squaredDistance(row: r, first)) }
             }
         }
         var potential = parallelSums(count: 1) { r, sums in sums[0] += Double(closest[r]) }[0]
@@ -80,7 +82,7 @@ struct KMeans<Scalar: EngineScalar> {
             }
             let potentials = parallelSums(count: trials) { r, sums in
                 for (t, candidate) in candidates.enumerated() {
-                    sums[t] += min(Double(closest[r]), squaredDistance(row: r, data.row(candidate)))
+                    sums[t] += min(Double(closest[r]), data.weight(r) * squaredDistance(row: r, data.row(candidate)))
                 }
             }
             var best = 0
@@ -92,11 +94,24 @@ struct KMeans<Scalar: EngineScalar> {
                 let out = UnsafeTransfer(buffer.baseAddress!)
                 let point = data.row(chosen)
                 forEachChunk(schedule, threads: threads) { _, rows in
-                    for r in rows { out.wrappedValue[r] = min(out.wrappedValue[r], Float(squaredDistance(row: r, point))) }
+                    for r in rows {
+                        out.wrappedValue[r] = min(out.wrappedValue[r], Float(data.weight(r) * squaredDistance(row: r, point)))
+                    }
                 }
             }
         }
         return seeds
+    }
+
+    /// A row drawn with probability proportional to its weight (the first weighted seed).
+    private func weightedDraw(using generator: inout Xoshiro256StarStar) -> Int {
+        let target = generator.nextUniform() * data.totalWeight(0..<data.rows)
+        var running = 0.0
+        for r in 0..<data.rows {
+            running += data.weight(r)
+            if running > target { return r }
+        }
+        return (0..<data.rows).last { data.weight($0) > 0 } ?? 0
     }
 
     /// Lloyd's algorithm from the given seed rows. Returns the final labels and centres (`K x D`).
@@ -116,8 +131,9 @@ struct KMeans<Scalar: EngineScalar> {
             let sums = parallelSums(count: k * width) { r, sums in
                 let c = Int(labels[r])
                 let x = data.row(r)
-                sums[c * width] += 1
-                for j in 0..<d { sums[c * width + 1 + j] += Double(x[j]) }
+                let w = data.weight(r)
+                sums[c * width] += w
+                for j in 0..<d { sums[c * width + 1 + j] += w * Double(x[j]) }
             }
             var shift = 0.0
             var empty: [Int] = []
@@ -137,7 +153,7 @@ struct KMeans<Scalar: EngineScalar> {
                 // The `empty.count` farthest rows, farthest first; on equal distances the lower
                 // row stays ahead (rows arrive in increasing order and go after their equals).
                 var far: [(distance: Double, row: Int)] = []
-                for r in 0..<n {
+                for r in 0..<n where data.weight(r) > 0 {
                     let value = distance(r)
                     if far.count == empty.count, let nearest = far.last, !(value > nearest.distance) { continue }
                     far.insert((value, r), at: far.firstIndex { value > $0.distance } ?? far.count)
@@ -186,18 +202,18 @@ struct KMeans<Scalar: EngineScalar> {
         return changes.reduce(0, +)
     }
 
-    /// Mean over features of the (population) variance of each feature.
+    /// Mean over features of the (population, weighted) variance of each feature.
     private func meanFeatureVariance() -> Double {
         let d = data.columns
-        let n = Double(data.rows)
+        let n = data.totalWeight(0..<data.rows)
         let sums = parallelSums(count: d) { r, sums in
-            for j in 0..<d { sums[j] += Double(data.row(r)[j]) }
+            for j in 0..<d { sums[j] += data.weight(r) * Double(data.row(r)[j]) }
         }
         let means = sums.map { $0 / n }
         let squares = parallelSums(count: d) { r, sums in
             for j in 0..<d {
                 let t = Double(data.row(r)[j]) - means[j]
-                sums[j] += t * t
+                sums[j] += data.weight(r) * t * t
             }
         }
         return squares.reduce(0, +) / (n * Double(d))

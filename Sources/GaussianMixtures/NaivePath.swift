@@ -69,7 +69,7 @@ struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
             var sum = 0.0
             for c in 0..<k { sum += Foundation.exp(logJoint[c] - maximum) }
             let logLikelihood = maximum + Foundation.log(sum)
-            stats.logLikelihood += logLikelihood
+            stats.logLikelihood += data.weight(n) * logLikelihood
             for c in 0..<k { logJoint[c] = Foundation.exp(logJoint[c] - logLikelihood) }
             add(row: n, responsibilities: logJoint, to: &stats)
         }
@@ -91,14 +91,16 @@ struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
     private func add(row n: Int, responsibilities r: [Double], to stats: inout SufficientStatistics) {
         let d = data.columns
         let x = data.row(n)
-        stats.sampleCount += 1
+        let w = data.weight(n)
+        stats.sampleCount += w
         for c in 0..<components {
-            stats.weightSums[c] += r[c]
+            let rc = w * r[c]
+            stats.weightSums[c] += rc
             for i in 0..<d {
                 let ti = Double(x[i]) - stats.shifts[c * d + i]
-                stats.centeredSums[c * d + i] += r[c] * ti
+                stats.centeredSums[c * d + i] += rc * ti
                 for j in 0...i {
-                    stats.centeredScatter[c * d * d + i * d + j] += r[c] * ti * (Double(x[j]) - stats.shifts[c * d + j])
+                    stats.centeredScatter[c * d * d + i * d + j] += rc * ti * (Double(x[j]) - stats.shifts[c * d + j])
                 }
             }
         }

@@ -22,9 +22,9 @@ protocol EngineScalar: BinaryFloatingPoint, Sendable {
     static func quadraticFeatures(_ x: UnsafePointer<Self>, rows: Int, columns: Int, center: UnsafePointer<Self>,
                                   into z: UnsafeMutablePointer<Self>, scratch: UnsafeMutablePointer<Self>)
     /// `gmm_fused_quadratic_chunk` of the type.
-    static func fusedQuadraticChunk(_ x: UnsafePointer<Self>, rows: Int, columns: Int, center: UnsafePointer<Self>,
-                                    theta: UnsafePointer<Self>, components: Int, laneSums: UnsafeMutablePointer<Self>,
-                                    scratch: UnsafeMutablePointer<Self>) -> Double
+    static func fusedQuadraticChunk(_ x: UnsafePointer<Self>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
+                                    center: UnsafePointer<Self>, theta: UnsafePointer<Self>, components: Int,
+                                    laneSums: UnsafeMutablePointer<Self>, scratch: UnsafeMutablePointer<Self>) -> Double
 }
 
 extension Double: EngineScalar {
@@ -37,10 +37,10 @@ extension Double: EngineScalar {
                                   into z: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
         gmm_quadratic_features(x, rows, columns, columns, center, z, scratch)
     }
-    static func fusedQuadraticChunk(_ x: UnsafePointer<Double>, rows: Int, columns: Int, center: UnsafePointer<Double>,
-                                    theta: UnsafePointer<Double>, components: Int, laneSums: UnsafeMutablePointer<Double>,
-                                    scratch: UnsafeMutablePointer<Double>) -> Double {
-        gmm_fused_quadratic_chunk(x, rows, columns, center, theta, components, laneSums, scratch)
+    static func fusedQuadraticChunk(_ x: UnsafePointer<Double>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
+                                    center: UnsafePointer<Double>, theta: UnsafePointer<Double>, components: Int,
+                                    laneSums: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) -> Double {
+        gmm_fused_quadratic_chunk(x, weights, rows, columns, center, theta, components, laneSums, scratch)
     }
 }
 
@@ -57,9 +57,9 @@ extension Float: EngineScalar {
                                   into z: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         gmm_quadratic_features_f32(x, rows, columns, columns, center, z, scratch)
     }
-    static func fusedQuadraticChunk(_ x: UnsafePointer<Float>, rows: Int, columns: Int, center: UnsafePointer<Float>,
-                                    theta: UnsafePointer<Float>, components: Int, laneSums: UnsafeMutablePointer<Float>,
-                                    scratch: UnsafeMutablePointer<Float>) -> Double {
-        gmm_fused_quadratic_chunk_f32(x, rows, columns, center, theta, components, laneSums, scratch)
+    static func fusedQuadraticChunk(_ x: UnsafePointer<Float>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
+                                    center: UnsafePointer<Float>, theta: UnsafePointer<Float>, components: Int,
+                                    laneSums: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) -> Double {
+        gmm_fused_quadratic_chunk_f32(x, weights, rows, columns, center, theta, components, laneSums, scratch)
     }
 }

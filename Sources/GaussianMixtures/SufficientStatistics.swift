@@ -1,5 +1,6 @@
 /// The sufficient statistics of one E-step, summed over rows (and, later, over machines:
-/// they add, so an all-reduce of them is a distributed E-step):
+/// they add, so an all-reduce of them is a distributed E-step); with sample weights `w_n`,
+/// every `r_nk` below is `w_n r_nk`:
 ///
 ///     N_k = Σ_n r_nk,   s_k = Σ_n r_nk (x_n - c_k),   S_k = Σ_n r_nk (x_n - c_k)(x_n - c_k)ᵀ
 ///
@@ -17,9 +18,9 @@ struct SufficientStatistics {
     var centeredSums: [Double]
     /// `S_k`, `K` consecutive row-major `D x D` blocks (lower triangles).
     var centeredScatter: [Double]
-    /// `Σ_n log p(x_n)` under the model of the E-step (0 when the statistics come from given responsibilities).
+    /// `Σ_n w_n log p(x_n)` under the model of the E-step (0 when the statistics come from given responsibilities).
     var logLikelihood: Double
-    /// Number of rows summed.
+    /// `Σ_n w_n` over the rows summed (their number without sample weights).
     var sampleCount: Double
 
     init(components k: Int, features d: Int, shifts: [Double]) {
@@ -84,14 +85,27 @@ enum ResponsibilitySource {
 }
 
 /// A read-only view of the data: `rows x columns` values, row-major, owned elsewhere
-/// (an array or a memory-mapped file).
+/// (an array or a memory-mapped file), and optionally one non-negative weight per row.
 struct DataView<Scalar: EngineScalar> {
     let base: UnsafePointer<Scalar>
     let rows: Int
     let columns: Int
+    /// Sample weights (`rows` values), or nil for all ones.
+    var weights: UnsafePointer<Double>? = nil
 
     /// Pointer to the first value of row `i`.
     @inline(__always) func row(_ i: Int) -> UnsafePointer<Scalar> { base + i * columns }
+
+    /// The weight of row `i` (1 without weights).
+    @inline(__always) func weight(_ i: Int) -> Double { weights?[i] ?? 1 }
+
+    /// `Σ_n w_n` over `rows` (their count without weights).
+    func totalWeight(_ range: Range<Int>) -> Double {
+        guard let weights else { return Double(range.count) }
+        var total = 0.0
+        for i in range { total += weights[i] }
+        return total
+    }
 }
 
 /// One implementation of the E-step and the sufficient statistics, and of the factorizations

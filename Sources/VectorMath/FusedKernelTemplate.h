@@ -7,8 +7,8 @@
 // the end, ready for the next instantiation.
 
 __attribute__((target("avx2,fma")))
-double NAME(const T *x, long rows, long columns, const T *center, const T *theta, long components,
-            T *laneSums, T *scratch) {
+double NAME(const T *x, const double *weights, long rows, long columns, const T *center, const T *theta,
+            long components, T *laneSums, T *scratch) {
     const long d = columns, k = components, m = d * (d + 1) / 2 + d + 1;
     V *z = (V *)scratch;            // FUSED_BLOCKS x M: feature p of L rows
     V *r = z + FUSED_BLOCKS * m;    // FUSED_BLOCKS x K: log-densities, then responsibilities
@@ -71,6 +71,7 @@ double NAME(const T *x, long rows, long columns, const T *center, const T *theta
         }
         // Responsibilities, and Σ log p = Σ max + log Π (row sums), the product flushed before it
         // can overflow (each row sum lies in [1, K]); rows past the end get r = 0 and count 1.
+        // With sample weights, r is scaled by w and Σ w log p takes one log per row.
         V maxima = (V)(T)0, product = (V)(T)1;
         for (long b = 0; b < blocks; b++) {
             V *rb = r + b * k;
@@ -82,10 +83,17 @@ double NAME(const T *x, long rows, long columns, const T *center, const T *theta
                 sum += rb[c];
             }
             V mask;
-            for (long lane = 0; lane < L; lane++) mask[lane] = start + L * b + lane < rows ? 1 : 0;
+            for (long lane = 0; lane < L; lane++) {
+                long n = start + L * b + lane;
+                mask[lane] = n < rows ? (weights ? (T)weights[n] : 1) : 0;
+            }
             V scale = mask / sum;
             for (long c = 0; c < k; c++) rb[c] *= scale;
             maxima += top * mask;
+            if (weights) {
+                for (long lane = 0; lane < L; lane++) total += (double)mask[lane] * log((double)sum[lane]);
+                continue;
+            }
             product *= (T)1 + mask * (sum - (T)1);
             int big = 0;
             for (long lane = 0; lane < L; lane++) big |= product[lane] > (T)BIG;

@@ -211,14 +211,14 @@ enum { FUSED_BLOCKS = 8, FUSED_MAX_FEATURES = GMM_FUSED_MAX_FEATURES };
 #include "FusedKernelTemplate.h"
 #else
 // Never called: gmm_vector_math_uses_avx2() is 0 on this build.
-double gmm_fused_quadratic_chunk(const double *x, long rows, long columns, const double *center,
+double gmm_fused_quadratic_chunk(const double *x, const double *weights, long rows, long columns, const double *center,
                                  const double *theta, long components, double *laneSums, double *scratch) {
-    (void)x; (void)rows; (void)columns; (void)center; (void)theta; (void)components; (void)laneSums; (void)scratch;
+    (void)x; (void)weights; (void)rows; (void)columns; (void)center; (void)theta; (void)components; (void)laneSums; (void)scratch;
     return NAN;
 }
-double gmm_fused_quadratic_chunk_f32(const float *x, long rows, long columns, const float *center,
+double gmm_fused_quadratic_chunk_f32(const float *x, const double *weights, long rows, long columns, const float *center,
                                      const float *theta, long components, float *laneSums, float *scratch) {
-    (void)x; (void)rows; (void)columns; (void)center; (void)theta; (void)components; (void)laneSums; (void)scratch;
+    (void)x; (void)weights; (void)rows; (void)columns; (void)center; (void)theta; (void)components; (void)laneSums; (void)scratch;
     return NAN;
 }
 #endif

@@ -40,15 +40,15 @@ void gmm_quadratic_features_f32(const float *x, long rows, long columns, long st
 /// D <= GMM_FUSED_MAX_FEATURES (AVX2 and FMA only: call it only when gmm_vector_math_uses_avx2()).
 /// For the `rows` rows of `x` (D = `columns` values each, row-major) it forms z(x_n) as
 /// `gmm_quadratic_features` does, the log joint densities `v_nk = z(x_n) · θ_k` (`theta`: M x K,
-/// row-major), the responsibilities `r_nk = exp(v_nk - log Σ_j exp v_nj)`, and adds `r_nk z(x_n)`
-/// to `laneSums`, which holds K x M sums of 4 lanes each (entry (k, p) is `laneSums[4 (k M + p) + lane]`;
+/// row-major), the responsibilities `r_nk = exp(v_nk - log Σ_j exp v_nj)`, and adds
+/// `w_n r_nk z(x_n)` (`w_n = weights[n]`, or 1 when `weights` is NULL) to `laneSums`, which holds K x M sums of 4 lanes each (entry (k, p) is `laneSums[4 (k M + p) + lane]`;
 /// a row adds to lane `row mod 4`, so the caller sums the lanes). `scratch` holds 32 (M + K)
-/// values; both are 32-byte aligned. Returns `Σ_n log p(x_n)`.
-double gmm_fused_quadratic_chunk(const double *x, long rows, long columns, const double *center,
+/// values; both are 32-byte aligned. Returns `Σ_n w_n log p(x_n)`.
+double gmm_fused_quadratic_chunk(const double *x, const double *weights, long rows, long columns, const double *center,
                                  const double *theta, long components, double *laneSums, double *scratch);
 /// `gmm_fused_quadratic_chunk` in single precision, 8 lanes (`laneSums`: 8 K M values,
 /// `scratch`: 64 (M + K) values). The log-likelihood is still summed in double.
-double gmm_fused_quadratic_chunk_f32(const float *x, long rows, long columns, const float *center,
+double gmm_fused_quadratic_chunk_f32(const float *x, const double *weights, long rows, long columns, const float *center,
                                      const float *theta, long components, float *laneSums, float *scratch);
 
 #endif
