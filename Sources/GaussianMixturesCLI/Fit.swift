@@ -38,6 +38,10 @@ extension GMM {
         @Option(name: .customLong("init-model"), help: "Start EM from the weights, means and covariances in this model file.")
         var initModel: String?
 
+        @Option(name: .customLong("sample-weight"),
+                help: "One non-negative weight per row of DATA: a CSV (one column, optional header) or .npy file.")
+        var sampleWeight: String?
+
         @Option(help: "Seed of every random choice.")
         var seed: UInt64 = 0
 
@@ -67,6 +71,7 @@ extension GMM {
         func run() throws {
             try reportingErrors {
                 let table = try DataTable.read(path: data, precision: precision)
+                let weights = try sampleWeight.map { try readSampleWeights($0, rows: table.rows, dataPath: table.path) }
                 var options = FitOptions(tolerance: tolerance, regularization: regCovar, maxIterations: maxIter,
                                          restarts: nInit, initialization: initialization.initialization,
                                          seed: seed, threads: threadOptions.threads)
@@ -83,15 +88,7 @@ extension GMM {
                                            p.restart, p.iteration, p.lowerBound, p.change, p.seconds))
                     }
                 }
-                let result = try table.withUnsafeSingleValues { single in
-                    if let single {
-                        return try GaussianMixture.fit(single, rows: table.rows, columns: table.columns,
-                                                       components: components, options: options)
-                    }
-                    return try table.withUnsafeValues {
-                        try GaussianMixture.fit($0, rows: table.rows, columns: table.columns, components: components, options: options)
-                    }
-                }
+                let result = try fit(table, components: components, sampleWeights: weights, options: options)
                 try OutputFile.write(Array(ModelFile(result).json().utf8), to: output ?? "-")
                 if !quiet {
                     printStderr(summary(of: result.model))
@@ -109,6 +106,46 @@ extension GMM {
             }
         }
     }
+}
+
+/// Fits the table in its own precision (float32 tables without a copy).
+func fit(_ table: DataTable, components: Int, sampleWeights: [Double]?, options: FitOptions) throws -> FitResult {
+    try table.withUnsafeSingleValues { single in
+        if let single {
+            return try withWeights(sampleWeights) { weights in
+                try GaussianMixture.fit(single, rows: table.rows, columns: table.columns, components: components,
+                                        sampleWeights: weights, options: options)
+            }
+        }
+        return try table.withUnsafeValues { values in
+            try withWeights(sampleWeights) { weights in
+                try GaussianMixture.fit(values, rows: table.rows, columns: table.columns, components: components,
+                                        sampleWeights: weights, options: options)
+            }
+        }
+    }
+}
+
+/// Calls `body` with a buffer over `weights`, or nil.
+private func withWeights<R>(_ weights: [Double]?, _ body: (UnsafeBufferPointer<Double>?) throws -> R) rethrows -> R {
+    guard let weights else { return try body(nil) }
+    return try weights.withUnsafeBufferPointer { try body($0) }
+}
+
+/// Reads `--sample-weight`: one column (or a 1-D .npy) with one value per data row.
+/// - Throws: ``DataFileError/format(path:message:)`` naming the file for a wrong shape or count,
+///   and the reader's errors (a non-number, NaN) with their line.
+func readSampleWeights(_ path: String, rows: Int, dataPath: String) throws -> [Double] {
+    let table = try DataTable.read(path: path)
+    guard table.columns == 1 else {
+        throw DataFileError.format(path: table.path, message:
+            "sample weights must be one column (one value per row of \(dataPath)), found \(table.columns) columns")
+    }
+    guard table.rows == rows else {
+        throw DataFileError.format(path: table.path, message:
+            "\(table.rows) sample weights for the \(rows) rows of \(dataPath); give one weight per row")
+    }
+    return table.withUnsafeValues { Array($0) }
 }
 
 /// `--init` values, spelled as in scikit-learn.

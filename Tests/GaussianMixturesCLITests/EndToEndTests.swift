@@ -215,4 +215,32 @@ import Testing
                              "--covariance-type", "full"])
         #expect(clash.status == 65 && clash.stderr.contains("diag"), "\(clash.stderr)")
     }
+
+    /// `--sample-weight`: weights of 2 give the model of the file with those rows twice; bad
+    /// weight files exit 65 with the file named and no model written.
+    @Test func sampleWeightsFromAFile() throws {
+        let scratch = Scratch()
+        let rows = try String(contentsOfFile: Self.iris, encoding: .utf8).split(separator: "\n").dropFirst().map(String.init)
+        let weights = rows.indices.map { $0 % 3 == 0 ? 2 : 1 }
+        try ("w\n" + weights.map(String.init).joined(separator: "\n") + "\n").write(toFile: scratch.path("w.csv"), atomically: true, encoding: .utf8)
+        let doubled = rows.indices.flatMap { [String](repeating: rows[$0], count: weights[$0]) }
+        try (doubled.joined(separator: "\n") + "\n").write(toFile: scratch.path("doubled.csv"), atomically: true, encoding: .utf8)
+        try gmm(["fit", Self.iris, "--components", "2", "--max-iter", "0", "--quiet", "-o", scratch.path("start.json")])
+        let common = ["--components", "2", "--init-model", scratch.path("start.json"), "--tol", "0", "--max-iter", "10", "--quiet"]
+        let weighted = try gmm(["fit", Self.iris, "--sample-weight", scratch.path("w.csv"), "-o", scratch.path("a.json")] + common)
+        #expect(weighted.status == 0, "\(weighted.stderr)")
+        let copies = try gmm(["fit", scratch.path("doubled.csv"), "-o", scratch.path("b.json")] + common)
+        #expect(copies.status == 0, "\(copies.stderr)")
+        let a = try ModelFile.read(path: scratch.path("a.json")), b = try ModelFile.read(path: scratch.path("b.json"))
+        #expect(abs(a.lowerBound! - b.lowerBound!) < 1e-10 * abs(b.lowerBound!))
+
+        try "1\n2\n".write(toFile: scratch.path("short.csv"), atomically: true, encoding: .utf8)
+        try ("-1\n" + String(repeating: "1\n", count: 149)).write(toFile: scratch.path("negative.csv"), atomically: true, encoding: .utf8)
+        for (file, expected) in [("short.csv", "2 sample weights for the 150 rows"), ("negative.csv", "row 1")] {
+            let out = scratch.path("never.json")
+            let run = try gmm(["fit", Self.iris, "--components", "2", "--sample-weight", scratch.path(file), "-o", out])
+            #expect(run.status == 65 && run.stderr.contains(expected), "\(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+    }
 }
