@@ -20,30 +20,10 @@ extension GMM {
                 help: "full, diag, spherical or tied (default: full, or the --init-model's type).")
         var covarianceType: CovarianceType?
 
-        @Option(name: .customLong("max-iter"), help: "EM iterations per restart at most.")
-        var maxIter: Int = 100
-
-        @Option(name: .customLong("tol"), help: "Stop when the mean log-likelihood per sample changes by less than this.")
-        var tolerance: Double = 1e-3
-
-        @Option(name: .customLong("reg-covar"), help: "Added to every covariance diagonal.")
-        var regCovar: Double = 1e-6
-
-        @Option(name: .customLong("n-init"), help: "Restarts; the best lower bound wins.")
-        var nInit: Int = 1
-
-        @Option(name: .customLong("init"), help: "Initialisation: kmeans, k-means++, random, random-from-data.")
-        var initialization: InitArgument = .kmeans
+        @OptionGroup var em: EMOptions
 
         @Option(name: .customLong("init-model"), help: "Start EM from the weights, means and covariances in this model file.")
         var initModel: String?
-
-        @Option(name: .customLong("sample-weight"),
-                help: "One non-negative weight per row of DATA: a CSV (one column, optional header) or .npy file.")
-        var sampleWeight: String?
-
-        @Option(help: "Seed of every random choice.")
-        var seed: UInt64 = 0
 
         @Option(help: "float64, or float32: half the memory and about twice the speed; the lower bound within about 1e-6 relative.")
         var precision: Precision = .float64
@@ -61,20 +41,14 @@ extension GMM {
 
         func validate() throws {
             guard components >= 1 else { throw ValidationError("--components must be at least 1, got \(components)") }
-            guard maxIter >= 0 else { throw ValidationError("--max-iter must be at least 0, got \(maxIter)") }
-            guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tol must be a finite number >= 0, got \(tolerance)") }
-            guard regCovar >= 0, regCovar.isFinite else { throw ValidationError("--reg-covar must be a finite number >= 0, got \(regCovar)") }
-            guard nInit >= 1 else { throw ValidationError("--n-init must be at least 1, got \(nInit)") }
             guard !(quiet && verbose) else { throw ValidationError("--quiet and --verbose cannot be used together") }
         }
 
         func run() throws {
             try reportingErrors {
                 let table = try DataTable.read(path: data, precision: precision)
-                let weights = try sampleWeight.map { try readSampleWeights($0, rows: table.rows, dataPath: table.path) }
-                var options = FitOptions(tolerance: tolerance, regularization: regCovar, maxIterations: maxIter,
-                                         restarts: nInit, initialization: initialization.initialization,
-                                         seed: seed, threads: threadOptions.threads)
+                let weights = try em.sampleWeights(rows: table.rows, dataPath: table.path)
+                var options = em.options(threads: threadOptions.threads)
                 options.covarianceType = covarianceType ?? .full
                 if let initModel {
                     let start = try ModelFile.read(path: initModel).model
@@ -95,16 +69,58 @@ extension GMM {
                     let state = result.converged ? "converged" : "did not converge"
                     printStderr("\(state) after \(result.iterations) iterations; "
                                 + String(format: "lower bound %.10g; %.3f s", result.lowerBound, result.seconds))
-                    if !result.converged && maxIter > 0 {
+                    if !result.converged && em.maxIter > 0 {
                         let last = result.lowerBoundHistory.count >= 2
                             ? abs(result.lowerBoundHistory[result.lowerBoundHistory.count - 1] - result.lowerBoundHistory[result.lowerBoundHistory.count - 2])
                             : Double.infinity
                         printStderr(String(format: "gmm: warning: restart %d (the best) did not converge in %d iterations: the last change was %.3g, above --tol %.3g; raise --max-iter or --tol",
-                                           result.bestRestart, result.iterations, last, tolerance))
+                                           result.bestRestart, result.iterations, last, em.tolerance))
                     }
                 }
             }
         }
+    }
+}
+
+/// The EM options `fit` and `select` share, with scikit-learn's names and defaults.
+struct EMOptions: ParsableArguments {
+    @Option(name: .customLong("max-iter"), help: "EM iterations per restart at most.")
+    var maxIter: Int = 100
+
+    @Option(name: .customLong("tol"), help: "Stop when the mean log-likelihood per sample changes by less than this.")
+    var tolerance: Double = 1e-3
+
+    @Option(name: .customLong("reg-covar"), help: "Added to every covariance diagonal.")
+    var regCovar: Double = 1e-6
+
+    @Option(name: .customLong("n-init"), help: "Restarts; the best lower bound wins.")
+    var nInit: Int = 1
+
+    @Option(name: .customLong("init"), help: "Initialisation: kmeans, k-means++, random, random-from-data.")
+    var initialization: InitArgument = .kmeans
+
+    @Option(name: .customLong("sample-weight"),
+            help: "One non-negative weight per row of DATA: a CSV (one column, optional header) or .npy file.")
+    var sampleWeight: String?
+
+    @Option(help: "Seed of every random choice.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard maxIter >= 0 else { throw ValidationError("--max-iter must be at least 0, got \(maxIter)") }
+        guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tol must be a finite number >= 0, got \(tolerance)") }
+        guard regCovar >= 0, regCovar.isFinite else { throw ValidationError("--reg-covar must be a finite number >= 0, got \(regCovar)") }
+        guard nInit >= 1 else { throw ValidationError("--n-init must be at least 1, got \(nInit)") }
+    }
+
+    func options(threads: Int) -> FitOptions {
+        FitOptions(tolerance: tolerance, regularization: regCovar, maxIterations: maxIter, restarts: nInit,
+                   initialization: initialization.initialization, seed: seed, threads: threads)
+    }
+
+    /// The `--sample-weight` file's weights for a data set of `rows` rows, or nil.
+    func sampleWeights(rows: Int, dataPath: String) throws -> [Double]? {
+        try sampleWeight.map { try readSampleWeights($0, rows: rows, dataPath: dataPath) }
     }
 }
 
@@ -127,7 +143,7 @@ func fit(_ table: DataTable, components: Int, sampleWeights: [Double]?, options:
 }
 
 /// Calls `body` with a buffer over `weights`, or nil.
-private func withWeights<R>(_ weights: [Double]?, _ body: (UnsafeBufferPointer<Double>?) throws -> R) rethrows -> R {
+func withWeights<R>(_ weights: [Double]?, _ body: (UnsafeBufferPointer<Double>?) throws -> R) rethrows -> R {
     guard let weights else { return try body(nil) }
     return try weights.withUnsafeBufferPointer { try body($0) }
 }

@@ -243,4 +243,26 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: out))
         }
     }
+
+    /// `gmm select` on three blobs sampled by `gmm sample`: the table has every (K, type), the
+    /// best is K = 3 and is written to -o.
+    @Test func selectPicksTheGeneratingK() throws {
+        let scratch = Scratch()
+        let truth = ModelFile(model: try GaussianMixture(
+            weights: [0.3, 0.3, 0.4], means: Matrix([[0, 0], [8, 1], [2, 9]]),
+            covariances: [Matrix([[1, 0.3], [0.3, 0.6]]), Matrix([[1, 0.3], [0.3, 0.6]]), Matrix([[1, 0.3], [0.3, 0.6]])]))
+        try truth.json().write(toFile: scratch.path("truth.json"), atomically: true, encoding: .utf8)
+        let sample = try gmm(["sample", scratch.path("truth.json"), "--count", "600", "--seed", "2", "--without-component",
+                              "-o", scratch.path("blobs.csv")])
+        #expect(sample.status == 0, "\(sample.stderr)")
+        let run = try gmm(["select", scratch.path("blobs.csv"), "--components", "1...5", "--n-init", "2",
+                           "-o", scratch.path("best.json")])
+        #expect(run.status == 0, "\(run.stderr)")
+        let rows = run.stdout.split(separator: "\n").dropFirst()
+        #expect(rows.count == 20)
+        let best = try #require(rows.first { $0.hasPrefix("*") })
+        #expect(best.split(separator: " ").dropFirst().first == "3", "\(best)")
+        #expect(try ModelFile.read(path: scratch.path("best.json")).model.componentCount == 3)
+        #expect(run.stderr.contains("best by BIC: 3 components"))
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import GaussianMixtures
 @testable import GaussianMixturesCLI
 import Testing
 
@@ -11,13 +12,13 @@ import Testing
             "-o", "m.json", "--verbose",
         ])
         let fit = try #require(command as? GMM.Fit)
-        #expect(fit.data == "data.csv" && fit.components == 4 && fit.maxIter == 50 && fit.tolerance == 1e-4)
+        #expect(fit.data == "data.csv" && fit.components == 4 && fit.em.maxIter == 50 && fit.em.tolerance == 1e-4)
         #expect(fit.covarianceType == .full)
-        #expect(fit.regCovar == 1e-5 && fit.nInit == 3 && fit.initialization == .kmeansPlusPlus && fit.seed == 9)
+        #expect(fit.em.regCovar == 1e-5 && fit.em.nInit == 3 && fit.em.initialization == .kmeansPlusPlus && fit.em.seed == 9)
         #expect(fit.threadOptions.threads == 2 && fit.output == "m.json" && fit.verbose && !fit.quiet)
         let defaults = try #require(try GMM.parseAsRoot(["fit", "-", "--components", "2"]) as? GMM.Fit)
-        #expect(defaults.maxIter == 100 && defaults.tolerance == 1e-3 && defaults.regCovar == 1e-6 && defaults.nInit == 1)
-        #expect(defaults.initialization == .kmeans && defaults.seed == 0 && defaults.output == nil)
+        #expect(defaults.em.maxIter == 100 && defaults.em.tolerance == 1e-3 && defaults.em.regCovar == 1e-6 && defaults.em.nInit == 1)
+        #expect(defaults.em.initialization == .kmeans && defaults.em.seed == 0 && defaults.output == nil)
         for type in ["diag", "spherical", "tied"] {
             let parsed = try #require(try GMM.parseAsRoot(["fit", "d.csv", "--components", "2", "--covariance-type", type]) as? GMM.Fit)
             #expect(parsed.covarianceType?.rawValue == type)
@@ -39,6 +40,12 @@ import Testing
         ["fit", "d.csv", "--components", "2", "--threads", "0"],
         ["fit", "d.csv", "--components", "2", "--covariance-type", "diagonal"],
         ["fit", "d.csv", "--components", "2", "--quiet", "--verbose"],
+        ["select", "d.csv"],
+        ["select", "d.csv", "--components", "0...3"],
+        ["select", "d.csv", "--components", "5...2"],
+        ["select", "d.csv", "--components", "2,x"],
+        ["select", "d.csv", "--components", "2", "--covariance-types", "full,bogus"],
+        ["select", "d.csv", "--components", "2", "--criterion", "aicc"],
         ["score", "m.json"],
         ["score", "m.json", "d.csv", "-o", "out.csv"],
         ["predict", "m.json"],
@@ -59,5 +66,12 @@ import Testing
         let sample = try #require(try GMM.parseAsRoot(["sample", "m.json", "--count", "5", "--seed", "3"]) as? GMM.Sample)
         #expect(sample.count == 5 && sample.seed == 3 && !sample.withoutComponent)
         #expect(try GMM.parseAsRoot(["info", "m.json"]) is GMM.Info)
+        let select = try #require(try GMM.parseAsRoot(["select", "d.csv", "--components", "1...10", "--covariance-types",
+                                                        "full,tied", "--criterion", "aic", "--n-init", "3", "--seed", "4",
+                                                        "-o", "best.json"]) as? GMM.Select)
+        #expect(select.components.values == Array(1...10) && select.covarianceTypes.types == [.full, .tied])
+        #expect(select.criterion == .aic && select.em.nInit == 3 && select.em.seed == 4 && select.output == "best.json")
+        let list = try #require(try GMM.parseAsRoot(["select", "d.csv", "--components", "2,4,8"]) as? GMM.Select)
+        #expect(list.components.values == [2, 4, 8] && list.covarianceTypes.types == CovarianceType.allCases && list.criterion == .bic)
     }
 }
