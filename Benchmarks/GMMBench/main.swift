@@ -70,6 +70,9 @@ struct Bench: ParsableCommand {
     var writeData: String?
     @Option(help: "Multiply every N by this (for quick runs).") var scale = 1.0
     @Option(name: .customLong("chunk-rows"), help: "Rows per E-step chunk (default: the engine's choice).") var chunkRows: Int?
+    @Option(name: .customLong("covariance-types"),
+            help: "Also time these covariance types (comma list, e.g. diag,spherical,tied) on the named workloads.")
+    var covarianceTypes = ""
 
     func run() throws {
         let names = Set(workloads.split(separator: ",").map(String.init))
@@ -108,11 +111,38 @@ struct Bench: ParsableCommand {
                       + "\(naive.map { format("%.1fx", $0 / m.secondsPerIteration) } ?? "-") |")
             }
         }
+        try timeCovarianceTypes(namedWorkloads.filter { names.contains($0.name) }, threads: threadCounts.max()!)
         if let folder = writeData {
             let encoder = JSONEncoder()
             encoder.keyEncodingStrategy = .convertToSnakeCase
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try OutputFile.write(Array(try encoder.encode(results)), to: folder + "/results.json")
+        }
+    }
+
+    /// A second table: float64 seconds per iteration of each covariance type, on `threads` threads.
+    func timeCovarianceTypes(_ workloads: [Workload], threads: Int) throws {
+        let types = try covarianceTypes.split(separator: ",").map { name -> CovarianceType in
+            guard let type = CovarianceType(rawValue: String(name)) else {
+                throw ValidationError("--covariance-types takes full, diag, spherical, tied; got '\(name)'")
+            }
+            return type
+        }
+        guard !types.isEmpty else { return }
+        print("\n| workload | N | D | K | " + types.map { "\($0.rawValue) s/iter" }.joined(separator: " | ") + " |")
+        print("|---|---|---|---|" + String(repeating: "---|", count: types.count))
+        for base in workloads {
+            let w = Workload(name: base.name, rows: max(base.components * 10, Int(Double(base.rows) * scale)),
+                             features: base.features, components: base.components)
+            let (data, _) = try makeWorkload(w)
+            var cells: [String] = []
+            for type in types {
+                let start = try GaussianMixture.fit(data, components: w.components, options: FitOptions(
+                    maxIterations: 1, initialization: .kMeansPlusPlus, covarianceType: type, seed: 3)).model
+                let seconds = try measure(data, start: start, path: .lapack, threads: threads, iterations: iterations).seconds
+                cells.append(format("%.4g", seconds))
+            }
+            print("| \(w.name) | \(w.rows) | \(w.features) | \(w.components) | " + cells.joined(separator: " | ") + " |")
         }
     }
 
@@ -147,7 +177,7 @@ struct Bench: ParsableCommand {
                  iterations: Int) throws -> (seconds: Double, lowerBound: Double) {
         let times = TimeLog()
         let options = FitOptions(tolerance: 0, maxIterations: iterations, initialization: .model(start),
-                                 threads: threads, chunkRows: chunkRows, path: path,
+                                 covarianceType: start.covarianceType, threads: threads, chunkRows: chunkRows, path: path,
                                  progress: { times.append($0.seconds) })
         let result = try GaussianMixture.fit(data, components: start.componentCount, options: options)
         let sorted = times.values.sorted()

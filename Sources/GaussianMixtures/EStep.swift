@@ -47,19 +47,19 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         return LAPACK.invertLowerTriangular(&inverse, dimension: dimension) ? inverse : nil
     }
 
-    init(data: DataView<Scalar>, components: Int, threads: Int, chunkRows: Int?) {
+    init(data: DataView<Scalar>, components: Int, covarianceType: CovarianceType, threads: Int, chunkRows: Int?) {
         self.data = data
         self.components = components
         self.threads = max(1, threads)
         let d = data.columns, k = components
-        let quadratic = QuadraticFeatures(data: data)
+        let quadratic = QuadraticFeatures(data: data, diagonal: covarianceType == .diag || covarianceType == .spherical)
         let m = quadratic.count
         self.quadratic = quadratic
         center = quadratic.center.map { Scalar($0) }
         let fused = gmm_vector_math_uses_avx2() != 0 && d <= Int(GMM_FUSED_MAX_FEATURES)
             && k * m <= Int(GMM_FUSED_MAX_TERMS)
         self.fused = fused
-        let rowsPerChunk = chunkRows ?? ChunkSchedule.defaultChunkRows(components: k, features: d)
+        let rowsPerChunk = chunkRows ?? ChunkSchedule.defaultChunkRows(components: k, features: d, quadraticFeatures: m)
         let slotBytes = 8 * (k + k * d + k * d * d + k * m)
         let schedule = ChunkSchedule(rows: data.rows, chunkRows: rowsPerChunk,
                                      maxSlots: ChunkSchedule.defaultMaxSlots(bytesPerSlot: slotBytes))
@@ -115,7 +115,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
                             s.chunkSums.update(repeating: 0, count: lanes * k * m)
                             sums.logLikelihood += Scalar.fusedQuadraticChunk(
                                 x, weights: data.weights.map { $0 + rows.lowerBound }, rows: n, columns: d,
-                                center: center.baseAddress!, theta: theta.baseAddress!,
+                                diagonal: quadratic.diagonal, center: center.baseAddress!, theta: theta.baseAddress!,
                                 components: k, laneSums: s.chunkSums, scratch: s.fusedBlocks)
                             for i in 0..<(k * m) {
                                 var t = Scalar.zero
@@ -123,7 +123,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
                                 sums.scalarSums[i] += t
                             }
                         } else {
-                            Scalar.quadraticFeatures(x, rows: n, columns: d, center: center.baseAddress!,
+                            Scalar.quadraticFeatures(x, rows: n, columns: d, diagonal: quadratic.diagonal, center: center.baseAddress!,
                                                      into: s.features, scratch: s.centred)
                             Scalar.gemm(m: n, n: k, k: m, a: s.features, lda: m, transposeA: false,
                                         b: theta.baseAddress!, ldb: k, transposeB: false, beta: 0, c: s.logJoint, ldc: k)

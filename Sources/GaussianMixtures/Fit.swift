@@ -135,7 +135,8 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
                              kernel: Kernel.Type) throws -> FitResult {
     let clock = ContinuousClock()
     let fitStart = clock.now
-    let engine = Kernel(data: data, components: k, threads: options.threads, chunkRows: options.chunkRows)
+    let engine = Kernel(data: data, components: k, covarianceType: options.covarianceType, threads: options.threads,
+                        chunkRows: options.chunkRows)
     var best: (model: GaussianMixture, converged: Bool, iterations: Int, lowerBound: Double, history: [Double], restart: Int)?
     var restartBounds: [Double] = []
     for restart in 0..<options.restarts {

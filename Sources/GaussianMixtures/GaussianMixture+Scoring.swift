@@ -84,7 +84,8 @@ extension GaussianMixture {
         try checkFinite(view)
         var logLikelihoods = [Double](repeating: 0, count: rows)
         var posterior = Matrix(zeros: wanted ? rows : 0, componentCount)
-        let kernel = BLASKernel<Double>(data: view, components: componentCount, threads: threads, chunkRows: nil)
+        let kernel = BLASKernel<Double>(data: view, components: componentCount, covarianceType: covarianceType,
+                                        threads: threads, chunkRows: nil)
         logLikelihoods.withUnsafeMutableBufferPointer { out in
             posterior.values.withUnsafeMutableBufferPointer { r in
                 kernel.score(self, logLikelihoods: out.baseAddress!, responsibilities: wanted ? r.baseAddress : nil)

@@ -7,7 +7,7 @@ struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
     let data: DataView<Scalar>
     let components: Int
 
-    init(data: DataView<Scalar>, components: Int, threads: Int, chunkRows: Int?) {
+    init(data: DataView<Scalar>, components: Int, covarianceType: CovarianceType, threads: Int, chunkRows: Int?) {
         self.data = data
         self.components = components
     }

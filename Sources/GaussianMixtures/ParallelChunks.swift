@@ -31,10 +31,10 @@ struct ChunkSchedule: Sendable {
     }
 
     /// Default rows per chunk for the E-step: a worker's scratch (`chunkRows` rows of whitened
-    /// differences, `K·D` each, and of quadratic features, `M ≈ D²/2` each) stays near 1 MiB so
+    /// differences, `K·D` each, and of quadratic features, `M` each) stays near 1 MiB so
     /// that it lives in the per-core L2 cache.
-    static func defaultChunkRows(components k: Int, features d: Int) -> Int {
-        let perRow = max(1, k * d + (d * (d + 1) / 2 + d + 1) + k + d)
+    static func defaultChunkRows(components k: Int, features d: Int, quadraticFeatures m: Int) -> Int {
+        let perRow = max(1, k * d + m + k + d)
         return max(16, min(4096, (1 << 17) / perRow))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import VectorMath
 
 /// The fast path's main road: the E-step and the statistics as two GEMMs over quadratic features.
 ///
@@ -37,17 +38,25 @@ struct QuadraticFeatures {
     /// `m_i = max_n |x_ni - c_i|`.
     let reach: [Double]
 
-    /// Number of entries of `z` before the linear block: `D(D+1)/2`.
-    var pairCount: Int { features * (features + 1) / 2 }
+    /// Whether `z` holds only the squares `x̃_i²` (diag and spherical models, whose precision
+    /// matrices are diagonal): then M = 2D + 1 and the road costs O(N·K·D).
+    let diagonal: Bool
 
-    /// Index in `z` of `x̃_i x̃_j` for `i <= j`.
-    @inline(__always) func pairIndex(_ i: Int, _ j: Int) -> Int { i * features - i * (i - 1) / 2 + (j - i) }
+    /// Number of entries of `z` before the linear block: `D(D+1)/2`, or `D` when ``diagonal``.
+    var pairCount: Int { diagonal ? features : features * (features + 1) / 2 }
+
+    /// Index in `z` of `x̃_i x̃_j` for `i <= j` (only `i == j` when ``diagonal``).
+    @inline(__always) func pairIndex(_ i: Int, _ j: Int) -> Int {
+        diagonal ? i : i * features - i * (i - 1) / 2 + (j - i)
+    }
 
     /// Two passes over the data: column means, then the largest distance from them per column.
-    init<Scalar>(data: DataView<Scalar>) {
+    /// `diagonal` chooses the layout for models with diagonal covariances.
+    init<Scalar>(data: DataView<Scalar>, diagonal: Bool = false) {
         let d = data.columns
         features = d
-        count = d * (d + 1) / 2 + d + 1
+        self.diagonal = diagonal
+        count = gmm_quadratic_feature_count(d, diagonal ? 1 : 0)
         var sums = [Double](repeating: 0, count: d)
         for n in 0..<data.rows {
             let x = data.row(n)
@@ -101,6 +110,8 @@ struct QuadraticFeatures {
                 theta[(pairIndex(i, i)) * k + c] = -0.5 * precision[i * d + i]
                 bound += abs(precision[i * d + i]) * reach[i] * reach[i]
                 for j in (i + 1)..<max(i + 1, d) {
+                    // The diagonal layout has no cross products: it is only for diagonal Λ.
+                    guard !diagonal else { if precision[i * d + j] != 0 { return nil }; continue }
                     theta[pairIndex(i, j) * k + c] = -precision[i * d + j]
                     bound += 2 * abs(precision[i * d + j]) * reach[i] * reach[j]
                 }
@@ -123,7 +134,9 @@ struct QuadraticFeatures {
             stats.weightSums[c] = row[m - 1]
             for i in 0..<d {
                 stats.centeredSums[c * d + i] = row[pairs + i]
-                for j in i..<d {
+                // The diagonal layout leaves the cross terms at zero: diag and spherical M-steps
+                // read only the diagonal.
+                for j in i..<(diagonal ? i + 1 : d) {
                     let v = row[pairIndex(i, j)]
                     stats.centeredScatter[c * d * d + j * d + i] = v
                     stats.centeredScatter[c * d * d + i * d + j] = v

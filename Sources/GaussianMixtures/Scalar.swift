@@ -19,11 +19,11 @@ protocol EngineScalar: BinaryFloatingPoint, Sendable {
     /// Lower triangle of `C = AᵀA`, `A` of `rows x n` (`?syrk`; in LAPACK.swift).
     static func gramLower(rows: Int, n: Int, a: UnsafePointer<Self>, lda: Int, c: UnsafeMutablePointer<Self>)
     /// `gmm_quadratic_features` of the type.
-    static func quadraticFeatures(_ x: UnsafePointer<Self>, rows: Int, columns: Int, center: UnsafePointer<Self>,
+    static func quadraticFeatures(_ x: UnsafePointer<Self>, rows: Int, columns: Int, diagonal: Bool, center: UnsafePointer<Self>,
                                   into z: UnsafeMutablePointer<Self>, scratch: UnsafeMutablePointer<Self>)
     /// `gmm_fused_quadratic_chunk` of the type.
     static func fusedQuadraticChunk(_ x: UnsafePointer<Self>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
-                                    center: UnsafePointer<Self>, theta: UnsafePointer<Self>, components: Int,
+                                    diagonal: Bool, center: UnsafePointer<Self>, theta: UnsafePointer<Self>, components: Int,
                                     laneSums: UnsafeMutablePointer<Self>, scratch: UnsafeMutablePointer<Self>) -> Double
 }
 
@@ -33,14 +33,14 @@ extension Double: EngineScalar {
     static var quadraticConditionLimit: Double { 4.5e5 }
     static var rowsPerFlush: Int { .max }
 
-    static func quadraticFeatures(_ x: UnsafePointer<Double>, rows: Int, columns: Int, center: UnsafePointer<Double>,
+    static func quadraticFeatures(_ x: UnsafePointer<Double>, rows: Int, columns: Int, diagonal: Bool, center: UnsafePointer<Double>,
                                   into z: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
-        gmm_quadratic_features(x, rows, columns, columns, center, z, scratch)
+        gmm_quadratic_features(x, rows, columns, columns, diagonal ? 1 : 0, center, z, scratch)
     }
     static func fusedQuadraticChunk(_ x: UnsafePointer<Double>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
-                                    center: UnsafePointer<Double>, theta: UnsafePointer<Double>, components: Int,
+                                    diagonal: Bool, center: UnsafePointer<Double>, theta: UnsafePointer<Double>, components: Int,
                                     laneSums: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) -> Double {
-        gmm_fused_quadratic_chunk(x, weights, rows, columns, center, theta, components, laneSums, scratch)
+        gmm_fused_quadratic_chunk(x, weights, rows, columns, diagonal ? 1 : 0, center, theta, components, laneSums, scratch)
     }
 }
 
@@ -53,13 +53,13 @@ extension Float: EngineScalar {
     static var quadraticConditionLimit: Double { 4.5e5 }
     static var rowsPerFlush: Int { 2048 }
 
-    static func quadraticFeatures(_ x: UnsafePointer<Float>, rows: Int, columns: Int, center: UnsafePointer<Float>,
+    static func quadraticFeatures(_ x: UnsafePointer<Float>, rows: Int, columns: Int, diagonal: Bool, center: UnsafePointer<Float>,
                                   into z: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
-        gmm_quadratic_features_f32(x, rows, columns, columns, center, z, scratch)
+        gmm_quadratic_features_f32(x, rows, columns, columns, diagonal ? 1 : 0, center, z, scratch)
     }
     static func fusedQuadraticChunk(_ x: UnsafePointer<Float>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
-                                    center: UnsafePointer<Float>, theta: UnsafePointer<Float>, components: Int,
+                                    diagonal: Bool, center: UnsafePointer<Float>, theta: UnsafePointer<Float>, components: Int,
                                     laneSums: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) -> Double {
-        gmm_fused_quadratic_chunk_f32(x, weights, rows, columns, center, theta, components, laneSums, scratch)
+        gmm_fused_quadratic_chunk_f32(x, weights, rows, columns, diagonal ? 1 : 0, center, theta, components, laneSums, scratch)
     }
 }

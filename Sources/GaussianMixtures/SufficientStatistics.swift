@@ -121,8 +121,9 @@ protocol EMKernel {
     /// Inverse of the lower-triangular matrix `l`, or `nil` when it is singular.
     static func invertLower(_ l: [Double], dimension: Int) -> [Double]?
 
-    /// Prepares to run over `data` with `components` components on up to `threads` threads.
-    init(data: DataView<Scalar>, components: Int, threads: Int, chunkRows: Int?)
+    /// Prepares to run over `data` with `components` components of `covarianceType` on up to
+    /// `threads` threads.
+    init(data: DataView<Scalar>, components: Int, covarianceType: CovarianceType, threads: Int, chunkRows: Int?)
 
     /// E-step under `model` plus sufficient statistics about the model's means.
     func expectation(_ model: GaussianMixture) -> SufficientStatistics

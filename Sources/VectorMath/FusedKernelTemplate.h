@@ -7,9 +7,9 @@
 // the end, ready for the next instantiation.
 
 __attribute__((target("avx2,fma")))
-double NAME(const T *x, const double *weights, long rows, long columns, const T *center, const T *theta,
+double NAME(const T *x, const double *weights, long rows, long columns, int diagonal, const T *center, const T *theta,
             long components, T *laneSums, T *scratch) {
-    const long d = columns, k = components, m = d * (d + 1) / 2 + d + 1;
+    const long d = columns, k = components, m = gmm_quadratic_feature_count(d, diagonal);
     V *z = (V *)scratch;            // FUSED_BLOCKS x M: feature p of L rows
     V *r = z + FUSED_BLOCKS * m;    // FUSED_BLOCKS x K: log-densities, then responsibilities
     V *sums = (V *)laneSums;        // K x M
@@ -31,8 +31,12 @@ double NAME(const T *x, const double *weights, long rows, long columns, const T 
             }
             V *zb = z + b * m;
             long p = 0;
-            for (long i = 0; i < d; i++) {
-                for (long j = i; j < d; j++) zb[p++] = xv[i] * xv[j];
+            if (diagonal) {
+                for (long i = 0; i < d; i++) zb[p++] = xv[i] * xv[i];
+            } else {
+                for (long i = 0; i < d; i++) {
+                    for (long j = i; j < d; j++) zb[p++] = xv[i] * xv[j];
+                }
             }
             for (long i = 0; i < d; i++) zb[p++] = xv[i];
             zb[p] = (V)(T)1;

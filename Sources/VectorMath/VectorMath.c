@@ -147,17 +147,26 @@ double gmm_normalize_rows(double *values, long rows, long columns, double *logSu
 
 // MARK: - quadratic features
 
+long gmm_quadratic_feature_count(long columns, int diagonal) {
+    return (diagonal ? columns : columns * (columns + 1) / 2) + columns + 1;
+}
+
 /// The body of gmm_quadratic_features[_f32], compiled for AVX2 and for the baseline.
 #define QUADRATIC_FEATURES_BODY                                                         \
-    long d = columns, m = d * (d + 1) / 2 + d + 1;                                      \
+    long d = columns, m = gmm_quadratic_feature_count(d, diagonal);                     \
     for (long n = 0; n < rows; n++) {                                                   \
         const T *xn = x + n * stride;                                                   \
         T *zn = z + n * m;                                                              \
         for (long j = 0; j < d; j++) scratch[j] = xn[j] - center[j];                    \
-        for (long i = 0; i < d; i++) {                                                  \
-            T xi = scratch[i];                                                          \
-            for (long j = i; j < d; j++) zn[j - i] = xi * scratch[j];                   \
-            zn += d - i;                                                                \
+        if (diagonal) {                                                                 \
+            for (long j = 0; j < d; j++) zn[j] = scratch[j] * scratch[j];               \
+            zn += d;                                                                    \
+        } else {                                                                        \
+            for (long i = 0; i < d; i++) {                                              \
+                T xi = scratch[i];                                                      \
+                for (long j = i; j < d; j++) zn[j - i] = xi * scratch[j];               \
+                zn += d - i;                                                            \
+            }                                                                           \
         }                                                                               \
         for (long j = 0; j < d; j++) zn[j] = scratch[j];                                \
         zn[d] = 1;                                                                      \
@@ -171,19 +180,20 @@ double gmm_normalize_rows(double *values, long rows, long columns, double *logSu
 
 #define QUADRATIC_FEATURES(NAME, TYPE)                                                                      \
     typedef TYPE NAME##_scalar;                                                                             \
-    AVX2_TARGET static void NAME##_avx2(const TYPE *restrict x, long rows, long columns, long stride,       \
+    AVX2_TARGET static void NAME##_avx2(const TYPE *restrict x, long rows, long columns, long stride, int diagonal, \
                                         const TYPE *restrict center, TYPE *restrict z, TYPE *restrict scratch) { \
         typedef TYPE T;                                                                                     \
         QUADRATIC_FEATURES_BODY                                                                             \
     }                                                                                                       \
-    static void NAME##_baseline(const TYPE *restrict x, long rows, long columns, long stride,               \
+    static void NAME##_baseline(const TYPE *restrict x, long rows, long columns, long stride, int diagonal, \
                                 const TYPE *restrict center, TYPE *restrict z, TYPE *restrict scratch) {    \
         typedef TYPE T;                                                                                     \
         QUADRATIC_FEATURES_BODY                                                                             \
     }                                                                                                       \
-    void NAME(const TYPE *x, long rows, long columns, long stride, const TYPE *center, TYPE *z, TYPE *scratch) { \
-        if (gmm_vector_math_uses_avx2()) NAME##_avx2(x, rows, columns, stride, center, z, scratch);         \
-        else NAME##_baseline(x, rows, columns, stride, center, z, scratch);                                 \
+    void NAME(const TYPE *x, long rows, long columns, long stride, int diagonal, const TYPE *center, TYPE *z, \
+              TYPE *scratch) {                                                                              \
+        if (gmm_vector_math_uses_avx2()) NAME##_avx2(x, rows, columns, stride, diagonal, center, z, scratch); \
+        else NAME##_baseline(x, rows, columns, stride, diagonal, center, z, scratch);                       \
     }
 
 QUADRATIC_FEATURES(gmm_quadratic_features, double)
@@ -211,14 +221,14 @@ enum { FUSED_BLOCKS = 8, FUSED_MAX_FEATURES = GMM_FUSED_MAX_FEATURES };
 #include "FusedKernelTemplate.h"
 #else
 // Never called: gmm_vector_math_uses_avx2() is 0 on this build.
-double gmm_fused_quadratic_chunk(const double *x, const double *weights, long rows, long columns, const double *center,
+double gmm_fused_quadratic_chunk(const double *x, const double *weights, long rows, long columns, int diagonal, const double *center,
                                  const double *theta, long components, double *laneSums, double *scratch) {
-    (void)x; (void)weights; (void)rows; (void)columns; (void)center; (void)theta; (void)components; (void)laneSums; (void)scratch;
+    (void)x; (void)weights; (void)rows; (void)diagonal; (void)columns; (void)center; (void)theta; (void)components; (void)laneSums; (void)scratch;
     return NAN;
 }
-double gmm_fused_quadratic_chunk_f32(const float *x, const double *weights, long rows, long columns, const float *center,
+double gmm_fused_quadratic_chunk_f32(const float *x, const double *weights, long rows, long columns, int diagonal, const float *center,
                                      const float *theta, long components, float *laneSums, float *scratch) {
-    (void)x; (void)weights; (void)rows; (void)columns; (void)center; (void)theta; (void)components; (void)laneSums; (void)scratch;
+    (void)x; (void)weights; (void)rows; (void)diagonal; (void)columns; (void)center; (void)theta; (void)components; (void)laneSums; (void)scratch;
     return NAN;
 }
 #endif

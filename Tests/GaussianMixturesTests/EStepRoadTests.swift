@@ -10,9 +10,10 @@ import VectorMath
     func step(_ data: Matrix, _ model: GaussianMixture, road: BLASKernel<Double>.Road) throws -> (GaussianMixture, Double) {
         try data.values.withUnsafeBufferPointer { buffer in
             let view = DataView(base: buffer.baseAddress!, rows: data.rows, columns: data.columns)
-            let kernel = BLASKernel(data: view, components: model.componentCount, threads: 2, chunkRows: 64)
+            let kernel = BLASKernel(data: view, components: model.componentCount, covarianceType: model.covarianceType, threads: 2, chunkRows: 64)
             let stats = kernel.expectation(model, road: road)
-            let next = try maximizationStep(stats, regularization: 1e-6, iteration: 1, kernel: BLASKernel<Double>.self)
+            let next = try maximizationStep(stats, covarianceType: model.covarianceType, regularization: 1e-6, iteration: 1,
+                                            kernel: BLASKernel<Double>.self)
             return (next, stats.logLikelihood / stats.sampleCount)
         }
     }
@@ -32,11 +33,16 @@ import VectorMath
         // kernel a last block of 3 rows, so its lane masking is exercised.
         let iris = try irisData()
         let synthetic = try syntheticData(rows: 4_999, seed: 7, separation: 4).data
-        for (data, k) in [(iris, 3), (synthetic, 3), (synthetic, 6)] {
-            let model = try GaussianMixture.fit(data, components: k, options: FitOptions(maxIterations: 5, seed: 1)).model
+        let cases = [(iris, 3, CovarianceType.full), (synthetic, 3, .full), (synthetic, 6, .full),
+                     (iris, 3, .diag), (synthetic, 4, .spherical), (iris, 2, .tied)]
+        for (data, k, type) in cases {
+            let model = try GaussianMixture.fit(data, components: k,
+                                                options: FitOptions(maxIterations: 5, covarianceType: type, seed: 1)).model
             data.values.withUnsafeBufferPointer { buffer in
                 let view = DataView(base: buffer.baseAddress!, rows: data.rows, columns: data.columns)
-                #expect(QuadraticFeatures(data: view).coefficients(of: model, limit: Double.quadraticConditionLimit) != nil, "the guard refused a tame model")
+                let features = QuadraticFeatures(data: view, diagonal: type == .diag || type == .spherical)
+                #expect(features.coefficients(of: model, limit: Double.quadraticConditionLimit) != nil,
+                        "the guard refused a tame \(type) model")
             }
             #expect(try gap(data, model) < 1e-11)
             if gmm_vector_math_uses_avx2() != 0 {

@@ -48,7 +48,8 @@ import VectorMath
                                     road: BLASKernel<Scalar>.Road) throws -> (GaussianMixture, Double) {
         try values.withUnsafeBufferPointer { buffer in
             let view = DataView(base: buffer.baseAddress!, rows: shape.rows, columns: shape.columns)
-            let stats = BLASKernel<Scalar>(data: view, components: model.componentCount, threads: 2, chunkRows: 64)
+            let stats = BLASKernel<Scalar>(data: view, components: model.componentCount, covarianceType: model.covarianceType,
+                                                threads: 2, chunkRows: 64)
                 .expectation(model, road: road)
             let next = try maximizationStep(stats, regularization: 1e-6, iteration: 1, kernel: BLASKernel<Scalar>.self)
             return (next, stats.logLikelihood / stats.sampleCount)

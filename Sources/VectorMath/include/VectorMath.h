@@ -16,17 +16,20 @@ int gmm_vector_math_uses_avx2(void);
 /// units in the last place.
 double gmm_normalize_rows(double *values, long rows, long columns, double *logSums);
 
+/// M, the number of quadratic features of D = `columns` features: D(D+1)/2 + D + 1, or with
+/// `diagonal` (diag and spherical covariances, whose densities need no cross products) 2D + 1.
+long gmm_quadratic_feature_count(long columns, int diagonal);
+
 /// The quadratic features of `rows` rows of `x` (row-major, `columns` = D values per row,
-/// consecutive rows `stride` values apart), centred on `center`: row n of `z` (M = D(D+1)/2 + D + 1
-/// values) is
+/// consecutive rows `stride` values apart), centred on `center`: row n of `z` (M values) is
 ///
-///     [ x̃_i x̃_j for i = 0..<D, j = i..<D | x̃_0 ... x̃_{D-1} | 1 ],   x̃ = x_n - center.
+///     [ x̃_i x̃_j for i = 0..<D, j = i..<D | x̃_0 ... x̃_{D-1} | 1 ],   x̃ = x_n - center,
 ///
-/// `scratch` holds D values.
-void gmm_quadratic_features(const double *x, long rows, long columns, long stride, const double *center,
+/// or with `diagonal` `[ x̃_i² for i = 0..<D | x̃ | 1 ]`. `scratch` holds D values.
+void gmm_quadratic_features(const double *x, long rows, long columns, long stride, int diagonal, const double *center,
                             double *z, double *scratch);
 /// `gmm_quadratic_features` in single precision.
-void gmm_quadratic_features_f32(const float *x, long rows, long columns, long stride, const float *center,
+void gmm_quadratic_features_f32(const float *x, long rows, long columns, long stride, int diagonal, const float *center,
                                 float *z, float *scratch);
 
 /// The largest K·M for which the fused kernels are meant (their 32 K M bytes of lane sums stay
@@ -39,16 +42,16 @@ void gmm_quadratic_features_f32(const float *x, long rows, long columns, long st
 /// One chunk of the E-step on quadratic features, fused, for K·M <= GMM_FUSED_MAX_TERMS and
 /// D <= GMM_FUSED_MAX_FEATURES (AVX2 and FMA only: call it only when gmm_vector_math_uses_avx2()).
 /// For the `rows` rows of `x` (D = `columns` values each, row-major) it forms z(x_n) as
-/// `gmm_quadratic_features` does, the log joint densities `v_nk = z(x_n) · θ_k` (`theta`: M x K,
+/// `gmm_quadratic_features` does (`diagonal` likewise), the log joint densities `v_nk = z(x_n) · θ_k` (`theta`: M x K,
 /// row-major), the responsibilities `r_nk = exp(v_nk - log Σ_j exp v_nj)`, and adds
 /// `w_n r_nk z(x_n)` (`w_n = weights[n]`, or 1 when `weights` is NULL) to `laneSums`, which holds K x M sums of 4 lanes each (entry (k, p) is `laneSums[4 (k M + p) + lane]`;
 /// a row adds to lane `row mod 4`, so the caller sums the lanes). `scratch` holds 32 (M + K)
 /// values; both are 32-byte aligned. Returns `Σ_n w_n log p(x_n)`.
-double gmm_fused_quadratic_chunk(const double *x, const double *weights, long rows, long columns, const double *center,
+double gmm_fused_quadratic_chunk(const double *x, const double *weights, long rows, long columns, int diagonal, const double *center,
                                  const double *theta, long components, double *laneSums, double *scratch);
 /// `gmm_fused_quadratic_chunk` in single precision, 8 lanes (`laneSums`: 8 K M values,
 /// `scratch`: 64 (M + K) values). The log-likelihood is still summed in double.
-double gmm_fused_quadratic_chunk_f32(const float *x, const double *weights, long rows, long columns, const float *center,
+double gmm_fused_quadratic_chunk_f32(const float *x, const double *weights, long rows, long columns, int diagonal, const float *center,
                                      const float *theta, long components, float *laneSums, float *scratch);
 
 #endif
