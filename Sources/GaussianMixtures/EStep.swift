@@ -36,6 +36,8 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
     private let center: [Scalar]
     private let scratch: [ChunkScratch<Scalar>]
     private let slots: [SlotSums<Scalar>]
+    /// The tied road's `Σ_n w_n x̃_n x̃_nᵀ`, computed at its first use.
+    private let tiedScatter = Cache<[Double]>()
 
     static func choleskyLower(_ a: [Double], dimension: Int) -> [Double]? {
         var l = a
@@ -81,11 +83,21 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         /// Quadratic features, two GEMMs.
         case quadratic
         case whitening
+        /// Tied models only: one shared whitening, see ``tiedExpectation(_:)``.
+        case tied
     }
 
     /// The E-step on `road`, or on the road the model's conditioning allows when `road` is nil.
     /// `.fused` and `.quadratic` force that road even where ``QuadraticFeatures`` would refuse it.
     func expectation(_ model: GaussianMixture, road: Road?) -> SufficientStatistics {
+        // A tied model takes the tied road where the quadratic road would not run fused (measured:
+        // at D = 64, K = 32 it is 3.9x faster than the GEMMs; at D <= 16 the fused kernel is 1.6x
+        // faster than it). The tied road sums a constant scatter about c, so it has the quadratic
+        // road's conditioning and the same guard.
+        if road == .tied || (road == nil && model.covarianceType == .tied && !fused
+                             && quadratic.coefficients(of: model, limit: Scalar.quadraticConditionLimit) != nil) {
+            return tiedExpectation(model)
+        }
         let forced = road == .fused || road == .quadratic
         let limit = forced ? Double.infinity : Scalar.quadraticConditionLimit
         if road != .whitening, let theta = quadratic.coefficients(of: model, limit: limit) {
@@ -96,6 +108,75 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
             stats.logLikelihood += logJointAndNormalize(whitening, rows: rows, scratch: scratch, logLikelihoodsOut: nil)
             accumulate(rows: rows, responsibilities: scratch.responsibilities, scratch: scratch, into: &stats)
         }
+    }
+
+    /// The tied road. All components share `Σ = L Lᵀ`, so one GEMM whitens a chunk for all of
+    /// them, `Y = X̃ L⁻ᵀ`, and `log w_k + log N(x | μ_k, Σ) = a_k - ½ ‖y - L⁻¹ μ̃_k‖²`; the
+    /// statistics need only `N_k` and `s_k = Σ_n r_nk x̃_n` (one GEMM `Rᵀ X̃`), because the tied
+    /// M-step uses the scatter summed over components, `Σ_k S_k = Σ_n w_n x̃_n x̃_nᵀ`, which does
+    /// not depend on the responsibilities: it is computed once per fit and handed over as
+    /// component 0's scatter (the others' are zero; only their sum is meaningful). About
+    /// `2·N·D² + 4·N·K·D` flops per iteration instead of `2·N·K·D²`.
+    private func tiedExpectation(_ model: GaussianMixture) -> SufficientStatistics {
+        let d = data.columns, k = components
+        let whitening = WhiteningModel<Scalar>(model, center: quadratic.center)
+        // P's first block is L⁻ᵀ for every component.
+        let shared = (0..<(d * d)).map { whitening.factors[($0 / d) * k * d + $0 % d] }
+        let shifts = (0..<k).flatMap { _ in quadratic.center }
+        var stats = reduce(shifts: shifts) { scratch, stats, rows in
+            let n = rows.count, y = scratch.whitened, r = scratch.responsibilities, centred = scratch.centred
+            let x = data.row(rows.lowerBound)
+            center.withUnsafeBufferPointer { c in
+                for i in 0..<n { for j in 0..<d { centred[i * d + j] = x[i * d + j] - c[j] } }
+            }
+            shared.withUnsafeBufferPointer { p in
+                Scalar.gemm(m: n, n: d, k: d, a: centred, lda: d, transposeA: false,
+                            b: p.baseAddress!, ldb: d, transposeB: false, beta: 0, c: y, ldc: d)
+            }
+            for i in 0..<n {
+                for c in 0..<k {
+                    var squares = 0.0
+                    for j in 0..<d {
+                        let t = Double(y[i * d + j]) - whitening.means[c * d + j]
+                        squares += t * t
+                    }
+                    r[i * k + c] = whitening.normalizers[c] - 0.5 * squares
+                }
+            }
+            stats.logLikelihood += normalize(r, rows: rows, scratch: scratch)
+            for i in 0..<(n * k) { scratch.logJoint[i] = Scalar(r[i] * data.weight(rows.lowerBound + i / k)) }
+            Scalar.gemm(m: k, n: d, k: n, a: scratch.logJoint, lda: k, transposeA: true,
+                        b: centred, ldb: d, transposeB: false, beta: 0, c: scratch.chunkSums, ldc: d)
+            for c in 0..<k {
+                for i in 0..<n { stats.weightSums[c] += Double(scratch.logJoint[i * k + c]) }
+                for j in 0..<d { stats.centeredSums[c * d + j] += Double(scratch.chunkSums[c * d + j]) }
+            }
+        }
+        let scatter = tiedScatter.value ?? {
+            let computed = dataScatter()
+            tiedScatter.value = computed
+            return computed
+        }()
+        for i in 0..<(d * d) { stats.centeredScatter[i] = scatter[i] }
+        return stats
+    }
+
+    /// `Σ_n w_n x̃_n x̃_nᵀ` (D x D, both triangles), the tied road's constant scatter.
+    private func dataScatter() -> [Double] {
+        let d = data.columns, k = components
+        let stats = reduce(shifts: [Double](repeating: 0, count: k * d)) { scratch, stats, rows in
+            let w = scratch.centred
+            let x = data.row(rows.lowerBound)
+            for i in 0..<rows.count {
+                let root = data.weight(rows.lowerBound + i).squareRoot()
+                for j in 0..<d { w[i * d + j] = Scalar(root * (Double(x[i * d + j]) - quadratic.center[j])) }
+            }
+            Scalar.gramLower(rows: rows.count, n: d, a: w, lda: d, c: scratch.gram)
+            for i in 0..<d { for j in 0...i { stats.centeredScatter[i * d + j] += Double(scratch.gram[i * d + j]) } }
+        }
+        var scatter = Array(stats.centeredScatter.prefix(d * d))
+        for i in 0..<d { for j in 0..<i { scatter[j * d + i] = scatter[i * d + j] } }
+        return scatter
     }
 
     /// The quadratic-feature road: per chunk `Z`, `V = Z Θ`, normalise `V` into `R`, add `Rᵀ Z`
@@ -400,6 +481,11 @@ final class SlotSums<Scalar: EngineScalar> {
         featureSums.deallocate()
         scalarSums.deallocate()
     }
+}
+
+/// A value computed once, on first use, by the thread running the E-step.
+final class Cache<Value> {
+    var value: Value?
 }
 
 /// `count` values at a 32-byte boundary (AVX loads); free with `UnsafeMutableRawPointer(p).deallocate()`.

@@ -34,7 +34,7 @@ import VectorMath
         let iris = try irisData()
         let synthetic = try syntheticData(rows: 4_999, seed: 7, separation: 4).data
         let cases = [(iris, 3, CovarianceType.full), (synthetic, 3, .full), (synthetic, 6, .full),
-                     (iris, 3, .diag), (synthetic, 4, .spherical), (iris, 2, .tied)]
+                     (iris, 3, .diag), (synthetic, 4, .spherical), (iris, 2, .tied), (synthetic, 5, .tied)]
         for (data, k, type) in cases {
             let model = try GaussianMixture.fit(data, components: k,
                                                 options: FitOptions(maxIterations: 5, covarianceType: type, seed: 1)).model
@@ -45,6 +45,9 @@ import VectorMath
                         "the guard refused a tame \(type) model")
             }
             #expect(try gap(data, model) < 1e-11)
+            if type == .tied {
+                #expect(try gap(data, model, .tied) < 1e-11)
+            }
             if gmm_vector_math_uses_avx2() != 0 {
                 #expect(try gap(data, model, .fused) < 1e-11)
                 #expect(try gap(data, model, .fused, against: .quadratic) < 1e-11)
