@@ -15,6 +15,15 @@ import Testing
         let meanLL = try model.score(data)
         let bic = try model.bic(data), aic = try model.aic(data)
         let (samples, components) = model.sample(count: 1000, seed: 7)
+
+        let diag = try GaussianMixture.fit(data, components: 2, sampleWeights: [1, 2, 1, 1, 0.5, 1],
+                                           options: FitOptions(covarianceType: .diag))
+        let more = try GaussianMixture.fit(data, components: 2,
+                                           options: FitOptions(initialization: .model(diag.model), covarianceType: .diag))
+        let selection = try GaussianMixture.select(data, components: [1, 2, 3], covarianceTypes: [.full, .tied],
+                                                   criterion: .bic, options: FitOptions(restarts: 3))
+        #expect(diag.model.covarianceType == .diag && more.model.covarianceType == .diag)
+        #expect(selection.candidates.count == 6 && selection.best.fit != nil)
         // The two groups of rows (small and large first feature) end up in different components.
         #expect(labels[0] == labels[1] && labels[1] == labels[4])
         #expect(labels[2] == labels[3] && labels[3] == labels[5] && labels[0] != labels[2])
