@@ -44,7 +44,13 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/GMMBench"
         ),
-        .testTarget(name: "GaussianMixturesIOTests", dependencies: ["GaussianMixturesIO"]),
+        // The readers of untrusted bytes under libFuzzer (scripts/fuzz), or replaying inputs.
+        .executableTarget(name: "gmm-fuzz", dependencies: ["GaussianMixtures", "GaussianMixturesIO"], path: "Fuzz/GMMFuzz"),
+        .testTarget(
+            name: "GaussianMixturesIOTests",
+            dependencies: ["GaussianMixturesIO", "gmm-fuzz"],
+            resources: [.copy("FuzzRegressions")]
+        ),
         .testTarget(name: "GaussianMixturesCLITests", dependencies: ["GaussianMixturesCLI", "GaussianMixturesIO", "gmm"]),
         .testTarget(
             name: "GaussianMixturesTests",

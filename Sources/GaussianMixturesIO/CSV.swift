@@ -40,7 +40,7 @@ public enum CSV {
                 }
                 if let bad {
                     if columns < 0 && header == nil {
-                        header = fields.map { text(base, $0).trimmingCharacters(in: .whitespaces) }
+                        header = fields.map { text(base, trimmed(base, $0)) }
                         columns = fields.count
                         continue
                     }
@@ -81,9 +81,23 @@ public enum CSV {
         return out
     }
 
+    /// The bytes a field may carry around its value: space, tab, CR, vertical tab, form feed.
+    @inline(__always) private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0B || byte == 0x0C
+    }
+
     private static func isBlank(_ base: UnsafeMutablePointer<UInt8>, _ from: Int, _ to: Int) -> Bool {
-        for i in from..<to where base[i] != UInt8(ascii: " ") && base[i] != UInt8(ascii: "\t") { return false }
+        for i in from..<to where !isSpace(base[i]) { return false }
         return true
+    }
+
+    /// `range` without the spaces around it (the same trimming for numbers and header names, so a
+    /// header written back reads back as a header).
+    private static func trimmed(_ base: UnsafeMutablePointer<UInt8>, _ range: Range<Int>) -> Range<Int> {
+        var lo = range.lowerBound, hi = range.upperBound
+        while lo < hi && isSpace(base[lo]) { lo += 1 }
+        while hi > lo && isSpace(base[hi - 1]) { hi -= 1 }
+        return lo..<hi
     }
 
     private static func split(_ base: UnsafeMutablePointer<UInt8>, _ from: Int, _ to: Int) -> [Range<Int>] {
@@ -103,9 +117,8 @@ public enum CSV {
 
     /// The field as a double, or nil unless the whole field (spaces aside) is one number.
     private static func number(_ base: UnsafeMutablePointer<UInt8>, _ range: Range<Int>) -> Double? {
-        var lo = range.lowerBound, hi = range.upperBound
-        while lo < hi && (base[lo] == UInt8(ascii: " ") || base[lo] == UInt8(ascii: "\t")) { lo += 1 }
-        while hi > lo && (base[hi - 1] == UInt8(ascii: " ") || base[hi - 1] == UInt8(ascii: "\t")) { hi -= 1 }
+        let field = trimmed(base, range)
+        let lo = field.lowerBound, hi = field.upperBound
         guard lo < hi else { return nil }
         // strtod stops at the first byte that cannot continue a number; put a terminator there.
         let saved = base[hi]

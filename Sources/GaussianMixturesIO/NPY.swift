@@ -59,7 +59,16 @@ public enum NPY {
     /// - Throws: ``DataFileError`` for Fortran order, other dtypes, other ranks, a file shorter
     ///   than its header says, or a NaN or infinity (with its row and column).
     public static func read(path: String, precision: Precision = .float64) throws -> DataTable {
-        let file = try MappedFile(path: path)
+        try table(in: MappedFile(path: path), path: path, precision: precision)
+    }
+
+    /// ``read(path:precision:)`` for the bytes of an `.npy` file held in memory (copied once);
+    /// `path` names them in messages.
+    public static func parse(_ bytes: [UInt8], path: String, precision: Precision = .float64) throws -> DataTable {
+        try table(in: MappedFile(copying: bytes, path: path), path: path, precision: precision)
+    }
+
+    private static func table(in file: MappedFile, path: String, precision: Precision) throws -> DataTable {
         let header = try parseHeader(UnsafeRawBufferPointer(start: file.base, count: min(file.size, 1 << 20)), path: path)
         let itemSize: Int
         switch header.descr {
@@ -186,6 +195,19 @@ final class MappedFile: @unchecked Sendable {
             throw DataFileError.io(path: path, reason: "cannot be memory-mapped: \(String(cString: strerror(errno)))")
         }
         _ = madvise(pointer, size, MADV_SEQUENTIAL)
+        base = pointer
+    }
+
+    /// Anonymous memory holding a copy of `bytes`, as if they had been mapped from a file.
+    init(copying bytes: [UInt8], path: String) throws {
+        let count = bytes.count
+        guard count > 0 else { throw DataFileError.format(path: path, message: "the file is empty") }
+        guard let pointer = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              pointer != MAP_FAILED else {
+            throw DataFileError.io(path: path, reason: "cannot allocate \(count) bytes: \(String(cString: strerror(errno)))")
+        }
+        bytes.withUnsafeBytes { pointer.copyMemory(from: $0.baseAddress!, byteCount: count) }
+        size = count
         base = pointer
     }
 
