@@ -25,6 +25,7 @@ public final class OutputFile {
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
             throw DataFileError.io(path: path, reason: "the folder \(folder) does not exist")
         }
+        Self.removeStaleTemporaries(of: url.lastPathComponent, in: folder)
         let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
@@ -45,10 +46,20 @@ public final class OutputFile {
         if buffer.count >= 1 << 20 { try flush() }
     }
 
+    /// Test hook: `GMM_SLOW_OUTPUT_FOR_TESTS=<microseconds>` writes 64 KiB at a time with that
+    /// pause in between, so that a test can kill a writer in the middle of its output.
+    private static let slowWritePause: useconds_t? = ProcessInfo.processInfo.environment["GMM_SLOW_OUTPUT_FOR_TESTS"]
+        .flatMap { useconds_t($0) }
+
     private func flush() throws {
         var offset = 0
         while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress! + offset, buffer.count - offset) }
+            var length = buffer.count - offset
+            if let pause = Self.slowWritePause {
+                length = min(length, 1 << 16)
+                usleep(pause)
+            }
+            let written = buffer.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress! + offset, length) }
             if written < 0 {
                 if errno == EINTR { continue }
                 throw DataFileError.io(path: path, reason: "write failed: \(String(cString: strerror(errno)))")
@@ -86,6 +97,18 @@ public final class OutputFile {
         guard let temporaryPath else { return }
         if descriptor >= 0 { close(descriptor) }
         unlink(temporaryPath)
+    }
+
+    /// Removes the temporary files an earlier writer of `name` left when it was killed before
+    /// committing: `.<name>.tmp-<pid>-<n>` whose process no longer exists.
+    private static func removeStaleTemporaries(of name: String, in folder: String) {
+        let prefix = "." + name + ".tmp-"
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for entry in entries where entry.hasPrefix(prefix) {
+            guard let pid = Int32(entry.dropFirst(prefix.count).split(separator: "-").first ?? ""), pid > 0,
+                  pid != getpid(), kill(pid, 0) == -1, errno == ESRCH else { continue }
+            unlink(folder + "/" + entry)
+        }
     }
 
     /// Writes `bytes` to `path` atomically in one go.

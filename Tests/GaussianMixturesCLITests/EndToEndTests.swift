@@ -265,4 +265,49 @@ import Testing
         #expect(try ModelFile.read(path: scratch.path("best.json")).model.componentCount == 3)
         #expect(run.stderr.contains("best by BIC: 3 components"))
     }
+
+    /// `gmm predict --proba` writing a 10 MB CSV slowly (64 KiB every 2 ms, the test hook of
+    /// OutputFile), killed (SIGKILL) at random moments of the whole run: the target is always the
+    /// complete old file or the complete new one, and the temporary files the killed runs left
+    /// are swept by the next run. (Writing straight into the target fails this test.)
+    @Test func killedRunsNeverLeaveATornOutput() throws {
+        let scratch = Scratch()
+        let truth = ModelFile(model: try GaussianMixture(
+            weights: [0.5, 0.5], means: Matrix([[0, 0], [5, 5]]),
+            covariances: [Matrix([[1, 0], [0, 1]]), Matrix([[1, 0.5], [0.5, 1]])]))
+        try truth.json().write(toFile: scratch.path("m.json"), atomically: true, encoding: .utf8)
+        let data = truth.model.sample(count: 250_000, seed: 4).samples
+        try Data(NPY.encode(shape: [data.rows, data.columns], doubles: data.values)).write(to: URL(fileURLWithPath: scratch.path("x.npy")))
+        let target = scratch.path("proba.csv")
+        let old = "old,complete\n"
+        let arguments = ["predict", scratch.path("m.json"), scratch.path("x.npy"), "--proba", "-o", target]
+        setenv("GMM_SLOW_OUTPUT_FOR_TESTS", "2000", 1)
+        defer { unsetenv("GMM_SLOW_OUTPUT_FOR_TESTS") }
+        let started = Date()
+        #expect(try gmm(arguments).status == 0)
+        let full = Date().timeIntervalSince(started)
+        let expected = try String(contentsOfFile: target, encoding: .utf8)
+        #expect(expected.split(separator: "\n").count == 250_000)
+        var outcomes: [String: Int] = [:]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<12 {
+            try old.write(toFile: target, atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.executable)
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(UInt32(Double.random(in: 0.3...1.05, using: &generator) * full * 1e6))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let now = try String(contentsOfFile: target, encoding: .utf8)
+            #expect(now == old || now == expected, "a torn output of \(now.utf8.count) bytes")
+            outcomes[now == old ? "old" : "new", default: 0] += 1
+        }
+        #expect(outcomes["old", default: 0] >= 1, "\(outcomes)")
+        #expect(try gmm(arguments).status == 0)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: scratch.folder).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
 }
