@@ -56,13 +56,18 @@ struct KMeans<Scalar: EngineScalar> {
         let trials = 2 + Int(Foundation.log(Double(k)))
         var seeds = [data.weights == nil ? generator.nextInt(below: n) : weightedDraw(using: &generator)]
         // Squared distance of each row to its nearest seed, as Float: it only weighs the draws,
-        // and N floats is the largest allocation of a fit (40 MB at 10^7 rows).
+        // and N floats is the largest allocation of a fit (40 MB at 10^7 rows). Distances are in
+        // units of the mean feature variance, so that data at 1e150 or 1e-150 neither overflow
+        // nor underflow a Float.
+        let variance = meanFeatureVariance()
+        let unit = variance > 0 && variance.isFinite ? 1 / variance : 1
+        let weighted = { (r: Int, p: UnsafePointer<Scalar>) -> Double in data.weight(r) * unit * squaredDistance(row: r, p) }
         var closest = [Float](repeating: 0, count: n)
         closest.withUnsafeMutableBufferPointer { buffer in
             let out = UnsafeTransfer(buffer.baseAddress!)
             let first = data.row(seeds[0])
             forEachChunk(schedule, threads: threads) { _, rows in
-                for r in rows { out.wrappedValue[r] = Float(data.weight(r) * squaredDistance(row: r, first)) }
+                for r in rows { out.wrappedValue[r] = Float(weighted(r, first)) }
             }
         }
         var potential = parallelSums(count: 1) { r, sums in sums[0] += Double(closest[r]) }[0]
@@ -82,7 +87,7 @@ struct KMeans<Scalar: EngineScalar> {
             }
             let potentials = parallelSums(count: trials) { r, sums in
                 for (t, candidate) in candidates.enumerated() {
-                    sums[t] += min(Double(closest[r]), data.weight(r) * squaredDistance(row: r, data.row(candidate)))
+                    sums[t] += min(Double(closest[r]), weighted(r, data.row(candidate)))
                 }
             }
             var best = 0
@@ -95,7 +100,7 @@ struct KMeans<Scalar: EngineScalar> {
                 let point = data.row(chosen)
                 forEachChunk(schedule, threads: threads) { _, rows in
                     for r in rows {
-                        out.wrappedValue[r] = min(out.wrappedValue[r], Float(data.weight(r) * squaredDistance(row: r, point)))
+                        out.wrappedValue[r] = min(out.wrappedValue[r], Float(weighted(r, point)))
                     }
                 }
             }
