@@ -247,6 +247,14 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         }
     }
 
+    func worstExplainedRows(_ model: GaussianMixture, count: Int) -> [Int] {
+        var perRow = [Double](repeating: 0, count: data.rows)
+        return perRow.withUnsafeMutableBufferPointer { buffer in
+            score(model, logLikelihoods: buffer.baseAddress!, responsibilities: nil)
+            return lowest(UnsafeBufferPointer(buffer), data: data, count: count)
+        }
+    }
+
     /// Per-row log-likelihoods `log p(x_n)` (into `logLikelihoods`, length N) and, when
     /// `responsibilities` is given, the N x K posterior matrix (the caller asked for it).
     /// Always on the whitening road: scoring is done once, so its accuracy comes first.

@@ -130,6 +130,35 @@ func checkFinite<Scalar>(_ data: DataView<Scalar>) throws {
     }
 }
 
+/// A component is empty when its responsibilities sum to at most this share of the data's weight.
+let emptyComponentShare = 1e-9
+
+extension GaussianMixture {
+    /// This model with each of `components` moved onto the row of `points` at the same index:
+    /// its mean becomes the point, its covariance the mean of the other components' (so the
+    /// covariance type is kept), its weight one row's share (`1 / sampleCount`, the others scaled
+    /// down to make room).
+    func reseeding(_ components: [Int], at points: [[Double]], sampleCount: Double, kernel: (some EMKernel).Type,
+                   iteration: Int, regularization: Double) throws -> GaussianMixture {
+        let k = componentCount, d = featureCount
+        let kept = (0..<k).filter { !components.contains($0) }
+        var shared = Matrix(zeros: d, d)
+        for c in kept { for i in shared.values.indices { shared.values[i] += covariances[c].values[i] / Double(kept.count) } }
+        var weights = self.weights, means = self.means, covariances = self.covariances
+        let share = min(1 / max(sampleCount, 1), 1 / Double(k))
+        for c in kept { weights[c] *= 1 - share * Double(components.count) }
+        for (c, point) in zip(components, points) {
+            weights[c] = share
+            for j in 0..<d { means[c, j] = point[j] }
+            covariances[c] = kept.isEmpty ? self.covariances[c] : shared
+        }
+        let total = weights.reduce(0, +)
+        return try GaussianMixture(validatedWeights: weights.map { $0 / total }, means: means, covariances: covariances,
+                                   covarianceType: covarianceType, kernel: kernel, iteration: iteration,
+                                   regularization: regularization)
+    }
+}
+
 /// The EM loop, written once for every kernel.
 func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int, options: FitOptions,
                              kernel: Kernel.Type) throws -> FitResult {
@@ -139,6 +168,7 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
                         chunkRows: options.chunkRows)
     var best: (model: GaussianMixture, converged: Bool, iterations: Int, lowerBound: Double, history: [Double], restart: Int)?
     var restartBounds: [Double] = []
+    var reseeds: [Reseed] = []
     for restart in 0..<options.restarts {
         var model = try initialModel(data, components: k, options: options,
                                      seed: restartSeed(options.seed, restart: restart), engine: engine)
@@ -153,6 +183,20 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
             guard current.isFinite else { throw GaussianMixtureError.nonFiniteLikelihood(iteration: iteration) }
             model = try maximizationStep(stats, covarianceType: options.covarianceType, regularization: options.regularization,
                                          iteration: iteration, kernel: Kernel.self)
+            var reseeded = false
+            if options.reseedEmptyComponents {
+                let empty = (0..<k).filter { stats.weightSums[$0] <= emptyComponentShare * stats.sampleCount }
+                if !empty.isEmpty {
+                    let rows = engine.worstExplainedRows(model, count: empty.count)
+                    model = try model.reseeding(empty, at: rows.map { row in (0..<data.columns).map { Double(data.row(row)[$0]) } },
+                                                sampleCount: stats.sampleCount, kernel: Kernel.self, iteration: iteration,
+                                                regularization: options.regularization)
+                    for (component, row) in zip(empty, rows) {
+                        reseeds.append(Reseed(restart: restart, iteration: iteration, component: component, row: row))
+                    }
+                    reseeded = true
+                }
+            }
             let change = current - lowerBound
             lowerBound = current
             history.append(current)
@@ -162,7 +206,7 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
                 progress(IterationProgress(restart: restart, iteration: iteration, lowerBound: current, change: change,
                                            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
             }
-            if abs(change) < options.tolerance {
+            if abs(change) < options.tolerance && !reseeded {
                 converged = true
                 break
             }
@@ -176,6 +220,6 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
     let winner = best!  // restarts >= 1 was validated, so the loop ran at least once.
     return FitResult(model: winner.model, converged: winner.converged, iterations: winner.iterations,
                      lowerBound: winner.lowerBound, lowerBoundHistory: winner.history,
-                     bestRestart: winner.restart, restartLowerBounds: restartBounds,
+                     bestRestart: winner.restart, restartLowerBounds: restartBounds, reseeds: reseeds,
                      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
 }

@@ -34,6 +34,16 @@ public enum Precision: String, Sendable, CaseIterable {
     case float32
 }
 
+/// One re-seeding of an emptied component.
+public struct Reseed: Sendable, Equatable {
+    /// Restart (0-based) and iteration (1-based) whose M-step emptied the component.
+    public let restart: Int
+    public let iteration: Int
+    /// The component moved, and the row (0-based) it was moved onto.
+    public let component: Int
+    public let row: Int
+}
+
 /// One line of progress, reported after every EM iteration.
 public struct IterationProgress: Sendable {
     /// 0-based restart number.
@@ -71,6 +81,12 @@ public struct FitOptions: Sendable {
     public var chunkRows: Int? = nil
     /// The LAPACK path (default) or the naive reference path.
     public var path: ComputePath = .lapack
+    /// Recovery policy for a component that loses all its points (its responsibilities sum to
+    /// at most 1e-9 of the data): when true, after that iteration's M-step it is moved onto the
+    /// row the model explains worst (lowest `log p(x)`), with the mean covariance of the others
+    /// and one row's weight, and the move is listed in ``FitResult/reseeds``. Off by default, as
+    /// in scikit-learn, where such a component stays empty.
+    public var reseedEmptyComponents = false
     /// Called after every iteration (for progress display); keep it cheap.
     public var progress: (@Sendable (IterationProgress) -> Void)? = nil
 
@@ -128,6 +144,8 @@ public struct FitResult: Sendable {
     public let bestRestart: Int
     /// Final lower bound of every restart, in order.
     public let restartLowerBounds: [Double]
+    /// Every re-seeding of an emptied component (``FitOptions/reseedEmptyComponents``), all restarts.
+    public let reseeds: [Reseed]
     /// Wall-clock seconds of the whole fit.
     public let seconds: Double
 }

@@ -45,35 +45,49 @@ struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
     }
 
     func expectation(_ model: GaussianMixture) -> SufficientStatistics {
-        let d = data.columns, k = components
-        var stats = SufficientStatistics(components: k, features: d, shifts: model.means.values)
-        let logTwoPi = Foundation.log(2 * Double.pi)
-        var z = [Double](repeating: 0, count: d)
-        var logJoint = [Double](repeating: 0, count: k)
+        var stats = SufficientStatistics(components: components, features: data.columns, shifts: model.means.values)
+        var logJoint = [Double](repeating: 0, count: components)
         for n in 0..<data.rows {
-            let x = data.row(n)
-            for c in 0..<k {
-                // z = L⁻¹ (x - μ) by forward substitution; log N = -½ (D log 2π + log|Σ| + ‖z‖²).
-                let l = model.choleskyFactors[c]
-                var squares = 0.0
-                for i in 0..<d {
-                    var s = Double(x[i]) - model.means[c, i]
-                    for m in 0..<i { s -= l[i, m] * z[m] }
-                    z[i] = s / l[i, i]
-                    squares += z[i] * z[i]
-                }
-                logJoint[c] = Foundation.log(model.weights[c])
-                    - 0.5 * (Double(d) * logTwoPi + model.logDeterminants[c] + squares)
-            }
-            let maximum = logJoint.max() ?? 0
-            var sum = 0.0
-            for c in 0..<k { sum += Foundation.exp(logJoint[c] - maximum) }
-            let logLikelihood = maximum + Foundation.log(sum)
+            let logLikelihood = self.logLikelihood(row: n, model, into: &logJoint)
             stats.logLikelihood += data.weight(n) * logLikelihood
-            for c in 0..<k { logJoint[c] = Foundation.exp(logJoint[c] - logLikelihood) }
+            for c in 0..<components { logJoint[c] = Foundation.exp(logJoint[c] - logLikelihood) }
             add(row: n, responsibilities: logJoint, to: &stats)
         }
         return stats
+    }
+
+    /// `log p(x_n)`, leaving `log w_k + log N(x_n | μ_k, Σ_k)` in `logJoint`.
+    private func logLikelihood(row n: Int, _ model: GaussianMixture, into logJoint: inout [Double]) -> Double {
+        let d = data.columns, k = components
+        let logTwoPi = Foundation.log(2 * Double.pi)
+        var z = [Double](repeating: 0, count: d)
+        let x = data.row(n)
+        for c in 0..<k {
+            // z = L⁻¹ (x - μ) by forward substitution; log N = -½ (D log 2π + log|Σ| + ‖z‖²).
+            let l = model.choleskyFactors[c]
+            var squares = 0.0
+            for i in 0..<d {
+                var s = Double(x[i]) - model.means[c, i]
+                for m in 0..<i { s -= l[i, m] * z[m] }
+                z[i] = s / l[i, i]
+                squares += z[i] * z[i]
+            }
+            logJoint[c] = Foundation.log(model.weights[c])
+                - 0.5 * (Double(d) * logTwoPi + model.logDeterminants[c] + squares)
+        }
+        let maximum = logJoint.max() ?? 0
+        var sum = 0.0
+        for c in 0..<k { sum += Foundation.exp(logJoint[c] - maximum) }
+        return maximum + Foundation.log(sum)
+    }
+
+    func worstExplainedRows(_ model: GaussianMixture, count: Int) -> [Int] {
+        var perRow = [Double](repeating: 0, count: data.rows)
+        var logJoint = [Double](repeating: 0, count: components)
+        for n in 0..<data.rows {
+            perRow[n] = logLikelihood(row: n, model, into: &logJoint)
+        }
+        return perRow.withUnsafeBufferPointer { lowest($0, data: data, count: count) }
     }
 
     func statistics(of source: ResponsibilitySource, shifts: [Double]) -> SufficientStatistics {

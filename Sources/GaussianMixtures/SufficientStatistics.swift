@@ -130,6 +130,24 @@ protocol EMKernel {
 
     /// Sufficient statistics of given responsibilities, about `shifts` (`K x D`).
     func statistics(of responsibilities: ResponsibilitySource, shifts: [Double]) -> SufficientStatistics
+
+    /// The `count` rows of positive weight with the lowest `log p(x)` under `model`, lowest
+    /// first (ties to the lower row).
+    func worstExplainedRows(_ model: GaussianMixture, count: Int) -> [Int]
+}
+
+extension EMKernel {
+    /// The `count` rows of positive weight with the lowest of `logLikelihoods`, lowest first.
+    func lowest(_ logLikelihoods: UnsafeBufferPointer<Double>, data: DataView<Scalar>, count: Int) -> [Int] {
+        var picked: [(value: Double, row: Int)] = []
+        for n in 0..<data.rows where data.weight(n) > 0 {
+            let value = logLikelihoods[n]
+            if picked.count == count, let last = picked.last, !(value < last.value) { continue }
+            picked.insert((value, n), at: picked.firstIndex { value < $0.value } ?? picked.count)
+            if picked.count > count { picked.removeLast() }
+        }
+        return picked.map(\.row)
+    }
 }
 
 extension EMKernel {

@@ -65,6 +65,10 @@ extension GMM {
                 let result = try fit(table, components: components, sampleWeights: weights, options: options)
                 try OutputFile.write(Array(ModelFile(result).json().utf8), to: output ?? "-")
                 if !quiet {
+                    for r in result.reseeds {
+                        printStderr("gmm: re-seeded component \(r.component) after iteration \(r.iteration) of restart \(r.restart): "
+                                    + "it had lost all its points; moved onto row \(r.row + 1), the row the model explained worst")
+                    }
                     printStderr(summary(of: result.model))
                     let state = result.converged ? "converged" : "did not converge"
                     printStderr("\(state) after \(result.iterations) iterations; "
@@ -106,6 +110,10 @@ struct EMOptions: ParsableArguments {
     @Option(help: "Seed of every random choice.")
     var seed: UInt64 = 0
 
+    @Flag(name: .customLong("reseed-empty"),
+          help: "Move a component that loses all its points onto the row the model explains worst (reported on stderr).")
+    var reseedEmpty = false
+
     func validate() throws {
         guard maxIter >= 0 else { throw ValidationError("--max-iter must be at least 0, got \(maxIter)") }
         guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tol must be a finite number >= 0, got \(tolerance)") }
@@ -114,8 +122,10 @@ struct EMOptions: ParsableArguments {
     }
 
     func options(threads: Int) -> FitOptions {
-        FitOptions(tolerance: tolerance, regularization: regCovar, maxIterations: maxIter, restarts: nInit,
-                   initialization: initialization.initialization, seed: seed, threads: threads)
+        var options = FitOptions(tolerance: tolerance, regularization: regCovar, maxIterations: maxIter, restarts: nInit,
+                                 initialization: initialization.initialization, seed: seed, threads: threads)
+        options.reseedEmptyComponents = reseedEmpty
+        return options
     }
 
     /// The `--sample-weight` file's weights for a data set of `rows` rows, or nil.

@@ -310,4 +310,28 @@ import Testing
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: scratch.folder).filter { $0.contains(".tmp-") }
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
+
+    /// `--reseed-empty` reports the move on stderr; without it the component stays empty.
+    @Test func reseedEmptyIsReported() throws {
+        let scratch = Scratch()
+        let eye = try Matrix([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+        let start = ModelFile(model: try GaussianMixture(
+            weights: [0.5, 0.4, 0.1], means: Matrix([[5, 3.4, 1.5, 0.2], [6.3, 2.9, 5, 1.7], [100, 100, 100, 100]]),
+            covariances: [eye, eye, eye.scaledForTest(0.01)]))
+        try start.json().write(toFile: scratch.path("start.json"), atomically: true, encoding: .utf8)
+        let arguments = ["fit", Self.iris, "--components", "3", "--init-model", scratch.path("start.json"), "-o", scratch.path("m.json")]
+        let plain = try gmm(arguments)
+        #expect(plain.status == 0 && !plain.stderr.contains("re-seeded"), "\(plain.stderr)")
+        let reseeded = try gmm(arguments + ["--reseed-empty"])
+        #expect(reseeded.status == 0, "\(reseeded.stderr)")
+        #expect(reseeded.stderr.contains("re-seeded component 2 after iteration 1 of restart 0"), "\(reseeded.stderr)")
+    }
+}
+
+extension Matrix {
+    func scaledForTest(_ factor: Double) -> Matrix {
+        var m = self
+        for i in m.values.indices { m.values[i] *= factor }
+        return m
+    }
 }

@@ -106,4 +106,31 @@ import Testing
             #expect(component == 2 && iteration >= 1, "\(error)")
         }
     }
+
+    /// `reseedEmptyComponents`: the emptied component is moved onto the worst-explained row,
+    /// the move is reported, both paths agree, and the fit explains the data better for it.
+    @Test func emptiedComponentIsReseededFromTheWorstExplainedRow() throws {
+        let data = try syntheticData(rows: 400, seed: 5).data
+        let start = try GaussianMixture(
+            weights: [0.45, 0.45, 0.1], means: Matrix([[0, 0, 0], [6, 0, 1], [1e3, 1e3, 1e3]]),
+            covariances: [Matrix([[1, 0, 0], [0, 1, 0], [0, 0, 1]]), Matrix([[1, 0, 0], [0, 1, 0], [0, 0, 1]]),
+                          Matrix([[1e-2, 0, 0], [0, 1e-2, 0], [0, 0, 1e-2]])])
+        var options = FitOptions(tolerance: 0, maxIterations: 30, initialization: .model(start))
+        let plain = try GaussianMixture.fit(data, components: 3, options: options)
+        #expect(plain.reseeds.isEmpty)
+        #expect(plain.model.weights[2] < 1e-10)  // stays empty, as in scikit-learn
+        options.reseedEmptyComponents = true
+        let fast = try GaussianMixture.fit(data, components: 3, options: options)
+        let reseed = try #require(fast.reseeds.first)
+        #expect(fast.reseeds.count == 1 && reseed.component == 2 && reseed.iteration == 1 && reseed.restart == 0)
+        // The row it moved onto is the worst explained under the model of that moment: far from both means.
+        let row = data.row(reseed.row)
+        #expect(min(row.map { $0 * $0 }.reduce(0, +), zip(row, [6.0, 0, 1]).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)) > 4)
+        #expect(fast.model.weights[2] > 1e-3 && fast.lowerBound > plain.lowerBound)
+        expectFinite(fast, "reseeded")
+        options.path = .naive
+        let naive = try GaussianMixture.fit(data, components: 3, options: options)
+        #expect(naive.reseeds == fast.reseeds)
+        #expect(maxRelativeError(naive.lowerBoundHistory, fast.lowerBoundHistory) < 1e-10)
+    }
 }
