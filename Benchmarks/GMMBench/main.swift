@@ -3,7 +3,7 @@
 //
 //     swift run -c release gmm-bench [--workloads W1,W2,W3,W4] [--sweep] [--threads 1,2]
 //                                    [--iterations 5] [--naive-iterations 1] [--no-naive]
-//                                    [--write-data DIR] [--scale 1.0] [--chunk-rows N]
+//                                    [--write-data DIR] [--scale 1.0] [--covariance-types diag,...]
 //
 // With --write-data, each named workload's data (DIR/W1.npy), starting model (DIR/W1-start.json,
 // the `gmm` model format) and our results (DIR/results.json) are written for
@@ -69,7 +69,6 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("write-data"), help: "Folder for the named workloads' .npy data, start models and results.json.")
     var writeData: String?
     @Option(help: "Multiply every N by this (for quick runs).") var scale = 1.0
-    @Option(name: .customLong("chunk-rows"), help: "Rows per E-step chunk (default: the engine's choice).") var chunkRows: Int?
     @Option(name: .customLong("covariance-types"),
             help: "Also time these covariance types (comma list, e.g. diag,spherical,tied) on the named workloads.")
     var covarianceTypes = ""
@@ -177,7 +176,7 @@ struct Bench: ParsableCommand {
                  iterations: Int) throws -> (seconds: Double, lowerBound: Double) {
         let times = TimeLog()
         let options = FitOptions(tolerance: 0, maxIterations: iterations, initialization: .model(start),
-                                 covarianceType: start.covarianceType, threads: threads, chunkRows: chunkRows, path: path,
+                                 covarianceType: start.covarianceType, threads: threads, path: path,
                                  progress: { times.append($0.seconds) })
         let result = try GaussianMixture.fit(data, components: start.componentCount, options: options)
         let sorted = times.values.sorted()
@@ -189,7 +188,7 @@ struct Bench: ParsableCommand {
                  threads: Int) throws -> (seconds: Double, lowerBound: Double) {
         let times = TimeLog()
         let options = FitOptions(tolerance: 0, maxIterations: iterations, initialization: .model(start),
-                                 threads: threads, chunkRows: chunkRows, progress: { times.append($0.seconds) })
+                                 threads: threads, progress: { times.append($0.seconds) })
         let result = try GaussianMixture.fit(values, rows: rows, columns: columns, components: start.componentCount,
                                              options: options)
         let sorted = times.values.sorted()

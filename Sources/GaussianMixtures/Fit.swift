@@ -165,7 +165,7 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
     let clock = ContinuousClock()
     let fitStart = clock.now
     let engine = Kernel(data: data, components: k, covarianceType: options.covarianceType, threads: options.threads,
-                        chunkRows: options.chunkRows)
+                        chunkRows: nil)
     var best: (model: GaussianMixture, converged: Bool, iterations: Int, lowerBound: Double, history: [Double], restart: Int)?
     var restartBounds: [Double] = []
     var reseeds: [Reseed] = []

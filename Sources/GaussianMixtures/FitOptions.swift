@@ -75,10 +75,10 @@ public struct FitOptions: Sendable {
     public var covarianceType: CovarianceType = .full
     /// Seed of every random choice; the same seed gives the same fit for any thread count.
     public var seed: UInt64 = 0
-    /// Worker threads (default: all cores). Results do not depend on it.
+    /// Worker threads (default: all cores). Results do not depend on it: the arithmetic runs in
+    /// blocks of rows fixed by K and D and summed in a fixed order, whoever runs them, so a fit
+    /// gives the same bits for any thread count and on every run.
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
-    /// Rows per chunk of the parallel loop (default: chosen from K and D to fit the L2 cache).
-    public var chunkRows: Int? = nil
     /// The LAPACK path (default) or the naive reference path.
     public var path: ComputePath = .lapack
     /// Recovery policy for a component that loses all its points (its responsibilities sum to
@@ -93,7 +93,7 @@ public struct FitOptions: Sendable {
     public init(tolerance: Double = 1e-3, regularization: Double = 1e-6, maxIterations: Int = 100,
                 restarts: Int = 1, initialization: Initialization = .kMeans,
                 covarianceType: CovarianceType = .full, seed: UInt64 = 0,
-                threads: Int = ProcessInfo.processInfo.activeProcessorCount, chunkRows: Int? = nil,
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                 path: ComputePath = .lapack, progress: (@Sendable (IterationProgress) -> Void)? = nil) {
         self.tolerance = tolerance
         self.regularization = regularization
@@ -103,7 +103,6 @@ public struct FitOptions: Sendable {
         self.covarianceType = covarianceType
         self.seed = seed
         self.threads = threads
-        self.chunkRows = chunkRows
         self.path = path
         self.progress = progress
     }
@@ -122,9 +121,6 @@ public struct FitOptions: Sendable {
         }
         guard restarts >= 1 else { throw GaussianMixtureError.invalidOption("restarts must be >= 1, got \(restarts)") }
         guard threads >= 1 else { throw GaussianMixtureError.invalidOption("threads must be >= 1, got \(threads)") }
-        if let chunkRows, chunkRows < 1 {
-            throw GaussianMixtureError.invalidOption("chunkRows must be >= 1, got \(chunkRows)")
-        }
     }
 }
 

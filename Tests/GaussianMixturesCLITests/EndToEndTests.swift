@@ -326,6 +326,30 @@ import Testing
         #expect(reseeded.status == 0, "\(reseeded.stderr)")
         #expect(reseeded.stderr.contains("re-seeded component 2 after iteration 1 of restart 0"), "\(reseeded.stderr)")
     }
+
+    /// The same data, options and seed give the same model file, byte for byte, for any
+    /// --threads and on every run, in float64 and float32 (fixed blocks, fixed summation order).
+    @Test func modelFilesAreByteIdenticalAcrossThreadsAndRuns() throws {
+        let scratch = Scratch()
+        let truth = ModelFile(model: try GaussianMixture(
+            weights: [0.3, 0.3, 0.4], means: Matrix([[0, 0, 0], [4, 1, 0], [1, 4, 2]]),
+            covariances: [Matrix([[1, 0.2, 0], [0.2, 1, 0], [0, 0, 1]]), Matrix([[1, 0, 0], [0, 2, 0.3], [0, 0.3, 1]]),
+                          Matrix([[0.5, 0, 0], [0, 0.5, 0], [0, 0, 0.5]])]))
+        try truth.json().write(toFile: scratch.path("truth.json"), atomically: true, encoding: .utf8)
+        #expect(try gmm(["sample", scratch.path("truth.json"), "--count", "12000", "--seed", "5", "--without-component",
+                         "-o", scratch.path("x.npy")]).status == 0)
+        for precision in ["float64", "float32"] {
+            var files: [Data] = []
+            for threads in ["1", "3", "2"] {
+                let out = scratch.path("m-\(precision)-\(threads)-\(files.count).json")
+                let run = try gmm(["fit", scratch.path("x.npy"), "--components", "4", "--n-init", "2", "--seed", "9",
+                                   "--precision", precision, "--threads", threads, "--quiet", "-o", out])
+                #expect(run.status == 0, "\(run.stderr)")
+                files.append(try Data(contentsOf: URL(fileURLWithPath: out)))
+            }
+            #expect(Set(files).count == 1, "\(precision): the model files differ")
+        }
+    }
 }
 
 extension Matrix {

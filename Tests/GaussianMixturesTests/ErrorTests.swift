@@ -54,7 +54,7 @@ import Testing
         let data = try syntheticData(rows: 20, seed: 2).data
         let bad: [FitOptions] = [
             FitOptions(tolerance: -1), FitOptions(tolerance: .nan), FitOptions(regularization: -1e-6),
-            FitOptions(maxIterations: -1), FitOptions(restarts: 0), FitOptions(threads: 0), FitOptions(chunkRows: 0),
+            FitOptions(maxIterations: -1), FitOptions(restarts: 0), FitOptions(threads: 0),
         ]
         for options in bad {
             #expect(throws: GaussianMixtureError.self) { try GaussianMixture.fit(data, components: 2, options: options) }

@@ -70,7 +70,7 @@ import Testing
         var results: [FitResult] = []
         for threads in [1, 2, 3, 8] {
             let options = FitOptions(tolerance: 0, maxIterations: 15, initialization: initialization,
-                                     seed: 11, threads: threads, chunkRows: 256)
+                                     seed: 11, threads: threads)
             results.append(try GaussianMixture.fit(data, components: 4, options: options))
         }
         for result in results.dropFirst() {
