@@ -1,5 +1,6 @@
 // The only file that imports CLAPACK: every BLAS and LAPACK call of the engine goes through here.
 import CLAPACK
+import Foundation
 
 /// Thin, typed wrappers over the CBLAS and LAPACKE routines the fast path uses.
 /// All matrices are row-major `Double`.
@@ -27,12 +28,38 @@ enum LAPACK {
     }
 
     /// Runs `body` with OpenBLAS limited to one thread (our Dispatch chunks are the parallelism),
-    /// then restores the caller's setting.
+    /// then restores the caller's setting. The setting is global: concurrent callers (`select`
+    /// fits candidates in parallel) share one count, and the last to leave restores it.
     static func withSingleThreadedBLAS<T>(_ body: () throws -> T) rethrows -> T {
-        let previous = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(previous) }
+        blasThreads.enter()
+        defer { blasThreads.leave() }
         return try body()
+    }
+
+    private static let blasThreads = SingleThreadedBLASScope()
+}
+
+/// Counts the callers inside ``LAPACK/withSingleThreadedBLAS(_:)``.
+private final class SingleThreadedBLASScope: @unchecked Sendable {
+    private let lock = NSLock()
+    private var inside = 0
+    private var saved: Int32 = 1
+
+    func enter() {
+        lock.lock()
+        defer { lock.unlock() }
+        if inside == 0 {
+            saved = openblas_get_num_threads()
+            openblas_set_num_threads(1)
+        }
+        inside += 1
+    }
+
+    func leave() {
+        lock.lock()
+        defer { lock.unlock() }
+        inside -= 1
+        if inside == 0 { openblas_set_num_threads(saved) }
     }
 }
 

@@ -4,6 +4,7 @@
 // per-function target attribute, as below; the processor is checked once, at run time).
 #include "VectorMath.h"
 #include <math.h>
+#include <stdatomic.h>
 
 #if defined(__x86_64__)
 #define GMM_HAVE_AVX2_CODE 1
@@ -17,12 +18,16 @@ typedef long i64x4 __attribute__((ext_vector_type(4)));
 
 int gmm_vector_math_uses_avx2(void) {
 #if GMM_HAVE_AVX2_CODE
-    static int cached = -1;
-    if (cached < 0) {
+    // Threads may ask at the same time (gmm select fits candidates in parallel): an atomic
+    // cache, since every thread computes the same answer (ThreadSanitizer flagged the plain int).
+    static _Atomic int cached = -1;
+    int known = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (known < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        known = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        atomic_store_explicit(&cached, known, memory_order_relaxed);
     }
-    return cached;
+    return known;
 #else
     return 0;
 #endif

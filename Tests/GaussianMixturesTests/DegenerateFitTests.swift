@@ -89,13 +89,17 @@ import Testing
         }
     }
 
+    /// Two components on the two clusters of `syntheticData`, a third far from every point.
+    static func startWithAFarComponent() throws -> GaussianMixture {
+        let eye = try Matrix([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+        return try GaussianMixture(weights: [0.45, 0.45, 0.1], means: Matrix([[0, 0, 0], [6, 0, 1], [1e3, 1e3, 1e3]]),
+                                   covariances: [eye, eye, eye.scaledBy(1e-2)])
+    }
+
     @Test func aComponentThatLosesAllItsPointsStaysFinite() throws {
         // Two clusters, three components started so that one sits far from every point.
         let data = try syntheticData(rows: 400, seed: 5).data
-        let start = try GaussianMixture(
-            weights: [0.45, 0.45, 0.1], means: Matrix([[0, 0, 0], [6, 0, 1], [1e3, 1e3, 1e3]]),
-            covariances: [Matrix([[1, 0, 0], [0, 1, 0], [0, 0, 1]]), Matrix([[1, 0, 0], [0, 1, 0], [0, 0, 1]]),
-                          Matrix([[1e-2, 0, 0], [0, 1e-2, 0], [0, 0, 1e-2]])])
+        let start = try Self.startWithAFarComponent()
         switch fit(data, 3, FitOptions(initialization: .model(start))) {
         case .fitted(let result):
             expectFinite(result, "empty component")
@@ -111,10 +115,7 @@ import Testing
     /// the move is reported, both paths agree, and the fit explains the data better for it.
     @Test func emptiedComponentIsReseededFromTheWorstExplainedRow() throws {
         let data = try syntheticData(rows: 400, seed: 5).data
-        let start = try GaussianMixture(
-            weights: [0.45, 0.45, 0.1], means: Matrix([[0, 0, 0], [6, 0, 1], [1e3, 1e3, 1e3]]),
-            covariances: [Matrix([[1, 0, 0], [0, 1, 0], [0, 0, 1]]), Matrix([[1, 0, 0], [0, 1, 0], [0, 0, 1]]),
-                          Matrix([[1e-2, 0, 0], [0, 1e-2, 0], [0, 0, 1e-2]])])
+        let start = try Self.startWithAFarComponent()
         var options = FitOptions(tolerance: 0, maxIterations: 30, initialization: .model(start))
         let plain = try GaussianMixture.fit(data, components: 3, options: options)
         #expect(plain.reseeds.isEmpty)
@@ -132,5 +133,13 @@ import Testing
         let naive = try GaussianMixture.fit(data, components: 3, options: options)
         #expect(naive.reseeds == fast.reseeds)
         #expect(maxRelativeError(naive.lowerBoundHistory, fast.lowerBoundHistory) < 1e-10)
+    }
+}
+
+extension Matrix {
+    func scaledBy(_ factor: Double) -> Matrix {
+        var m = self
+        for i in m.values.indices { m.values[i] *= factor }
+        return m
     }
 }
