@@ -111,6 +111,21 @@ import Testing
         }
     }
 
+    /// Issue 6's ten million rows. Opt-in (`GMM_LARGE_TESTS=1 swift test --filter tenMillion`):
+    /// it takes minutes in a debug build, too long for every CI run.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["GMM_LARGE_TESTS"] != nil))
+    func tenMillionRowsFitWithFiniteParameters() throws {
+        let truth = try GaussianMixture(weights: [0.5, 0.3, 0.2], means: Matrix([[0, 0], [5, 1], [1, 6]]),
+                                        covariances: [Matrix([[1, 0.3], [0.3, 1]]), Matrix([[0.5, 0], [0, 2]]),
+                                                      Matrix([[1.5, -0.4], [-0.4, 1]])])
+        let data = truth.sample(count: 10_000_000, seed: 1).samples
+        let result = try GaussianMixture.fit(data, components: 3, options: FitOptions(seed: 1))
+        expectFinite(result, "10^7 rows")
+        let means = result.model.means.rowArrays.sorted { $0[0] + 2 * $0[1] < $1[0] + 2 * $1[1] }
+        let expected = truth.means.rowArrays.sorted { $0[0] + 2 * $0[1] < $1[0] + 2 * $1[1] }
+        #expect(maxScaledError(means.flatMap { $0 }, expected.flatMap { $0 }) < 1e-2)
+    }
+
     /// `reseedEmptyComponents`: the emptied component is moved onto the worst-explained row,
     /// the move is reported, both paths agree, and the fit explains the data better for it.
     @Test func emptiedComponentIsReseededFromTheWorstExplainedRow() throws {
