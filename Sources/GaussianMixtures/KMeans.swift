@@ -32,6 +32,12 @@ struct KMeans<Scalar: EngineScalar> {
         return s
     }
 
+    /// `w_r · unit · ‖x_r - p‖²`: the k-means++ weight of row `r` against the point `p`.
+    @inline(__always)
+    private func scaledDistance(row r: Int, _ p: UnsafePointer<Scalar>, unit: Double) -> Double {
+        data.weight(r) * unit * squaredDistance(row: r, p)
+    }
+
     /// Sums `term(row)` over all rows for each of `count` terms, in the deterministic slot order.
     private func parallelSums(count: Int, _ term: (Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
         var partial = [Double](repeating: 0, count: schedule.slots * count)
@@ -61,13 +67,12 @@ struct KMeans<Scalar: EngineScalar> {
         // nor underflow a Float.
         let variance = meanFeatureVariance()
         let unit = variance > 0 && variance.isFinite ? 1 / variance : 1
-        let weighted = { (r: Int, p: UnsafePointer<Scalar>) -> Double in data.weight(r) * unit * squaredDistance(row: r, p) }
         var closest = [Float](repeating: 0, count: n)
         closest.withUnsafeMutableBufferPointer { buffer in
             let out = UnsafeTransfer(buffer.baseAddress!)
             let first = data.row(seeds[0])
             forEachChunk(schedule, threads: threads) { _, rows in
-                for r in rows { out.wrappedValue[r] = Float(weighted(r, first)) }
+                for r in rows { out.wrappedValue[r] = Float(scaledDistance(row: r, first, unit: unit)) }
             }
         }
         var potential = parallelSums(count: 1) { r, sums in sums[0] += Double(closest[r]) }[0]
@@ -87,7 +92,7 @@ struct KMeans<Scalar: EngineScalar> {
             }
             let potentials = parallelSums(count: trials) { r, sums in
                 for (t, candidate) in candidates.enumerated() {
-                    sums[t] += min(Double(closest[r]), weighted(r, data.row(candidate)))
+                    sums[t] += min(Double(closest[r]), scaledDistance(row: r, data.row(candidate), unit: unit))
                 }
             }
             var best = 0
@@ -100,7 +105,7 @@ struct KMeans<Scalar: EngineScalar> {
                 let point = data.row(chosen)
                 forEachChunk(schedule, threads: threads) { _, rows in
                     for r in rows {
-                        out.wrappedValue[r] = min(out.wrappedValue[r], Float(weighted(r, point)))
+                        out.wrappedValue[r] = min(out.wrappedValue[r], Float(scaledDistance(row: r, point, unit: unit)))
                     }
                 }
             }
