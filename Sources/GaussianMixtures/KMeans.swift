@@ -185,29 +185,22 @@ struct KMeans<Scalar: EngineScalar> {
     /// Labels every row with its nearest centre; returns how many labels changed.
     private func assign(centers: [Double], labels: inout [Int32]) -> Int {
         let d = data.columns, k = clusters
+        // Centre c as column c, so that four centres are one vector in the C kernel.
+        var byFeature = [Double](repeating: 0, count: d * k)
+        for c in 0..<k { for j in 0..<d { byFeature[j * k + c] = centers[c * d + j] } }
         var changes = [Int](repeating: 0, count: schedule.slots)
         labels.withUnsafeMutableBufferPointer { labelBuffer in
-                changes.withUnsafeMutableBufferPointer { changeBuffer in
-                    centers.withUnsafeBufferPointer { centerBuffer in
-                        let out = UnsafeTransfer((labelBuffer.baseAddress!, changeBuffer.baseAddress!, centerBuffer.baseAddress!))
-                        forEachChunk(schedule, threads: threads) { slot, rows in
-                            let (labelOut, changeOut, center) = out.wrappedValue
-                            for r in rows {
-                                var best = 0
-                                var bestDistance = Double.infinity
-                                for c in 0..<k {
-                                    let distance = squaredDistance(row: r, center + c * d)
-                                    if distance < bestDistance {
-                                        bestDistance = distance
-                                        best = c
-                                    }
-                                }
-                                if labelOut[r] != Int32(best) { changeOut[slot] += 1 }
-                                labelOut[r] = Int32(best)
-                            }
-                        }
+            changes.withUnsafeMutableBufferPointer { changeBuffer in
+                byFeature.withUnsafeBufferPointer { centerBuffer in
+                    let out = UnsafeTransfer((labelBuffer.baseAddress!, changeBuffer.baseAddress!, centerBuffer.baseAddress!))
+                    forEachChunk(schedule, threads: threads) { slot, rows in
+                        let (labelOut, changeOut, center) = out.wrappedValue
+                        changeOut[slot] += Scalar.nearestCenters(data.row(rows.lowerBound), rows: rows.count, columns: d,
+                                                                 centersByFeature: center, components: k,
+                                                                 labels: labelOut + rows.lowerBound)
                     }
                 }
+            }
         }
         return changes.reduce(0, +)
     }

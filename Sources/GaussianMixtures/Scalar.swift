@@ -21,6 +21,10 @@ protocol EngineScalar: BinaryFloatingPoint, Sendable {
     /// `gmm_quadratic_features` of the type.
     static func quadraticFeatures(_ x: UnsafePointer<Self>, rows: Int, columns: Int, diagonal: Bool, center: UnsafePointer<Self>,
                                   into z: UnsafeMutablePointer<Self>, scratch: UnsafeMutablePointer<Self>)
+    /// `gmm_nearest_centers` of the type.
+    static func nearestCenters(_ x: UnsafePointer<Self>, rows: Int, columns: Int,
+                               centersByFeature: UnsafePointer<Double>, components: Int,
+                               labels: UnsafeMutablePointer<Int32>) -> Int
     /// `gmm_fused_quadratic_chunk` of the type.
     static func fusedQuadraticChunk(_ x: UnsafePointer<Self>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
                                     diagonal: Bool, center: UnsafePointer<Self>, theta: UnsafePointer<Self>, components: Int,
@@ -36,6 +40,11 @@ extension Double: EngineScalar {
     static func quadraticFeatures(_ x: UnsafePointer<Double>, rows: Int, columns: Int, diagonal: Bool, center: UnsafePointer<Double>,
                                   into z: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
         gmm_quadratic_features(x, rows, columns, columns, diagonal ? 1 : 0, center, z, scratch)
+    }
+    static func nearestCenters(_ x: UnsafePointer<Double>, rows: Int, columns: Int,
+                               centersByFeature: UnsafePointer<Double>, components: Int,
+                               labels: UnsafeMutablePointer<Int32>) -> Int {
+        gmm_nearest_centers(x, rows, columns, centersByFeature, components, labels)
     }
     static func fusedQuadraticChunk(_ x: UnsafePointer<Double>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
                                     diagonal: Bool, center: UnsafePointer<Double>, theta: UnsafePointer<Double>, components: Int,
@@ -56,6 +65,11 @@ extension Float: EngineScalar {
     static func quadraticFeatures(_ x: UnsafePointer<Float>, rows: Int, columns: Int, diagonal: Bool, center: UnsafePointer<Float>,
                                   into z: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         gmm_quadratic_features_f32(x, rows, columns, columns, diagonal ? 1 : 0, center, z, scratch)
+    }
+    static func nearestCenters(_ x: UnsafePointer<Float>, rows: Int, columns: Int,
+                               centersByFeature: UnsafePointer<Double>, components: Int,
+                               labels: UnsafeMutablePointer<Int32>) -> Int {
+        gmm_nearest_centers_f32(x, rows, columns, centersByFeature, components, labels)
     }
     static func fusedQuadraticChunk(_ x: UnsafePointer<Float>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
                                     diagonal: Bool, center: UnsafePointer<Float>, theta: UnsafePointer<Float>, components: Int,

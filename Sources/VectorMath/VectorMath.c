@@ -204,6 +204,66 @@ long gmm_quadratic_feature_count(long columns, int diagonal) {
 QUADRATIC_FEATURES(gmm_quadratic_features, double)
 QUADRATIC_FEATURES(gmm_quadratic_features_f32, float)
 
+// MARK: - k-means assignment
+
+/// The body of gmm_nearest_centers[_f32]: exactly the scalar sums `Σ_j (x_j - p_j)²` in feature
+/// order (a multiply, then an add: no fused multiply-add), four centres per vector.
+#define NEAREST_CENTERS_BODY                                                                    \
+    long changed = 0;                                                                           \
+    for (long n = 0; n < rows; n++) {                                                           \
+        const T *xn = x + n * columns;                                                          \
+        double bestDistance = INFINITY;                                                         \
+        long best = 0, c = 0;                                                                   \
+        for (; vectors && c + 4 <= k; c += 4) {                                                 \
+            f64x4 sum = (f64x4)0.0;                                                             \
+            for (long j = 0; j < columns; j++) {                                                \
+                f64x4 p;                                                                        \
+                __builtin_memcpy(&p, centersByFeature + j * k + c, sizeof p);                   \
+                f64x4 t = (f64x4)(double)xn[j] - p;                                             \
+                f64x4 square = t * t;                                                           \
+                sum = sum + square;                                                             \
+            }                                                                                   \
+            for (int lane = 0; lane < 4; lane++) {                                              \
+                if (sum[lane] < bestDistance) { bestDistance = sum[lane]; best = c + lane; }    \
+            }                                                                                   \
+        }                                                                                       \
+        for (; c < k; c++) {                                                                    \
+            double sum = 0;                                                                     \
+            for (long j = 0; j < columns; j++) {                                                \
+                double t = (double)xn[j] - centersByFeature[j * k + c];                         \
+                double square = t * t;                                                          \
+                sum = sum + square;                                                             \
+            }                                                                                   \
+            if (sum < bestDistance) { bestDistance = sum; best = c; }                           \
+        }                                                                                       \
+        if (labels[n] != (int)best) changed++;                                                  \
+        labels[n] = (int)best;                                                                  \
+    }                                                                                           \
+    return changed;
+
+#define NEAREST_CENTERS(NAME, TYPE)                                                                         \
+    AVX2_TARGET static long NAME##_avx2(const TYPE *x, long rows, long columns, const double *centersByFeature, \
+                                        long k, int *labels) {                                              \
+        typedef TYPE T; const int vectors = 1;                                                              \
+        NEAREST_CENTERS_BODY                                                                                \
+    }                                                                                                       \
+    static long NAME##_baseline(const TYPE *x, long rows, long columns, const double *centersByFeature,    \
+                                long k, int *labels) {                                                      \
+        typedef TYPE T; const int vectors = 0;                                                              \
+        NEAREST_CENTERS_BODY                                                                                \
+    }                                                                                                       \
+    long NAME(const TYPE *x, long rows, long columns, const double *centersByFeature, long k, int *labels) { \
+        return gmm_vector_math_uses_avx2() ? NAME##_avx2(x, rows, columns, centersByFeature, k, labels)     \
+                                           : NAME##_baseline(x, rows, columns, centersByFeature, k, labels); \
+    }
+
+// No contraction of t * t + sum into a fused multiply-add here: the sums must round as the
+// plain loops do, so that the k-means labels do not depend on the processor.
+#pragma clang fp contract(off)
+NEAREST_CENTERS(gmm_nearest_centers, double)
+NEAREST_CENTERS(gmm_nearest_centers_f32, float)
+#pragma clang fp contract(on)
+
 // MARK: - the fused chunk
 
 #if GMM_HAVE_AVX2_CODE

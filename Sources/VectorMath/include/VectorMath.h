@@ -32,6 +32,15 @@ void gmm_quadratic_features(const double *x, long rows, long columns, long strid
 void gmm_quadratic_features_f32(const float *x, long rows, long columns, long stride, int diagonal, const float *center,
                                 float *z, float *scratch);
 
+/// k-means assignment: for each of `rows` rows of `x` (D = `columns` values each), the nearest of
+/// `k` centres (`centersByFeature`: D x K, row-major, i.e. centre c is column c) by squared
+/// Euclidean distance, summed over features in order with the same roundings as a plain loop
+/// (no fused multiply-add), the lowest index on ties; written to `labels`. Returns how many
+/// labels changed.
+long gmm_nearest_centers(const double *x, long rows, long columns, const double *centersByFeature, long k, int *labels);
+/// `gmm_nearest_centers` for float32 rows (widened to double before subtracting).
+long gmm_nearest_centers_f32(const float *x, long rows, long columns, const double *centersByFeature, long k, int *labels);
+
 /// The largest K·M for which the fused kernels are meant (their 32 K M bytes of lane sums stay
 /// within half of a 512 KiB L2; measured crossover with the GEMMs: D = 32 fused is 1.6x faster,
 /// D = 64 at K = 8 is slower in float32), and the
