@@ -38,6 +38,21 @@ struct KMeans<Scalar: EngineScalar> {
         data.weight(r) * unit * squaredDistance(row: r, p)
     }
 
+    /// Sums `term(rows, sums)` over all chunks, in the deterministic slot order: each chunk adds
+    /// to its slot's `count` sums, row by row.
+    private func parallelChunkSums(count: Int, _ term: (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+        var partial = [Double](repeating: 0, count: schedule.slots * count)
+        partial.withUnsafeMutableBufferPointer { buffer in
+            let out = UnsafeTransfer(buffer.baseAddress!)
+            forEachChunk(schedule, threads: threads) { slot, rows in term(rows, out.wrappedValue + slot * count) }
+        }
+        var total = [Double](repeating: 0, count: count)
+        for slot in 0..<schedule.slots {
+            for i in 0..<count { total[i] += partial[slot * count + i] }
+        }
+        return total
+    }
+
     /// Sums `term(row)` over all rows for each of `count` terms, in the deterministic slot order.
     private func parallelSums(count: Int, _ term: (Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
         var partial = [Double](repeating: 0, count: schedule.slots * count)
@@ -90,9 +105,16 @@ struct KMeans<Scalar: EngineScalar> {
                     next += 1
                 }
             }
-            let potentials = parallelSums(count: trials) { r, sums in
-                for (t, candidate) in candidates.enumerated() {
-                    sums[t] += min(Double(closest[r]), scaledDistance(row: r, data.row(candidate), unit: unit))
+            let points = candidates.flatMap { row in (0..<data.columns).map { Double(data.row(row)[$0]) } }
+            let potentials = closest.withUnsafeBufferPointer { closestBuffer in
+                points.withUnsafeBufferPointer { pointBuffer in
+                    let shared = UnsafeTransfer((closestBuffer.baseAddress!, pointBuffer.baseAddress!))
+                    return parallelChunkSums(count: trials) { rows, sums in
+                        Scalar.seedPotentials(data.row(rows.lowerBound), weights: data.weights.map { $0 + rows.lowerBound },
+                                              rows: rows.count, columns: data.columns,
+                                              candidates: shared.wrappedValue.1, trials: trials, unit: unit,
+                                              closest: shared.wrappedValue.0 + rows.lowerBound, sums: sums)
+                    }
                 }
             }
             var best = 0
@@ -100,12 +122,14 @@ struct KMeans<Scalar: EngineScalar> {
             let chosen = candidates[best]
             seeds.append(chosen)
             potential = potentials[best]
+            let point = (0..<data.columns).map { Double(data.row(chosen)[$0]) }
             closest.withUnsafeMutableBufferPointer { buffer in
-                let out = UnsafeTransfer(buffer.baseAddress!)
-                let point = data.row(chosen)
-                forEachChunk(schedule, threads: threads) { _, rows in
-                    for r in rows {
-                        out.wrappedValue[r] = min(out.wrappedValue[r], Float(scaledDistance(row: r, point, unit: unit)))
+                point.withUnsafeBufferPointer { pointBuffer in
+                    let shared = UnsafeTransfer((buffer.baseAddress!, pointBuffer.baseAddress!))
+                    forEachChunk(schedule, threads: threads) { _, rows in
+                        Scalar.seedClosest(data.row(rows.lowerBound), weights: data.weights.map { $0 + rows.lowerBound },
+                                           rows: rows.count, columns: data.columns, point: shared.wrappedValue.1,
+                                           unit: unit, closest: shared.wrappedValue.0 + rows.lowerBound)
                     }
                 }
             }

@@ -21,6 +21,12 @@ protocol EngineScalar: BinaryFloatingPoint, Sendable {
     /// `gmm_quadratic_features` of the type.
     static func quadraticFeatures(_ x: UnsafePointer<Self>, rows: Int, columns: Int, diagonal: Bool, center: UnsafePointer<Self>,
                                   into z: UnsafeMutablePointer<Self>, scratch: UnsafeMutablePointer<Self>)
+    /// `gmm_seed_potentials` and `gmm_seed_closest` of the type.
+    static func seedPotentials(_ x: UnsafePointer<Self>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
+                               candidates: UnsafePointer<Double>, trials: Int, unit: Double,
+                               closest: UnsafePointer<Float>, sums: UnsafeMutablePointer<Double>)
+    static func seedClosest(_ x: UnsafePointer<Self>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
+                            point: UnsafePointer<Double>, unit: Double, closest: UnsafeMutablePointer<Float>)
     /// `gmm_nearest_centers` of the type.
     static func nearestCenters(_ x: UnsafePointer<Self>, rows: Int, columns: Int,
                                centersByFeature: UnsafePointer<Double>, components: Int,
@@ -40,6 +46,15 @@ extension Double: EngineScalar {
     static func quadraticFeatures(_ x: UnsafePointer<Double>, rows: Int, columns: Int, diagonal: Bool, center: UnsafePointer<Double>,
                                   into z: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
         gmm_quadratic_features(x, rows, columns, columns, diagonal ? 1 : 0, center, z, scratch)
+    }
+    static func seedPotentials(_ x: UnsafePointer<Double>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
+                               candidates: UnsafePointer<Double>, trials: Int, unit: Double,
+                               closest: UnsafePointer<Float>, sums: UnsafeMutablePointer<Double>) {
+        gmm_seed_potentials(x, weights, rows, columns, candidates, trials, unit, closest, sums)
+    }
+    static func seedClosest(_ x: UnsafePointer<Double>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
+                            point: UnsafePointer<Double>, unit: Double, closest: UnsafeMutablePointer<Float>) {
+        gmm_seed_closest(x, weights, rows, columns, point, unit, closest)
     }
     static func nearestCenters(_ x: UnsafePointer<Double>, rows: Int, columns: Int,
                                centersByFeature: UnsafePointer<Double>, components: Int,
@@ -65,6 +80,15 @@ extension Float: EngineScalar {
     static func quadraticFeatures(_ x: UnsafePointer<Float>, rows: Int, columns: Int, diagonal: Bool, center: UnsafePointer<Float>,
                                   into z: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         gmm_quadratic_features_f32(x, rows, columns, columns, diagonal ? 1 : 0, center, z, scratch)
+    }
+    static func seedPotentials(_ x: UnsafePointer<Float>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
+                               candidates: UnsafePointer<Double>, trials: Int, unit: Double,
+                               closest: UnsafePointer<Float>, sums: UnsafeMutablePointer<Double>) {
+        gmm_seed_potentials_f32(x, weights, rows, columns, candidates, trials, unit, closest, sums)
+    }
+    static func seedClosest(_ x: UnsafePointer<Float>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
+                            point: UnsafePointer<Double>, unit: Double, closest: UnsafeMutablePointer<Float>) {
+        gmm_seed_closest_f32(x, weights, rows, columns, point, unit, closest)
     }
     static func nearestCenters(_ x: UnsafePointer<Float>, rows: Int, columns: Int,
                                centersByFeature: UnsafePointer<Double>, components: Int,

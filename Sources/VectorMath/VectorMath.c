@@ -257,11 +257,46 @@ QUADRATIC_FEATURES(gmm_quadratic_features_f32, float)
                                            : NAME##_baseline(x, rows, columns, centersByFeature, k, labels); \
     }
 
+/// k-means++ in a chunk: the bodies of gmm_seed_potentials[_f32] and gmm_seed_closest[_f32].
+/// The scaled distance of row n to point p is `(w_n · unit) · Σ_j (x_nj - p_j)²`, and
+/// `min(a, b)` is Swift's, `b < a ? b : a`.
+#define SCALED_DISTANCE(XN, P)                                                                  \
+    double sum = 0;                                                                             \
+    for (long j = 0; j < columns; j++) {                                                        \
+        double t = (double)(XN)[j] - (P)[j];                                                    \
+        double square = t * t;                                                                  \
+        sum = sum + square;                                                                     \
+    }                                                                                           \
+    double value = (weights ? weights[n] : 1.0) * unit * sum;
+
+#define SEED_KERNELS(POTENTIALS, CLOSEST, TYPE)                                                               \
+    void POTENTIALS(const TYPE *x, const double *weights, long rows, long columns, const double *candidates,  \
+                    long trials, double unit, const float *closest, double *sums) {                          \
+        for (long n = 0; n < rows; n++) {                                                                     \
+            const TYPE *xn = x + n * columns;                                                                 \
+            double floor = (double)closest[n];                                                                \
+            for (long c = 0; c < trials; c++) {                                                               \
+                SCALED_DISTANCE(xn, candidates + c * columns)                                                 \
+                sums[c] = sums[c] + (value < floor ? value : floor);                                          \
+            }                                                                                                 \
+        }                                                                                                     \
+    }                                                                                                         \
+    void CLOSEST(const TYPE *x, const double *weights, long rows, long columns, const double *point,         \
+                 double unit, float *closest) {                                                               \
+        for (long n = 0; n < rows; n++) {                                                                     \
+            SCALED_DISTANCE(x + n * columns, point)                                                           \
+            float candidate = (float)value;                                                                   \
+            closest[n] = candidate < closest[n] ? candidate : closest[n];                                     \
+        }                                                                                                     \
+    }
+
 // No contraction of t * t + sum into a fused multiply-add here: the sums must round as the
 // plain loops do, so that the k-means labels do not depend on the processor.
 #pragma clang fp contract(off)
 NEAREST_CENTERS(gmm_nearest_centers, double)
 NEAREST_CENTERS(gmm_nearest_centers_f32, float)
+SEED_KERNELS(gmm_seed_potentials, gmm_seed_closest, double)
+SEED_KERNELS(gmm_seed_potentials_f32, gmm_seed_closest_f32, float)
 #pragma clang fp contract(on)
 
 // MARK: - the fused chunk

@@ -41,6 +41,20 @@ long gmm_nearest_centers(const double *x, long rows, long columns, const double 
 /// `gmm_nearest_centers` for float32 rows (widened to double before subtracting).
 long gmm_nearest_centers_f32(const float *x, long rows, long columns, const double *centersByFeature, long k, int *labels);
 
+/// k-means++ for the `rows` rows of a chunk (`weights` may be NULL for all ones): with the scaled
+/// distance `d_nc = (w_n · unit) · Σ_j (x_nj - p_cj)²` summed in feature order without fused
+/// multiply-adds, `gmm_seed_potentials` adds `min(closest_n, d_nc)` to `sums[c]` for each of the
+/// `trials` candidate points (`candidates`: trials x D, row-major), row by row; `gmm_seed_closest`
+/// lowers `closest_n` to `(float)d_n` for one new seed `point`.
+void gmm_seed_potentials(const double *x, const double *weights, long rows, long columns, const double *candidates,
+                         long trials, double unit, const float *closest, double *sums);
+void gmm_seed_potentials_f32(const float *x, const double *weights, long rows, long columns, const double *candidates,
+                             long trials, double unit, const float *closest, double *sums);
+void gmm_seed_closest(const double *x, const double *weights, long rows, long columns, const double *point,
+                      double unit, float *closest);
+void gmm_seed_closest_f32(const float *x, const double *weights, long rows, long columns, const double *point,
+                          double unit, float *closest);
+
 /// The largest K·M for which the fused kernels are meant (their 32 K M bytes of lane sums stay
 /// within half of a 512 KiB L2; measured crossover with the GEMMs: D = 32 fused is 1.6x faster,
 /// D = 64 at K = 8 is slower in float32), and the
