@@ -124,27 +124,16 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         let shared = (0..<(d * d)).map { whitening.factors[($0 / d) * k * d + $0 % d] }
         let shifts = (0..<k).flatMap { _ in quadratic.center }
         var stats = reduce(shifts: shifts) { scratch, stats, rows in
-            let n = rows.count, y = scratch.whitened, r = scratch.responsibilities, centred = scratch.centred
-            let x = data.row(rows.lowerBound)
-            center.withUnsafeBufferPointer { c in
-                for i in 0..<n { for j in 0..<d { centred[i * d + j] = x[i * d + j] - c[j] } }
-            }
+            let n = rows.count, y = scratch.whitened, r = scratch.responsibilities
+            let centred = centre(rows, into: scratch.centred)
             shared.withUnsafeBufferPointer { p in
                 Scalar.gemm(m: n, n: d, k: d, a: centred, lda: d, transposeA: false,
                             b: p.baseAddress!, ldb: d, transposeB: false, beta: 0, c: y, ldc: d)
             }
-            for i in 0..<n {
-                for c in 0..<k {
-                    var squares = 0.0
-                    for j in 0..<d {
-                        let t = Double(y[i * d + j]) - whitening.means[c * d + j]
-                        squares += t * t
-                    }
-                    r[i * k + c] = whitening.normalizers[c] - 0.5 * squares
-                }
-            }
+            // One whitened row serves every component: its stride between components is 0.
+            logJoint(whitening, whitened: y, rowStride: d, componentStride: 0, rows: n, into: r)
             stats.logLikelihood += normalize(r, rows: rows, scratch: scratch)
-            for i in 0..<(n * k) { scratch.logJoint[i] = Scalar(r[i] * data.weight(rows.lowerBound + i / k)) }
+            weighted(r, rows: rows, into: scratch.logJoint)
             Scalar.gemm(m: k, n: d, k: n, a: scratch.logJoint, lda: k, transposeA: true,
                         b: centred, ldb: d, transposeB: false, beta: 0, c: scratch.chunkSums, ldc: d)
             for c in 0..<k {
@@ -210,7 +199,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
                                         b: theta.baseAddress!, ldb: k, transposeB: false, beta: 0, c: s.logJoint, ldc: k)
                             for i in 0..<(n * k) { s.responsibilities[i] = Double(s.logJoint[i]) }
                             sums.logLikelihood += normalize(s.responsibilities, rows: rows, scratch: s)
-                            for i in 0..<(n * k) { s.logJoint[i] = Scalar(s.responsibilities[i] * data.weight(rows.lowerBound + i / k)) }
+                            weighted(s.responsibilities, rows: rows, into: s.logJoint)
                             Scalar.gemm(m: k, n: m, k: n, a: s.logJoint, lda: k, transposeA: true,
                                         b: s.features, ldb: m, transposeB: false, beta: 1, c: sums.scalarSums, ldc: m)
                         }
@@ -221,7 +210,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
                 }
             }
         }
-        for slot in slots { (slot).flush(count: k * m) }
+        for slot in slots { slot.flush(count: k * m) }
         var total = [Double](repeating: 0, count: k * m)
         var logLikelihood = 0.0, rows = 0.0
         for slot in slots {
@@ -300,34 +289,53 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
     private func logJointAndNormalize(_ model: WhiteningModel<Scalar>, rows: Range<Int>, scratch: ChunkScratch<Scalar>,
                                       logLikelihoodsOut: UnsafeMutablePointer<Double>?) -> Double {
         let d = data.columns, k = components, kd = k * d, n = rows.count
-        let y = scratch.whitened, r = scratch.responsibilities, centred = scratch.centred
-        let x = data.row(rows.lowerBound)
-        center.withUnsafeBufferPointer { c in
-            for i in 0..<n { for j in 0..<d { centred[i * d + j] = x[i * d + j] - c[j] } }
-        }
+        let y = scratch.whitened, r = scratch.responsibilities
+        let centred = centre(rows, into: scratch.centred)
         model.factors.withUnsafeBufferPointer { p in
             Scalar.gemm(m: n, n: kd, k: d, a: centred, lda: d, transposeA: false,
                         b: p.baseAddress!, ldb: kd, transposeB: false, beta: 0, c: y, ldc: kd)
         }
+        logJoint(model, whitened: y, rowStride: kd, componentStride: d, rows: n, into: r)
+        return normalize(r, rows: rows, scratch: scratch, logLikelihoodsOut: logLikelihoodsOut)
+    }
+
+    /// Writes `x_n - c` for the rows of one chunk into `out` (n x D) and returns it.
+    private func centre(_ rows: Range<Int>, into out: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Scalar> {
+        let d = data.columns, x = data.row(rows.lowerBound)
+        center.withUnsafeBufferPointer { c in
+            for i in 0..<rows.count { for j in 0..<d { out[i * d + j] = x[i * d + j] - c[j] } }
+        }
+        return out
+    }
+
+    /// `r_nc = a_c - ½ ‖y_nc - L_c⁻¹ (μ_c - c)‖²` for `rows` whitened rows, where `y_nc` starts at
+    /// `whitened + n·rowStride + c·componentStride` (the whitening road has one block per
+    /// component; the tied road one block for all).
+    private func logJoint(_ model: WhiteningModel<Scalar>, whitened y: UnsafeMutablePointer<Scalar>, rowStride: Int,
+                          componentStride: Int, rows n: Int, into r: UnsafeMutablePointer<Double>) {
+        let d = data.columns, k = components
         model.means.withUnsafeBufferPointer { b in
             model.normalizers.withUnsafeBufferPointer { normalizer in
                 for i in 0..<n {
-                    let yi = y + i * kd
-                    let ri = r + i * k
                     for c in 0..<k {
-                        let yc = yi + c * d
+                        let yc = y + i * rowStride + c * componentStride
                         let bc = b.baseAddress! + c * d
                         var squares = 0.0
                         for j in 0..<d {
                             let t = Double(yc[j]) - bc[j]
                             squares += t * t
                         }
-                        ri[c] = normalizer[c] - 0.5 * squares
+                        r[i * k + c] = normalizer[c] - 0.5 * squares
                     }
                 }
             }
         }
-        return normalize(r, rows: rows, scratch: scratch, logLikelihoodsOut: logLikelihoodsOut)
+    }
+
+    /// `w_n r_nk` for the rows of one chunk, in the data's type, for the statistics GEMM.
+    private func weighted(_ r: UnsafePointer<Double>, rows: Range<Int>, into out: UnsafeMutablePointer<Scalar>) {
+        let k = components
+        for i in 0..<(rows.count * k) { out[i] = Scalar(r[i] * data.weight(rows.lowerBound + i / k)) }
     }
 
     /// Turns the chunk's log joint densities `r` (n x K) into responsibilities and returns

@@ -188,7 +188,7 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
                 let empty = (0..<k).filter { stats.weightSums[$0] <= emptyComponentShare * stats.sampleCount }
                 if !empty.isEmpty {
                     let rows = engine.worstExplainedRows(model, count: empty.count)
-                    model = try model.reseeding(empty, at: rows.map { row in (0..<data.columns).map { Double(data.row(row)[$0]) } },
+                    model = try model.reseeding(empty, at: rows.map(data.doubles(ofRow:)),
                                                 sampleCount: stats.sampleCount, kernel: Kernel.self, iteration: iteration,
                                                 regularization: options.regularization)
                     for (component, row) in zip(empty, rows) {

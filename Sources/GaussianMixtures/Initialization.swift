@@ -6,11 +6,7 @@ func initialModel<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components 
     var generator = Xoshiro256StarStar(seed: seed)
     let source: ResponsibilitySource
     var shifts = [Double](repeating: 0, count: k * d)
-    func copyRows(_ rows: [Int]) {
-        for (c, row) in rows.enumerated() {
-            for j in 0..<d { shifts[c * d + j] = Double(data.row(row)[j]) }
-        }
-    }
+    func copyRows(_ rows: [Int]) { shifts = rows.flatMap(data.doubles(ofRow:)) }
     switch options.initialization {
     case .model(let model):
         return model

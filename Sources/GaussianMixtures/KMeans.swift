@@ -55,19 +55,9 @@ struct KMeans<Scalar: EngineScalar> {
 
     /// Sums `term(row)` over all rows for each of `count` terms, in the deterministic slot order.
     private func parallelSums(count: Int, _ term: (Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
-        var partial = [Double](repeating: 0, count: schedule.slots * count)
-        partial.withUnsafeMutableBufferPointer { buffer in
-            let out = UnsafeTransfer(buffer.baseAddress!)
-            forEachChunk(schedule, threads: threads) { slot, rows in
-                let sums = out.wrappedValue + slot * count
-                for n in rows { term(n, sums) }
-            }
+        parallelChunkSums(count: count) { rows, sums in
+            for n in rows { term(n, sums) }
         }
-        var total = [Double](repeating: 0, count: count)
-        for slot in 0..<schedule.slots {
-            for i in 0..<count { total[i] += partial[slot * count + i] }
-        }
-        return total
     }
 
     /// Greedy k-means++ (Arthur and Vassilvitskii 2007, with scikit-learn's `2 + ⌊ln K⌋` local
@@ -105,7 +95,7 @@ struct KMeans<Scalar: EngineScalar> {
                     next += 1
                 }
             }
-            let points = candidates.flatMap { row in (0..<data.columns).map { Double(data.row(row)[$0]) } }
+            let points = candidates.flatMap(data.doubles(ofRow:))
             let potentials = closest.withUnsafeBufferPointer { closestBuffer in
                 points.withUnsafeBufferPointer { pointBuffer in
                     let shared = UnsafeTransfer((closestBuffer.baseAddress!, pointBuffer.baseAddress!))
@@ -122,7 +112,7 @@ struct KMeans<Scalar: EngineScalar> {
             let chosen = candidates[best]
             seeds.append(chosen)
             potential = potentials[best]
-            let point = (0..<data.columns).map { Double(data.row(chosen)[$0]) }
+            let point = data.doubles(ofRow: chosen)
             closest.withUnsafeMutableBufferPointer { buffer in
                 point.withUnsafeBufferPointer { pointBuffer in
                     let shared = UnsafeTransfer((buffer.baseAddress!, pointBuffer.baseAddress!))
@@ -153,7 +143,7 @@ struct KMeans<Scalar: EngineScalar> {
         let d = data.columns, k = clusters, n = data.rows
         var centers = [Double](repeating: 0, count: k * d)
         for (c, row) in seeds.enumerated() {
-            for j in 0..<d { centers[c * d + j] = Double(data.row(row)[j]) }
+            centers.replaceSubrange((c * d)..<((c + 1) * d), with: data.doubles(ofRow: row))
         }
         let tolerance = relativeTolerance * meanFeatureVariance()
         var labels = [Int32](repeating: -1, count: n)
@@ -194,7 +184,7 @@ struct KMeans<Scalar: EngineScalar> {
                     if far.count > empty.count { far.removeLast() }
                 }
                 for (c, row) in zip(empty, far.map(\.row)) {
-                    for j in 0..<d { centers[c * d + j] = Double(data.row(row)[j]) }
+                    centers.replaceSubrange((c * d)..<((c + 1) * d), with: data.doubles(ofRow: row))
                 }
                 shift = .infinity
             }

@@ -96,6 +96,12 @@ struct DataView<Scalar: EngineScalar> {
     /// Pointer to the first value of row `i`.
     @inline(__always) func row(_ i: Int) -> UnsafePointer<Scalar> { base + i * columns }
 
+    /// Row `i` as doubles.
+    func doubles(ofRow i: Int) -> [Double] {
+        let x = row(i)
+        return (0..<columns).map { Double(x[$0]) }
+    }
+
     /// The weight of row `i` (1 without weights).
     @inline(__always) func weight(_ i: Int) -> Double { weights?[i] ?? 1 }
 
