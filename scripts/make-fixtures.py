@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the scikit-learn fixtures the Swift tests compare with, and Examples/iris.csv.
 
-Run by hand (CI does not need Python):  pip install scikit-learn && python3 scripts/make-fixtures.py
+Run by hand (CI does not need Python):  pip install scikit-learn mpmath && python3 scripts/make-fixtures.py [far-row]
+(with `far-row`, only that fixture is written)
 
 Each EM fixture holds the data, a starting model (weights, means, covariances), and what
 scikit-learn's GaussianMixture computes from that start with tol=0 for a fixed number of
@@ -10,13 +11,17 @@ log-likelihoods, responsibilities and BIC/AIC of the final model.
 """
 import json
 import os
+import sys
 import warnings
+
+import mpmath
 
 import numpy as np
 import sklearn
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
+from sklearn.mixture._gaussian_mixture import _compute_precision_cholesky
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "Tests", "GaussianMixturesTests", "Fixtures")
@@ -93,7 +98,60 @@ def em_fixture(name, X, weights, means, covariances, iterations, reg_covar=1e-6,
     })
 
 
+def exact_score_samples(X, weights, means, covariances, digits=50):
+    """log p(x) per row in 50-digit arithmetic from the given doubles: the reference that no
+    double-precision rounding (ours or scikit-learn's) enters."""
+    mpmath.mp.dps = digits
+    k, d = means.shape
+    factors = [mpmath.cholesky(mpmath.matrix(c.tolist())) for c in covariances]
+    log_dets = [2 * mpmath.fsum(mpmath.log(f[i, i]) for i in range(d)) for f in factors]
+    out = []
+    for x in X:
+        terms = []
+        for c in range(k):
+            t = mpmath.lu_solve(factors[c], mpmath.matrix([mpmath.mpf(x[i]) - mpmath.mpf(means[c, i]) for i in range(d)]))
+            squares = mpmath.fsum(v * v for v in t)
+            terms.append(mpmath.log(weights[c]) - (d * mpmath.log(2 * mpmath.pi) + log_dets[c] + squares) / 2)
+        top = max(terms)
+        out.append(float(top + mpmath.log(mpmath.fsum(mpmath.exp(v - top) for v in terms))))
+    return out
+
+
+def far_row_fixture():
+    """300 standard-normal rows and one at (1e12, 1e12), K = 2: scikit-learn's fit of every
+    covariance type, its score_samples / predict_proba / score of that model, and the exact
+    (50-digit) per-row log-likelihoods of the same model."""
+    rng = np.random.default_rng(16)
+    X = np.vstack([rng.normal(size=(300, 2)), [[1e12, 1e12]]])
+    models = []
+    for covariance_type in ("full", "diag", "spherical", "tied"):
+        gm = GaussianMixture(n_components=2, covariance_type=covariance_type, random_state=0).fit(X)
+        if covariance_type == "tied":
+            # scikit-learn's tied M-step, XᵀX - Σ N_k μ_k μ_kᵀ, cancels at this scale and leaves a
+            # covariance of condition 1e13 that no double-precision scorer can use exactly; take
+            # the same M-step about each component's mean instead.
+            resp = gm.predict_proba(X)
+            cov = sum(((X - gm.means_[c]).T * resp[:, c]) @ (X - gm.means_[c]) for c in range(2)) / len(X)
+            gm.covariances_ = cov + gm.reg_covar * np.eye(2)
+            gm.precisions_cholesky_ = _compute_precision_cholesky(gm.covariances_, "tied")
+        covariances = expand(gm.covariances_, covariance_type, 2, 2)
+        models.append({
+            "covariance_type": covariance_type,
+            "weights": gm.weights_.tolist(),
+            "means": gm.means_.tolist(),
+            "covariances": covariances.tolist(),
+            "score_samples": gm.score_samples(X).tolist(),
+            "predict_proba": gm.predict_proba(X).tolist(),
+            "score": float(gm.score(X)),
+            "exact_score_samples": exact_score_samples(X, gm.weights_, gm.means_, covariances),
+        })
+    write("far-row.json", {"sklearn_version": sklearn.__version__, "X": X.tolist(), "models": models})
+
+
 def main():
+    far_row_fixture()
+    if sys.argv[1:] == ["far-row"]:
+        return
     iris = load_iris()
     X = iris.data.astype(np.float64)
 

@@ -12,14 +12,16 @@ import VectorMath
 ///   all K components one more, `Rᵀ Z`; about `2·N·K·D²` flops per iteration in all. When K·M is
 ///   small the whole chunk runs fused in one AVX2 kernel (`gmm_fused_quadratic_chunk`), else as
 ///   two GEMMs.
-/// - **Whitening** (taken when the quadratic road could lose digits): one GEMM computes the
-///   whitened rows for all K components at once, `Y = X̃_c P` with `P = [L_1⁻ᵀ | ... | L_K⁻ᵀ]`
-///   (D x K·D) and `X̃ = X - c`, then
+/// - **Whitening** (taken when the quadratic road could lose digits, and always for scoring):
+///   each component whitens the rows about its own mean, `Y_k = (X - 1 μ_kᵀ) L_k⁻ᵀ` (one GEMM
+///   per component, centred in `Double` before any rounding to `Scalar`), then
 ///
-///       log w_k + log N(x | μ_k, Σ_k) = log w_k - ½ log|Σ_k| - (D/2) log 2π - ½ ‖y_k - L_k⁻¹ (μ_k - c)‖²
+///       log w_k + log N(x | μ_k, Σ_k) = log w_k - ½ log|Σ_k| - (D/2) log 2π - ½ ‖y_k‖²
 ///
-///   and the statistics of component k come from one `syrk` over the chunk weighted by
-///   `√r_nk` and centred on `c_k`; about `3·N·K·D²` flops.
+///   Nothing here depends on the other rows of the batch, so a row's value is a property of the
+///   row and the model alone: its rounding error is of order ε times its own Mahalanobis
+///   distance. The statistics of component k come from one `syrk` over the chunk weighted by
+///   `√r_nk` and centred on `μ_k`; about `3·N·K·D²` flops.
 ///
 /// On both roads the log-sum-exp over components (shifted by the row maximum before any `exp`)
 /// is vectorised (VectorMath). Memory beyond the data is one chunk's scratch per worker thread
@@ -61,7 +63,10 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         let fused = gmm_vector_math_uses_avx2() != 0 && d <= Int(GMM_FUSED_MAX_FEATURES)
             && k * m <= Int(GMM_FUSED_MAX_TERMS)
         self.fused = fused
-        let rowsPerChunk = chunkRows ?? ChunkSchedule.defaultChunkRows(components: k, features: d, quadraticFeatures: m)
+        // A data set shorter than one chunk is one chunk of its own length (the same schedule,
+        // smaller scratch).
+        let rowsPerChunk = min(max(1, data.rows),
+                               chunkRows ?? ChunkSchedule.defaultChunkRows(components: k, features: d, quadraticFeatures: m))
         let slotBytes = 8 * (k + k * d + k * d * d + k * m)
         let schedule = ChunkSchedule(rows: data.rows, chunkRows: rowsPerChunk,
                                      maxSlots: ChunkSchedule.defaultMaxSlots(bytesPerSlot: slotBytes))
@@ -101,11 +106,12 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         let forced = road == .fused || road == .quadratic
         let limit = forced ? Double.infinity : Scalar.quadraticConditionLimit
         if road != .whitening, let theta = quadratic.coefficients(of: model, limit: limit) {
-            return quadraticExpectation(theta.map { Scalar($0) }, fused: road.map { $0 == .fused } ?? fused)
+            return quadraticExpectation(model, theta.map { Scalar($0) }, fused: road.map { $0 == .fused } ?? fused)
         }
-        let whitening = WhiteningModel<Scalar>(model, center: quadratic.center)
+        let factors = model.precisionFactors.map { Scalar($0) }
         return reduce(shifts: model.means.values) { scratch, stats, rows in
-            stats.logLikelihood += logJointAndNormalize(whitening, rows: rows, scratch: scratch, logLikelihoodsOut: nil)
+            stats.logLikelihood += logJointAndNormalize(model, factors: factors, rows: rows, scratch: scratch,
+                                                        logLikelihoodsOut: nil)
             accumulate(rows: rows, responsibilities: scratch.responsibilities, scratch: scratch, into: &stats)
         }
     }
@@ -132,7 +138,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
             }
             // One whitened row serves every component: its stride between components is 0.
             logJoint(whitening, whitened: y, rowStride: d, componentStride: 0, rows: n, into: r)
-            stats.logLikelihood += normalize(r, rows: rows, scratch: scratch)
+            stats.logLikelihood += normalize(r, rows: rows, scratch: scratch, model: model)
             weighted(r, rows: rows, into: scratch.logJoint)
             Scalar.gemm(m: k, n: d, k: n, a: scratch.logJoint, lda: k, transposeA: true,
                         b: centred, ldb: d, transposeB: false, beta: 0, c: scratch.chunkSums, ldc: d)
@@ -170,7 +176,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
 
     /// The quadratic-feature road: per chunk `Z`, `V = Z Θ`, normalise `V` into `R`, add `Rᵀ Z`
     /// (fused in one pass over the chunk, or as two GEMMs).
-    private func quadraticExpectation(_ theta: [Scalar], fused: Bool) -> SufficientStatistics {
+    private func quadraticExpectation(_ model: GaussianMixture, _ theta: [Scalar], fused: Bool) -> SufficientStatistics {
         let k = components, m = quadratic.count, d = data.columns
         let lanes = fused ? Scalar.fusedLanes : 1
         for slot in slots { slot.reset(count: k * m) }
@@ -198,7 +204,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
                             Scalar.gemm(m: n, n: k, k: m, a: s.features, lda: m, transposeA: false,
                                         b: theta.baseAddress!, ldb: k, transposeB: false, beta: 0, c: s.logJoint, ldc: k)
                             for i in 0..<(n * k) { s.responsibilities[i] = Double(s.logJoint[i]) }
-                            sums.logLikelihood += normalize(s.responsibilities, rows: rows, scratch: s)
+                            sums.logLikelihood += normalize(s.responsibilities, rows: rows, scratch: s, model: model)
                             weighted(s.responsibilities, rows: rows, into: s.logJoint)
                             Scalar.gemm(m: k, n: m, k: n, a: s.logJoint, lda: k, transposeA: true,
                                         b: s.features, ldb: m, transposeB: false, beta: 1, c: sums.scalarSums, ldc: m)
@@ -246,16 +252,17 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
 
     /// Per-row log-likelihoods `log p(x_n)` (into `logLikelihoods`, length N) and, when
     /// `responsibilities` is given, the N x K posterior matrix (the caller asked for it).
-    /// Always on the whitening road: scoring is done once, so its accuracy comes first.
+    /// Always on the whitening road, which centres every row on each component's own mean: a
+    /// row's value does not depend on the other rows scored with it.
     func score(_ model: GaussianMixture, logLikelihoods: UnsafeMutablePointer<Double>,
                responsibilities: UnsafeMutablePointer<Double>?) {
         let out = UnsafeTransfer((logLikelihoods, responsibilities))
         let k = components
-        let whitening = WhiteningModel<Scalar>(model, center: quadratic.center)
+        let factors = model.precisionFactors.map { Scalar($0) }
         LAPACK.withSingleThreadedBLAS {
             forEachChunk(schedule, threads: threads) { worker, _, rows in
                 let s = scratch[worker]
-                _ = logJointAndNormalize(whitening, rows: rows, scratch: s,
+                _ = logJointAndNormalize(model, factors: factors, rows: rows, scratch: s,
                                          logLikelihoodsOut: out.wrappedValue.0 + rows.lowerBound)
                 if let r = out.wrappedValue.1 {
                     (r + rows.lowerBound * k).update(from: s.responsibilities, count: rows.count * k)
@@ -285,18 +292,41 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
     }
 
     /// Whitening road: fills `scratch.responsibilities` with `r_nk` for the rows of one chunk and
-    /// returns `Σ_n log p(x_n)` over them; writes each `log p(x_n)` to `logLikelihoodsOut` if given.
-    private func logJointAndNormalize(_ model: WhiteningModel<Scalar>, rows: Range<Int>, scratch: ChunkScratch<Scalar>,
-                                      logLikelihoodsOut: UnsafeMutablePointer<Double>?) -> Double {
+    /// returns `Σ_n w_n log p(x_n)` over them; writes each `log p(x_n)` to `logLikelihoodsOut` if given.
+    /// Component k's block of `Y` is `(x_n - μ_k) L_k⁻ᵀ`: each row is centred on each mean in
+    /// `Double`, so no other row and no shared centre enters its value.
+    /// `factors` is the model's `P = [L_1⁻ᵀ | ... | L_K⁻ᵀ]` in the data's type.
+    private func logJointAndNormalize(_ model: GaussianMixture, factors: [Scalar], rows: Range<Int>,
+                                      scratch: ChunkScratch<Scalar>, logLikelihoodsOut: UnsafeMutablePointer<Double>?) -> Double {
         let d = data.columns, k = components, kd = k * d, n = rows.count
-        let y = scratch.whitened, r = scratch.responsibilities
-        let centred = centre(rows, into: scratch.centred)
-        model.factors.withUnsafeBufferPointer { p in
-            Scalar.gemm(m: n, n: kd, k: d, a: centred, lda: d, transposeA: false,
-                        b: p.baseAddress!, ldb: kd, transposeB: false, beta: 0, c: y, ldc: kd)
+        let y = scratch.whitened, r = scratch.responsibilities, centred = scratch.centred
+        let x = data.row(rows.lowerBound)
+        model.means.values.withUnsafeBufferPointer { means in
+            factors.withUnsafeBufferPointer { p in
+                for c in 0..<k {
+                    let mean = means.baseAddress! + c * d
+                    for i in 0..<n {
+                        for j in 0..<d { centred[i * d + j] = Scalar(Double(x[i * d + j]) - mean[j]) }
+                    }
+                    Scalar.gemm(m: n, n: d, k: d, a: centred, lda: d, transposeA: false,
+                                b: p.baseAddress! + c * d, ldb: kd, transposeB: false, beta: 0, c: y + c * d, ldc: kd)
+                }
+            }
         }
-        logJoint(model, whitened: y, rowStride: kd, componentStride: d, rows: n, into: r)
-        return normalize(r, rows: rows, scratch: scratch, logLikelihoodsOut: logLikelihoodsOut)
+        model.logNormalizers.withUnsafeBufferPointer { normalizer in
+            for i in 0..<n {
+                for c in 0..<k {
+                    let yc = y + i * kd + c * d
+                    var squares = 0.0
+                    for j in 0..<d {
+                        let t = Double(yc[j])
+                        squares += t * t
+                    }
+                    r[i * k + c] = normalizer[c] - 0.5 * squares
+                }
+            }
+        }
+        return normalize(r, rows: rows, scratch: scratch, model: model, logLikelihoodsOut: logLikelihoodsOut)
     }
 
     /// Writes `x_n - c` for the rows of one chunk into `out` (n x D) and returns it.
@@ -339,14 +369,25 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
     }
 
     /// Turns the chunk's log joint densities `r` (n x K) into responsibilities and returns
-    /// `Σ_n w_n log p(x_n)`; writes each `log p(x_n)` to `logLikelihoodsOut` if given.
+    /// `Σ_n w_n log p(x_n)`; writes each `log p(x_n)` to `logLikelihoodsOut` if given. A row too far
+    /// from every component for any log-density to be a double (see ``FarRows``) gets
+    /// `log p(x_n) = -∞` and its nearest component by Mahalanobis distance.
     private func normalize(_ r: UnsafeMutablePointer<Double>, rows: Range<Int>, scratch: ChunkScratch<Scalar>,
-                           logLikelihoodsOut: UnsafeMutablePointer<Double>? = nil) -> Double {
-        guard let weights = data.weights else { return gmm_normalize_rows(r, rows.count, components, logLikelihoodsOut) }
+                           model: GaussianMixture, logLikelihoodsOut: UnsafeMutablePointer<Double>? = nil) -> Double {
+        let k = components
+        let far = FarRows.detach(r, rows: rows.count, components: k)
         let perRow = logLikelihoodsOut ?? scratch.rowLogLikelihoods
-        _ = gmm_normalize_rows(r, rows.count, components, perRow)
-        var total = 0.0
-        for i in 0..<rows.count { total += weights[rows.lowerBound + i] * perRow[i] }
+        var total = gmm_normalize_rows(r, rows.count, k, perRow)
+        for i in far {
+            FarRows.nearest(data.doubles(ofRow: rows.lowerBound + i), model: model, into: r + i * k)
+            perRow[i] = -.infinity
+        }
+        if let weights = data.weights {
+            total = 0
+            for i in 0..<rows.count where weights[rows.lowerBound + i] > 0 { total += weights[rows.lowerBound + i] * perRow[i] }
+        } else if !far.isEmpty {
+            total = -.infinity
+        }
         return total
     }
 
@@ -387,8 +428,10 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
     }
 }
 
-/// What the whitening road needs of a model, in the data's type where the BLAS uses it:
+/// What the tied road needs of a model, in the data's type where the BLAS uses it:
 /// `P = [L_k⁻ᵀ]` (D x K·D), `L_k⁻¹ (μ_k - c)` (K x D) and `log w_k - ½ log|Σ_k| - (D/2) log 2π`.
+/// The rows are whitened about the data's centre `c`, which is exact enough only under the
+/// quadratic road's guard (``QuadraticFeatures``); the tied road is taken only there.
 struct WhiteningModel<Scalar: EngineScalar> {
     let factors: [Scalar]
     let means: [Double]

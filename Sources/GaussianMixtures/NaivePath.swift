@@ -48,12 +48,34 @@ struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
         var stats = SufficientStatistics(components: components, features: data.columns, shifts: model.means.values)
         var logJoint = [Double](repeating: 0, count: components)
         for n in 0..<data.rows {
-            let logLikelihood = self.logLikelihood(row: n, model, into: &logJoint)
-            stats.logLikelihood += data.weight(n) * logLikelihood
-            for c in 0..<components { logJoint[c] = Foundation.exp(logJoint[c] - logLikelihood) }
+            let logLikelihood = posterior(row: n, model, into: &logJoint)
+            if data.weight(n) > 0 { stats.logLikelihood += data.weight(n) * logLikelihood }
             add(row: n, responsibilities: logJoint, to: &stats)
         }
         return stats
+    }
+
+    /// Per-row `log p(x_n)` and, when `responsibilities` is given, the N x K posterior matrix:
+    /// the reference for ``BLASKernel/score(_:logLikelihoods:responsibilities:)``.
+    func score(_ model: GaussianMixture, logLikelihoods: UnsafeMutablePointer<Double>,
+               responsibilities: UnsafeMutablePointer<Double>?) {
+        var r = [Double](repeating: 0, count: components)
+        for n in 0..<data.rows {
+            logLikelihoods[n] = posterior(row: n, model, into: &r)
+            if let out = responsibilities { for c in 0..<components { out[n * components + c] = r[c] } }
+        }
+    }
+
+    /// `log p(x_n)`, leaving the responsibilities `r_nk` in `r` (a row too far from every
+    /// component for a finite log-density gets `-∞` and its nearest component, see ``FarRows``).
+    private func posterior(row n: Int, _ model: GaussianMixture, into r: inout [Double]) -> Double {
+        let logLikelihood = self.logLikelihood(row: n, model, into: &r)
+        guard logLikelihood.isFinite else {
+            r.withUnsafeMutableBufferPointer { FarRows.nearest(data.doubles(ofRow: n), model: model, into: $0.baseAddress!) }
+            return -.infinity
+        }
+        for c in 0..<components { r[c] = Foundation.exp(r[c] - logLikelihood) }
+        return logLikelihood
     }
 
     /// `log p(x_n)`, leaving `log w_k + log N(x_n | μ_k, Σ_k)` in `logJoint`.
@@ -76,6 +98,7 @@ struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
                 - 0.5 * (Double(d) * logTwoPi + model.logDeterminants[c] + squares)
         }
         let maximum = logJoint.max() ?? 0
+        guard maximum > -.infinity else { return -.infinity }
         var sum = 0.0
         for c in 0..<k { sum += Foundation.exp(logJoint[c] - maximum) }
         return maximum + Foundation.log(sum)
