@@ -87,6 +87,7 @@ extension GaussianMixture {
         }
         let data = DataView(base: base, rows: rows, columns: columns, weights: weights)
         try checkFinite(data)
+        try checkScale(data)
         switch options.path {
         case .lapack: return try runEM(data, components: components, options: options, kernel: BLASKernel<Scalar>.self)
         case .naive: return try runEM(data, components: components, options: options, kernel: NaiveKernel<Scalar>.self)

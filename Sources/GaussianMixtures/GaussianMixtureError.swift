@@ -16,6 +16,10 @@ public enum GaussianMixtureError: Error, Equatable, Sendable, CustomStringConver
     case covarianceNotPositiveDefinite(component: Int, iteration: Int, regularization: Double)
     /// The log-likelihood became NaN or infinite at `iteration`.
     case nonFiniteLikelihood(iteration: Int)
+    /// The data spread so far that their squares overflow the fit's `precision` ("float64" or
+    /// "float32"): the value at `row`, `column` (0-based) lies `distance` from its column's mean;
+    /// dividing the data by `divisor` brings them into range.
+    case dataOutOfRange(row: Int, column: Int, distance: Double, divisor: Double, precision: String)
     /// The sample weights are unusable: wrong count, a negative or non-finite weight at a row,
     /// or all zero (the message says which).
     case invalidSampleWeights(String)
@@ -40,6 +44,11 @@ public enum GaussianMixtureError: Error, Equatable, Sendable, CustomStringConver
                 + "even with regularization \(regularization): the component has collapsed onto "
                 + "too few points or a lower-dimensional subspace. Try a larger regularization "
                 + "(reg_covar), fewer components, or scaling the data to unit variance"
+        case .dataOutOfRange(let row, let column, let distance, let divisor, let precision):
+            let range = precision == "float32" ? "3.4e38; or fit in float64" : "1.8e308"
+            return "the value at row \(row + 1), column \(column + 1) (1-based) lies \(distance) from its column's mean: "
+                + "sums of the squares of such values overflow \(precision) (largest \(range)), so no covariance can be "
+                + "computed. Divide the data by \(divisor) (or standardize each column) and fit again"
         case .invalidSampleWeights(let message):
             return "invalid sample weights: \(message)"
         case .nonFiniteLikelihood(let iteration):

@@ -62,6 +62,7 @@ extension GaussianMixture {
         }
         let weights = try checkSampleWeights(sampleWeights, rows: rows)
         try checkFinite(DataView(base: base, rows: rows, columns: columns, weights: weights))
+        try checkScale(DataView(base: base, rows: rows, columns: columns, weights: weights))
         let grid = components.flatMap { k in covarianceTypes.map { (k, $0) } }
         let data = UnsafeTransfer((values, sampleWeights))
         let concurrent = rows * columns < 200_000 && options.threads > 1 && grid.count > 1

@@ -1,0 +1,35 @@
+import Foundation
+
+/// Refuses data whose spread is too large for a covariance to be a number of the data's type.
+///
+/// The M-step sums `r_nk (x_n - μ_k)(x_n - μ_k)ᵀ` over the rows; with `m` the largest distance of
+/// a value from its column's mean, those sums stay below `4·n·D·m²`, where `n` is the number of
+/// rows one sum runs over in the data's type: all of them in float64 (`m` near 1e152 for a few
+/// hundred rows), one chunk in float32 before the sum moves to a double (`m` near 1e17). When
+/// that overflows, every covariance is infinite and the fit could only fail later as a
+/// "collapsed" component; this says instead what is wrong and by how much to scale the data.
+/// - Throws: ``GaussianMixtureError/dataOutOfRange(row:column:distance:divisor:precision:)``.
+func checkScale<Scalar>(_ data: DataView<Scalar>) throws {
+    let d = data.columns, n = data.rows
+    guard n >= 1, d >= 1 else { return }
+    var means = [Double](repeating: 0, count: d)
+    // Column means of values scaled by 2⁻⁵¹² (exact), so that the sums cannot overflow.
+    let down = 0x1p-512
+    for i in 0..<n { let x = data.row(i); for j in 0..<d { means[j] += Double(x[j]) * down } }
+    for j in 0..<d { means[j] = means[j] / Double(n) / down }
+    var farthest = (distance: 0.0, row: 0, column: 0)
+    for i in 0..<n {
+        let x = data.row(i)
+        for j in 0..<d {
+            let distance = abs(Double(x[j]) - means[j])
+            if distance > farthest.distance { farthest = (distance, i, j) }
+        }
+    }
+    let summed = Scalar.self == Double.self ? n : min(n, 4096)
+    let limit = (Double(Scalar.greatestFiniteMagnitude) / (4 * Double(summed) * Double(d))).squareRoot()
+    guard farthest.distance > limit || !farthest.distance.isFinite else { return }
+    let divisor = Foundation.pow(10, Foundation.floor(Foundation.log10(farthest.distance.isFinite ? farthest.distance : .greatestFiniteMagnitude)))
+    throw GaussianMixtureError.dataOutOfRange(row: farthest.row, column: farthest.column,
+                                              distance: farthest.distance, divisor: divisor,
+                                              precision: Scalar.self == Double.self ? "float64" : "float32")
+}
