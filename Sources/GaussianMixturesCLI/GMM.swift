@@ -71,7 +71,7 @@ func writeMatrix(_ matrix: Matrix, header: [String]? = nil, to path: String?) th
     switch OutputFormat(path: path) {
     case .csv: bytes = Array(CSV.format(matrix, header: header).utf8)
     case .npy: bytes = NPY.encode(shape: [matrix.rows, matrix.columns], doubles: matrix.values)
-    case .json: bytes = Array(("[\n" + matrix.rowArrays.map { "  [" + $0.map { "\($0)" }.joined(separator: ", ") + "]" }
+    case .json: bytes = Array(("[\n" + matrix.rowArrays.map { "  [" + $0.map(jsonNumber).joined(separator: ", ") + "]" }
             .joined(separator: ",\n") + "\n]\n").utf8)
     }
     try OutputFile.write(bytes, to: path ?? "-")
@@ -84,9 +84,17 @@ func writeColumn(doubles: [Double]? = nil, integers: [Int]? = nil, to path: Stri
     switch OutputFormat(path: path) {
     case .csv: bytes = Array(text.map { $0 + "\n" }.joined().utf8)
     case .npy: bytes = NPY.encode(shape: [text.count], doubles: doubles, integers: integers)
-    case .json: bytes = Array(("[" + text.joined(separator: ", ") + "]\n").utf8)
+    case .json:
+        let numbers = doubles?.map(jsonNumber) ?? text
+        bytes = Array(("[" + numbers.joined(separator: ", ") + "]\n").utf8)
     }
     try OutputFile.write(bytes, to: path ?? "-")
+}
+
+/// A double as a JSON value: JSON has no infinity or NaN, so those are `null` (a row too far
+/// from every component for a finite log-likelihood, whose `log p(x)` is -inf in CSV and NPY).
+func jsonNumber(_ value: Double) -> String {
+    value.isFinite ? "\(value)" : "null"
 }
 
 /// The model summary: a table of components, and for D <= 4 their covariances.

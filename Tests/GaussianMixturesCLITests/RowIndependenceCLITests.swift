@@ -25,3 +25,23 @@ extension EndToEndTests {
         }
     }
 }
+
+extension EndToEndTests {
+    /// A row beyond every component's reach: `log p = -inf` in CSV, `null` in JSON (which has no
+    /// infinity), responsibilities finite and one-hot on the nearest component.
+    @Test func farRowOutputsStayValid() throws {
+        let scratch = Scratch()
+        try "0,0\n1,1\n0,1\n1,0\n0.2,0.9\n5,5\n7,7\n5,7\n7,5\n5.4,6.8\n".write(toFile: scratch.path("two.csv"), atomically: true, encoding: .utf8)
+        #expect(try gmm(["fit", scratch.path("two.csv"), "--components", "2", "--quiet", "-o", scratch.path("m.json")]).status == 0)
+        try "0.5,0.5\n1e200,1e200\n".write(toFile: scratch.path("far.csv"), atomically: true, encoding: .utf8)
+        let json = try gmm(["score", scratch.path("m.json"), scratch.path("far.csv"), "--per-sample", "-o", scratch.path("ll.json")])
+        #expect(json.status == 0, "\(json.stderr)")
+        let parsed = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.path("ll.json")))) as? [Any]
+        #expect(parsed?.count == 2 && parsed?[0] is Double && parsed?[1] is NSNull, "\(String(describing: parsed))")
+        let proba = try gmm(["predict", scratch.path("m.json"), scratch.path("far.csv"), "--proba", "-o", scratch.path("p.json")])
+        #expect(proba.status == 0, "\(proba.stderr)")
+        let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.path("p.json")))) as? [[Double]]
+        let far = try #require(rows?.last)
+        #expect(far.sorted() == [0, 1], "\(far)")
+    }
+}
