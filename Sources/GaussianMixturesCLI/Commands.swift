@@ -24,6 +24,7 @@ extension GMM {
             try reportingErrors {
                 let model = try ModelFile.read(path: model).model
                 let table = try DataTable.read(path: data)
+                table.warnings.forEach { printStderr("gmm: warning: " + $0) }
                 let values = try table.withUnsafeValues {
                     try model.logLikelihoods(of: $0, rows: table.rows, columns: table.columns, threads: threadOptions.threads)
                 }
@@ -51,6 +52,7 @@ extension GMM {
             try reportingErrors {
                 let model = try ModelFile.read(path: model).model
                 let table = try DataTable.read(path: data)
+                table.warnings.forEach { printStderr("gmm: warning: " + $0) }
                 try table.withUnsafeValues { values in
                     if proba {
                         try writeMatrix(try model.predictProbabilities(values, rows: table.rows, columns: table.columns,

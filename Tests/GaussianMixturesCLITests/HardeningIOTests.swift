@@ -1,0 +1,76 @@
+import Foundation
+import GaussianMixtures
+import GaussianMixturesIO
+import Testing
+
+/// The `gmm` executable against hostile files and outputs: what it reads, where it writes, and
+/// what is left when it fails or is interrupted.
+@Suite struct HardeningIOTests {
+    typealias Run = EndToEndTests.Run
+
+    final class Scratch {
+        let folder = NSTemporaryDirectory() + "gmm-hardening-\(UInt32.random(in: 0...UInt32.max))"
+        init() { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        deinit { try? FileManager.default.removeItem(atPath: folder) }
+        func path(_ name: String) -> String { folder + "/" + name }
+        func write(_ name: String, _ text: String) throws -> String {
+            try text.write(toFile: path(name), atomically: false, encoding: .utf8)
+            return path(name)
+        }
+        /// Everything in the folder (hidden temporaries included).
+        var entries: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted() }
+    }
+
+    @discardableResult
+    func gmm(_ arguments: [String], stdin: String? = nil) throws -> Run { try EndToEndTests().gmm(arguments, stdin: stdin) }
+
+    static let iris = EndToEndTests.iris
+
+    /// Two well separated clusters, one row per line, as CSV text.
+    static func clusters(_ n: Int = 40) -> String {
+        (0..<n).map { i in i % 2 == 0 ? "\(Double(i % 7) * 0.1),\(Double(i % 5) * 0.1)" : "\(9 + Double(i % 7) * 0.1),\(9 + Double(i % 3) * 0.1)" }
+            .joined(separator: "\n") + "\n"
+    }
+
+    // MARK: text and messages (classes 6 and 9)
+
+    @Test func aFirstRowDroppedAsAHeaderIsNamedOnStderr() throws {
+        let scratch = Scratch()
+        let data = try scratch.write("typo.csv", "1,2x\n" + Self.clusters())
+        let fit = try gmm(["fit", data, "--components", "2", "-o", scratch.path("m.json")])
+        #expect(fit.status == 0, "\(fit.stderr)")
+        #expect(fit.stderr.contains("gmm: warning: \(data):1: the first line '1,2x' was read as a header"), "\(fit.stderr)")
+        let quiet = try gmm(["fit", data, "--components", "2", "--quiet", "-o", scratch.path("m.json")])
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty)
+        let named = try scratch.write("named.csv", "x,y\n" + Self.clusters())
+        #expect(!(try gmm(["fit", named, "--components", "2", "-o", scratch.path("m.json")])).stderr.contains("warning"))
+    }
+
+    @Test func byteOrderMarkAndCarriageReturnsReadAsPlainCSV() throws {
+        let scratch = Scratch()
+        let plain = try gmm(["fit", Self.iris, "--components", "3", "--quiet"])
+        let iris = try String(contentsOfFile: Self.iris, encoding: .utf8)
+        for (name, text) in [("bom.csv", "\u{FEFF}" + iris), ("cr.csv", iris.replacingOccurrences(of: "\n", with: "\r")),
+                             ("crlf.csv", "\u{FEFF}" + iris.replacingOccurrences(of: "\n", with: "\r\n"))] {
+            let run = try gmm(["fit", try scratch.write(name, text), "--components", "3", "--quiet"])
+            #expect(run.status == 0 && run.stdout == plain.stdout, "\(name): \(run.stderr)")
+        }
+    }
+
+    @Test func readerMessagesNameThePlaceAndStayShort() throws {
+        let scratch = Scratch()
+        let folder = scratch.path("data.csv")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let asFolder = try gmm(["fit", folder, "--components", "2"])
+        #expect(asFolder.status == 74 && asFolder.stderr == "gmm: error: \(folder): is a folder, not a file; give the path of a file in it\n")
+
+        let overflow = try gmm(["fit", try scratch.write("big.csv", "1,2\n3,1e400\n" + Self.clusters()), "--components", "2"])
+        #expect(overflow.status == 65 && overflow.stderr.contains("big.csv:2: row 2, column 2: '1e400' is beyond the range of a double"),
+                "\(overflow.stderr)")
+
+        let long = String(repeating: "9", count: 100) + "\u{0}" + String(repeating: "z", count: 1_000_000)
+        let huge = try gmm(["fit", try scratch.write("long.csv", "1,2\n3," + long + "\n"), "--components", "1"])
+        #expect(huge.status == 65 && huge.stderr.utf8.count < 300 && !huge.stderr.contains("\u{0}"), "\(huge.stderr.prefix(400))")
+        #expect(huge.stderr.contains("long.csv:2: column 2: '9999") && huge.stderr.contains("bytes in all)"))
+    }
+}
