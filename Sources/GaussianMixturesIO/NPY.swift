@@ -1,3 +1,4 @@
+import FileGuard
 import Foundation
 import GaussianMixtures
 
@@ -187,9 +188,17 @@ public enum NPY {
 }
 
 /// A read-only memory map of a whole file, unmapped when released.
+///
+/// Another program may truncate the file while it is mapped; touching a page beyond the new end
+/// raises SIGBUS. The map is registered with FileGuard's SIGBUS handler, which then writes one
+/// line naming the file, removes the temporaries of outputs in progress and exits with 74. (The
+/// file stays mapped rather than read, because mapping is what lets a file as large as memory be
+/// fitted; reading it instead would need all of it in anonymous memory.)
 final class MappedFile: @unchecked Sendable {
     let base: UnsafeMutableRawPointer
     let size: Int
+    /// FileGuard's slot for this map, or -1 (anonymous memory, or no slot free).
+    private let guardSlot: Int32
 
     /// Maps the file at `path`; a pipe or device (`<(cat x.npy)`, a FIFO), which cannot be
     /// mapped, is read into anonymous memory instead.
@@ -206,12 +215,15 @@ final class MappedFile: @unchecked Sendable {
             throw DataFileError.io(path: path, reason: "cannot be memory-mapped: \(String(cString: strerror(errno)))")
         }
         _ = madvise(pointer, size, MADV_SEQUENTIAL)
-        self.init(base: pointer, size: size)
+        let message = "gmm: error: \(path): the file shrank while it was being read (another program truncated or rewrote it); "
+            + "leave it unchanged until gmm is done, or give gmm a copy\n"
+        self.init(base: pointer, size: size, guardSlot: gmm_guard_mapping(pointer, size, message))
     }
 
-    private init(base: UnsafeMutableRawPointer, size: Int) {
+    private init(base: UnsafeMutableRawPointer, size: Int, guardSlot: Int32) {
         self.base = base
         self.size = size
+        self.guardSlot = guardSlot
     }
 
     /// Anonymous memory holding a copy of `bytes`, as if they had been mapped from a file.
@@ -225,7 +237,11 @@ final class MappedFile: @unchecked Sendable {
         bytes.withUnsafeBytes { if let source = $0.baseAddress { pointer.copyMemory(from: source, byteCount: count) } }
         size = count
         base = pointer
+        guardSlot = -1
     }
 
-    deinit { munmap(base, size) }
+    deinit {
+        gmm_unguard_mapping(guardSlot)
+        munmap(base, size)
+    }
 }

@@ -73,4 +73,40 @@ import Testing
         #expect(huge.status == 65 && huge.stderr.utf8.count < 300 && !huge.stderr.contains("\u{0}"), "\(huge.stderr.prefix(400))")
         #expect(huge.stderr.contains("long.csv:2: column 2: '9999") && huge.stderr.contains("bytes in all)"))
     }
+
+    // MARK: a mapped input that shrinks (class 4)
+
+    /// Truncating the memory-mapped `.npy` while EM runs on it ends the run with one line naming
+    /// the file and exit code 74 (SIGBUS killed it, exit 135), and leaves no output behind.
+    @Test func aMappedInputThatShrinksIsAnIOErrorNamingTheFile() throws {
+        let scratch = Scratch()
+        let rows = 300_000, columns = 4
+        var values = [Double](repeating: 0, count: rows * columns)
+        for i in 0..<values.count { values[i] = Double((i &* 2654435761) % 1000) / 100 + Double(i / columns % 3) * 20 }
+        let data = scratch.path("x.npy")
+        try Data(NPY.encode(shape: [rows, columns], doubles: values)).write(to: URL(fileURLWithPath: data))
+        let output = scratch.path("m.json")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: EndToEndTests.executable)
+        process.arguments = ["fit", data, "--components", "3", "--tol", "0", "--max-iter", "100000", "--verbose", "-o", output]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Wait until EM is iterating over the mapped data, then cut the file down to its header.
+        var seen = ""
+        while !seen.contains("iteration") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(truncate(data, 128) == 0)
+        let rest = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let stderr = seen + String(decoding: rest, as: UTF8.self)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 74, "status \(process.terminationStatus)")
+        let last = stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.hasPrefix("gmm: error: \(data): the file shrank while it was being read"), "\(last)")
+        #expect(scratch.entries == ["x.npy"], "\(scratch.entries)")
+    }
 }
