@@ -22,6 +22,7 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
+                try OutputFile.check(output, inputs: [model, data])
                 let model = try ModelFile.read(path: model).model
                 let table = try DataTable.read(path: data)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
@@ -50,6 +51,7 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
+                try OutputFile.check(output, inputs: [model, data])
                 let model = try ModelFile.read(path: model).model
                 let table = try DataTable.read(path: data)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
@@ -84,6 +86,7 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
+                try OutputFile.check(output, inputs: [model])
                 let model = try ModelFile.read(path: model).model
                 let (samples, components) = model.sample(count: count, seed: seed)
                 let d = model.featureCount

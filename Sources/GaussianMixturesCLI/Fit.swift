@@ -46,6 +46,7 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
+                try OutputFile.check(output, inputs: [data, initModel, em.sampleWeight])
                 let table = try DataTable.read(path: data, precision: precision)
                 if !quiet { table.warnings.forEach { printStderr("gmm: warning: " + $0) } }
                 let weights = try em.sampleWeights(rows: table.rows, dataPath: table.path)

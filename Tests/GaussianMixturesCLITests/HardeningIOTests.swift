@@ -109,4 +109,107 @@ import Testing
         #expect(last.hasPrefix("gmm: error: \(data): the file shrank while it was being read"), "\(last)")
         #expect(scratch.entries == ["x.npy"], "\(scratch.entries)")
     }
+
+    // MARK: outputs (classes 1 and 8)
+
+    /// An output that is one of the inputs is refused before any work, with exit 64, and the
+    /// input is left as it was; for every command that writes a file.
+    @Test func anOutputThatIsAnInputIsRefusedBeforeFitting() throws {
+        let scratch = Scratch()
+        let data = try scratch.write("data.csv", Self.clusters())
+        let model = scratch.path("m.json")
+        #expect(try gmm(["fit", data, "--components", "2", "--quiet", "-o", model]).status == 0)
+        let modelText = try String(contentsOfFile: model, encoding: .utf8)
+        #expect(symlink("data.csv", scratch.path("alias.csv")) == 0)
+        let weights = try scratch.write("w.csv", String(repeating: "1\n", count: 40))
+        let runs: [[String]] = [
+            ["fit", data, "--components", "2", "--verbose", "-o", data],
+            ["fit", data, "--components", "2", "--verbose", "-o", scratch.path("alias.csv")],
+            ["fit", data, "--components", "2", "--verbose", "--init-model", model, "-o", model],
+            ["fit", data, "--components", "2", "--verbose", "--sample-weight", weights, "-o", weights],
+            ["select", data, "--components", "1...2", "-o", data],
+            ["predict", model, data, "-o", data],
+            ["score", model, data, "--per-sample", "-o", model],
+            ["sample", model, "--count", "5", "-o", model],
+        ]
+        for arguments in runs {
+            let run = try gmm(arguments)
+            #expect(run.status == 64, "\(arguments): \(run.status) \(run.stderr)")
+            #expect(run.stderr.hasPrefix("gmm: error: the output ") && run.stderr.contains("choose another output file"), "\(run.stderr)")
+            #expect(!run.stderr.contains("iteration"), "the fit ran before the check")
+        }
+        #expect(try String(contentsOfFile: data, encoding: .utf8) == Self.clusters())
+        #expect(try String(contentsOfFile: model, encoding: .utf8) == modelText)
+        #expect(try String(contentsOfFile: weights, encoding: .utf8) == String(repeating: "1\n", count: 40))
+    }
+
+    /// A missing output folder, or an output that is a folder, fails at once (74), not after the fit.
+    @Test func theOutputFolderIsCheckedBeforeFitting() throws {
+        let scratch = Scratch()
+        let data = try scratch.write("data.csv", Self.clusters())
+        for output in [scratch.path("nosuchdir/m.json"), scratch.folder] {
+            let run = try gmm(["fit", data, "--components", "2", "--verbose", "-o", output])
+            #expect(run.status == 74 && run.stderr.hasPrefix("gmm: error: \(output): "), "\(run.stderr)")
+            #expect(!run.stderr.contains("iteration"), "the fit ran before the check: \(run.stderr)")
+        }
+    }
+
+    /// Devices are written, not replaced; descriptor names write to the descriptor.
+    @Test func specialOutputsAreWrittenThrough() throws {
+        let scratch = Scratch()
+        let data = try scratch.write("data.csv", Self.clusters())
+        let labels = try gmm(["fit", data, "--components", "2", "--quiet", "-o", scratch.path("m.json")])
+        #expect(labels.status == 0)
+        let expected = try gmm(["predict", scratch.path("m.json"), data]).stdout
+        for name in ["/dev/fd/1", "/proc/self/fd/1", "/dev/stdout"] {
+            let run = try gmm(["predict", scratch.path("m.json"), data, "-o", name])
+            #expect(run.status == 0 && run.stdout == expected, "\(name): \(run.stderr)")
+        }
+        if geteuid() == 0 {
+            let device = scratch.path("null")
+            #expect(mknod(device, S_IFCHR | 0o666, dev_t(1 << 8 | 3)) == 0)
+            #expect(try gmm(["fit", data, "--components", "2", "--quiet", "-o", device]).status == 0)
+            var info = stat()
+            #expect(lstat(device, &info) == 0 && info.st_mode & S_IFMT == S_IFCHR)
+        }
+    }
+
+    /// SIGINT and SIGTERM in the middle of writing remove the hidden temporary; the old output stays.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func interruptedRunsRemoveTheirTemporary(signal: Int32) throws {
+        let scratch = Scratch()
+        let data = try scratch.write("data.csv", Self.clusters(4000))
+        #expect(try gmm(["fit", data, "--components", "2", "--quiet", "-o", scratch.path("m.json")]).status == 0)
+        let target = try scratch.write("p.csv", "old\n")
+        // posix_spawn with an empty signal mask: Foundation's Process starts children with most
+        // signals blocked, which no shell does.
+        let arguments = [EndToEndTests.executable, "predict", scratch.path("m.json"), data, "--proba", "-o", target]
+        let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" } + ["GMM_SLOW_OUTPUT_FOR_TESTS=200000"]
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        var envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        #expect(posix_spawn(&pid, EndToEndTests.executable, &actions, &attributes, &argv, &envp) == 0)
+        let deadline = Date().addingTimeInterval(60)
+        while !scratch.entries.contains(where: { $0.hasPrefix(".p.csv.tmp-") }) && Date() < deadline { usleep(10_000) }
+        #expect(scratch.entries.contains { $0.hasPrefix(".p.csv.tmp-") }, "no temporary appeared")
+        kill(pid, signal)
+        var status: Int32 = 0
+        #expect(waitpid(pid, &status, 0) == pid)
+        #expect(status & 0x7F == signal, "wait status \(status)")
+        #expect(scratch.entries == ["data.csv", "m.json", "p.csv"], "\(scratch.entries)")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "old\n")
+    }
 }
