@@ -22,7 +22,7 @@ public enum NPY {
     /// Parses the header from the first bytes of a file of `fileSize` bytes.
     public static func parseHeader(_ bytes: UnsafeRawBufferPointer, path: String) throws -> Header {
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
-            throw DataFileError.format(path: path, message: "not an .npy file (the magic string \\x93NUMPY is missing)")
+            throw DataFileError.format(path: path, message: "not an .npy file (the magic string \\x93NUMPY is missing); save the array with np.save, or give a CSV file a name that does not end in .npy")
         }
         let major = bytes[6]
         let headerLength: Int
@@ -32,14 +32,14 @@ public enum NPY {
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
             headerStart = 10
         case 2, 3:
-            guard bytes.count >= 12 else { throw DataFileError.format(path: path, message: "the .npy header is cut short") }
+            guard bytes.count >= 12 else { throw DataFileError.format(path: path, message: "the .npy header is cut short; the file is damaged: save the array again with np.save") }
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
             headerStart = 12
         default:
-            throw DataFileError.format(path: path, message: "unsupported .npy format version \(major) (versions 1, 2 and 3 are read)")
+            throw DataFileError.format(path: path, message: "unsupported .npy format version \(major) (versions 1, 2 and 3 are read); save the array with np.save")
         }
         guard headerStart + headerLength <= bytes.count else {
-            throw DataFileError.format(path: path, message: "the .npy header says it is \(headerLength) bytes but the file is shorter")
+            throw DataFileError.format(path: path, message: "the .npy header says it is \(headerLength) bytes but the file is shorter; the file is damaged: save the array again with np.save")
         }
         let text = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
         guard let descr = stringValue(of: "descr", in: text) else {
