@@ -97,8 +97,11 @@ public enum CSV {
                 rows += 1
             }
             guard rows > 0 else {
+                // The only line may be data with a typo that was taken for a header: say so.
+                let reason = warnings.isEmpty ? "" : " (\(warnings[0]))"
                 throw DataFileError.format(path: path, message:
-                    "no data rows found (an empty file, or only a header); give a file with one row of comma-separated numbers per sample")
+                    "no data rows found (an empty file, or only a header); give a file with one row of comma-separated numbers per sample"
+                    + reason)
             }
             return Contents(matrix: try Matrix(rows: rows, columns: columns, values: values), header: header, warnings: warnings)
         }

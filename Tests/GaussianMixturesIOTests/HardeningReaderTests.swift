@@ -91,6 +91,11 @@ import Testing
         #expect(warning.hasPrefix("t.csv:1: ") && warning.contains("header") && warning.contains("column "), "\(warning)")
     }
 
+    @Test func aLoneFirstRowThatLooksLikeDataIsNamedInTheError() throws {
+        let said = message { _ = try contents("1,2x\n") } ?? "accepted"
+        #expect(said.contains("no data rows found") && said.contains("'1,2x' was read as a header"), "\(said)")
+    }
+
     @Test(arguments: ["x,y\n1,2\n", "sepal length,petal width\n1,2\n", "a\n1\n", "id_1,id_2\n1,2\n"])
     func aHeaderOfNamesGivesNoWarning(text: String) throws {
         let read = try contents(text)
