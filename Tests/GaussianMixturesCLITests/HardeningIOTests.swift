@@ -143,6 +143,23 @@ import Testing
         #expect(try String(contentsOfFile: weights, encoding: .utf8) == String(repeating: "1\n", count: 40))
     }
 
+    /// `gmm fit - -o data.csv < data.csv`: standard input that is the output file is refused too.
+    @Test func standardInputThatIsTheOutputIsRefused() throws {
+        let scratch = Scratch()
+        let data = try scratch.write("data.csv", Self.clusters())
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: EndToEndTests.executable)
+        process.arguments = ["fit", "-", "--components", "2", "-o", data]
+        process.standardInput = FileHandle(forReadingAtPath: data)
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 64 && stderr.contains("is the input <stdin>"), "\(stderr)")
+        #expect(try String(contentsOfFile: data, encoding: .utf8) == Self.clusters())
+    }
+
     /// A missing output folder, or an output that is a folder, fails at once (74), not after the fit.
     @Test func theOutputFolderIsCheckedBeforeFitting() throws {
         let scratch = Scratch()
