@@ -47,7 +47,7 @@ public final class OutputFile {
         case .direct(let special):
             let fd = open(special, O_WRONLY | O_CLOEXEC | O_NOCTTY)
             guard fd >= 0 else {
-                throw DataFileError.io(path: path, reason: "cannot be opened for writing: \(String(cString: strerror(errno)))")
+                throw DataFileError.io(path: path, reason: "cannot be opened for writing: \(String(cString: strerror(errno))); choose another output")
             }
             (temporaryPath, target, descriptor, ownsDescriptor) = (nil, nil, fd, true)
         case .replace(let resolved, let existing):
@@ -87,7 +87,7 @@ public final class OutputFile {
             }
             if written < 0 {
                 if errno == EINTR { continue }
-                throw DataFileError.io(path: path, reason: "write failed: \(String(cString: strerror(errno)))")
+                throw DataFileError.io(path: path, reason: Self.writeFailure(errno))
             }
             offset += written
         }
@@ -104,19 +104,19 @@ public final class OutputFile {
                 descriptor = -1
                 finished = true
                 guard status == 0 else {
-                    throw DataFileError.io(path: path, reason: "write failed: \(String(cString: strerror(errno)))")
+                    throw DataFileError.io(path: path, reason: Self.writeFailure(errno))
                 }
             }
             finished = true
             return
         }
         guard fsync(descriptor) == 0 else {
-            throw DataFileError.io(path: path, reason: "fsync failed: \(String(cString: strerror(errno)))")
+            throw DataFileError.io(path: path, reason: Self.writeFailure(errno))
         }
         guard rename(temporaryPath, target) == 0 else {
             let reason = String(cString: strerror(errno))
             abort()
-            throw DataFileError.io(path: path, reason: "cannot rename the finished output into place: \(reason)")
+            throw DataFileError.io(path: path, reason: "cannot rename the finished output into place: \(reason); nothing was written, choose another output folder")
         }
         gmm_unguard_temporary(guardSlot)
         close(descriptor)
@@ -136,6 +136,16 @@ public final class OutputFile {
         gmm_unguard_temporary(guardSlot)
         if ownsDescriptor && descriptor >= 0 { close(descriptor) }
         descriptor = -1
+    }
+
+    /// Why writing (or flushing to disk) failed, with what to try.
+    private static func writeFailure(_ code: Int32) -> String {
+        let reason = String(cString: strerror(code))
+        switch code {
+        case ENOSPC, EDQUOT: return "write failed: \(reason); free some space or choose another output folder"
+        case EPIPE: return "write failed: \(reason); the reader of the output went away"
+        default: return "write failed: \(reason); choose another output"
+        }
     }
 
     /// Writes `bytes` to `path` atomically in one go.
@@ -323,7 +333,7 @@ public final class OutputFile {
                     close(fd)
                     unlink(temporary)
                     gmm_unguard_temporary(slot)
-                    throw DataFileError.io(path: path, reason: "cannot keep the mode of the file it replaces: \(reason)")
+                    throw DataFileError.io(path: path, reason: "cannot keep the mode of the file it replaces: \(reason); remove the file or choose another output")
                 }
             }
             return (temporary, fd, slot)

@@ -44,6 +44,19 @@ import Testing
         #expect(scratch.entries == ["dev"])
     }
 
+    /// A full device (mknod 1 7, as /dev/full) is written, and its ENOSPC is an I/O error saying what to try.
+    @Test(.enabled(if: geteuid() == 0, "mknod needs root"))
+    func aFullDeviceIsAnIOErrorWithWhatToTry() throws {
+        let scratch = Scratch()
+        let device = scratch.path("full")
+        #expect(mknod(device, S_IFCHR | 0o666, dev_t(1 << 8 | 7)) == 0)
+        #expect(throws: DataFileError.io(path: device, reason:
+            "write failed: No space left on device; free some space or choose another output folder")) {
+            try OutputFile.write(Array("x".utf8), to: device)
+        }
+        #expect(kind(device) == S_IFCHR && scratch.entries == ["full"])
+    }
+
     @Test func aFifoIsWrittenThrough() throws {
         let scratch = Scratch()
         let fifo = scratch.path("out.csv")
