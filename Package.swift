@@ -26,8 +26,11 @@ let package = Package(
             dependencies: ["CLAPACK", "VectorMath"],
             linkerSettings: [.linkedLibrary("lapacke"), .linkedLibrary("openblas")]
         ),
+        // Signal handlers (C, async-signal-safe): temporaries removed on SIGINT/SIGTERM/SIGHUP, a
+        // SIGBUS in a memory-mapped input reported with the file's name.
+        .target(name: "FileGuard"),
         // File formats: CSV, NPY (memory-mapped), the JSON model file, atomic outputs.
-        .target(name: "GaussianMixturesIO", dependencies: ["GaussianMixtures"]),
+        .target(name: "GaussianMixturesIO", dependencies: ["GaussianMixtures", "FileGuard"]),
         // The `gmm` command's logic, a library so tests can parse and run it in-process.
         .target(
             name: "GaussianMixturesCLI",

@@ -12,7 +12,13 @@ import GaussianMixturesIO
 func exercise(_ target: String, _ bytes: [UInt8]) {
     switch target {
     case "csv":
-        guard let (matrix, header) = try? CSV.parse(bytes, path: "fuzz.csv") else { return }
+        let contents: CSV.Contents
+        do { contents = try CSV.contents(of: bytes, path: "fuzz.csv") } catch {
+            checkMessage("\(error)")
+            return
+        }
+        contents.warnings.forEach(checkMessage)
+        let (matrix, header) = (contents.matrix, contents.header)
         precondition(matrix.rows >= 1 && matrix.values.count == matrix.rows * matrix.columns)
         precondition(header.map { $0.count == matrix.columns } ?? true)
         precondition(matrix.values.allSatisfy(\.isFinite))
@@ -21,7 +27,11 @@ func exercise(_ target: String, _ bytes: [UInt8]) {
         precondition(again?.matrix == matrix, "CSV round trip changed the values")
     case "npy":
         for precision in Precision.allCases {
-            guard let table = try? NPY.parse(bytes, path: "fuzz.npy", precision: precision) else { continue }
+            let table: DataTable
+            do { table = try NPY.parse(bytes, path: "fuzz.npy", precision: precision) } catch {
+                checkMessage("\(error)")
+                continue
+            }
             precondition(table.rows >= 1 && table.columns >= 1 && table.precision == precision)
             table.withUnsafeValues { values in
                 precondition(values.count == table.rows * table.columns && values.allSatisfy(\.isFinite))
@@ -38,6 +48,14 @@ func exercise(_ target: String, _ bytes: [UInt8]) {
     default:
         fatalError("unknown fuzz target '\(target)': use csv, npy or model")
     }
+}
+
+/// What a reader's message promises whatever the input: one short line, printable, so that no
+/// input can flood or garble a terminal (the input is quoted in excerpts of at most 40 characters).
+func checkMessage(_ message: String) {
+    precondition(message.utf8.count < 1200, "a message of \(message.utf8.count) bytes")
+    precondition(!message.unicodeScalars.contains { $0.value < 0x20 || (0x7F..<0xA0).contains($0.value) },
+                 "a message with a control character: \(message.debugDescription)")
 }
 
 #if FUZZING

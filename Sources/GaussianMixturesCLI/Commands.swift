@@ -22,8 +22,10 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
+                try OutputFile.check(output, inputs: [model, data])
                 let model = try ModelFile.read(path: model).model
                 let table = try DataTable.read(path: data)
+                table.warnings.forEach { printStderr("gmm: warning: " + $0) }
                 let values = try table.withUnsafeValues {
                     try model.logLikelihoods(of: $0, rows: table.rows, columns: table.columns, threads: threadOptions.threads)
                 }
@@ -49,8 +51,10 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
+                try OutputFile.check(output, inputs: [model, data])
                 let model = try ModelFile.read(path: model).model
                 let table = try DataTable.read(path: data)
+                table.warnings.forEach { printStderr("gmm: warning: " + $0) }
                 try table.withUnsafeValues { values in
                     if proba {
                         try writeMatrix(try model.predictProbabilities(values, rows: table.rows, columns: table.columns,
@@ -82,6 +86,7 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
+                try OutputFile.check(output, inputs: [model])
                 let model = try ModelFile.read(path: model).model
                 let (samples, components) = model.sample(count: count, seed: seed)
                 let d = model.featureCount

@@ -46,7 +46,9 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
+                try OutputFile.check(output, inputs: [data, initModel, em.sampleWeight])
                 let table = try DataTable.read(path: data, precision: precision)
+                if !quiet { table.warnings.forEach { printStderr("gmm: warning: " + $0) } }
                 let weights = try em.sampleWeights(rows: table.rows, dataPath: table.path)
                 var options = em.options(threads: threadOptions.threads)
                 options.covarianceType = covarianceType ?? .full

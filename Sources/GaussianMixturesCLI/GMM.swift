@@ -39,7 +39,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
         try body()
     } catch let error as DataFileError {
         printError("\(error)")
-        throw ExitCode(error.category == .io ? 74 : 65)
+        throw ExitCode(error.category.exitCode)
     } catch let error as GaussianMixtureError {
         printError("\(error)")
         if case .invalidOption = error { throw ExitCode(64) }

@@ -38,7 +38,9 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
+                try OutputFile.check(output, inputs: [data, em.sampleWeight])
                 let table = try DataTable.read(path: data)
+                if !quiet { table.warnings.forEach { printStderr("gmm: warning: " + $0) } }
                 let weights = try em.sampleWeights(rows: table.rows, dataPath: table.path)
                 let options = em.options(threads: threadOptions.threads)
                 let selection = try table.withUnsafeValues { values in

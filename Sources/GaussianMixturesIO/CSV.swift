@@ -3,53 +3,92 @@ import GaussianMixtures
 
 /// Comma-separated numbers, one sample per line, an optional header line.
 public enum CSV {
+    /// What a CSV file holds: the numbers, the header if there was one, and warnings about
+    /// reading choices the user may not have meant (one line each, naming the file and line).
+    public struct Contents {
+        public let matrix: Matrix
+        public let header: [String]?
+        public let warnings: [String]
+    }
+
     /// Parses CSV bytes into a matrix.
     ///
     /// The first non-empty line is a header when one of its fields does not parse as a number.
-    /// Blank lines are skipped; spaces around fields are allowed; `\r\n` line ends are fine.
+    /// Blank lines are skipped; spaces around fields are allowed; LF, CRLF and CR alone all end a
+    /// line; a UTF-8 byte order mark at the start is skipped.
     /// - Parameter path: the file name used in error messages.
     /// - Throws: ``DataFileError`` naming the line and column of a bad token, a row of the
-    ///   wrong length, or a NaN or infinity.
+    ///   wrong length, a NaN or infinity, or a number beyond the range of a double.
     public static func parse(_ bytes: [UInt8], path: String) throws -> (matrix: Matrix, header: [String]?) {
+        let contents = try contents(of: bytes, path: path)
+        return (contents.matrix, contents.header)
+    }
+
+    /// ``parse(_:path:)`` with the warnings: a first line taken as a header although it looks
+    /// like data with a typo (`1,2x`) is named, since silently dropping a row changes the model.
+    public static func contents(of bytes: [UInt8], path: String) throws -> Contents {
+        if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) {
+            throw DataFileError.format(path: path, message:
+                "the file is UTF-16 text; save it as UTF-8 (or plain ASCII) comma-separated text")
+        }
         var buffer = bytes
         buffer.append(0)
-        return try buffer.withUnsafeMutableBufferPointer { raw -> (Matrix, [String]?) in
-            let base = raw.baseAddress!
+        return try buffer.withUnsafeMutableBufferPointer { raw -> Contents in
+            guard let base = raw.baseAddress else { throw DataFileError.format(path: path, message: "no data rows found") }
             let end = bytes.count
             var values: [Double] = []
             var header: [String]? = nil
+            var warnings: [String] = []
             var columns = -1
             var rows = 0
             var lineNumber = 0
-            var start = 0
+            // A UTF-8 byte order mark (as some spreadsheets write) is not part of the first field.
+            var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
             while start < end {
                 lineNumber += 1
                 var stop = start
-                while stop < end && base[stop] != UInt8(ascii: "\n") { stop += 1 }
-                var lineEnd = stop
-                if lineEnd > start && base[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
-                defer { start = stop + 1 }
+                while stop < end && base[stop] != lineFeed && base[stop] != carriageReturn { stop += 1 }
+                let lineEnd = stop
+                let next = stop + 1 < end && base[stop] == carriageReturn && base[stop + 1] == lineFeed ? stop + 2 : stop + 1
+                defer { start = next }
                 if isBlank(base, start, lineEnd) { continue }
                 let fields = split(base, start, lineEnd)
                 var parsed: [Double] = []
                 parsed.reserveCapacity(fields.count)
                 var bad: Int? = nil
+                var overflowing: Int? = nil
                 for (i, field) in fields.enumerated() {
-                    guard let value = number(base, field) else { bad = i; break }
-                    parsed.append(value)
+                    switch number(base, field) {
+                    case .value(let value): parsed.append(value)
+                    case .overflow(let value):
+                        parsed.append(value)
+                        if overflowing == nil { overflowing = i }
+                    case .notANumber: bad = i
+                    }
+                    if bad != nil { break }
                 }
                 if let bad {
                     if columns < 0 && header == nil {
                         header = fields.map { text(base, trimmed(base, $0)) }
                         columns = fields.count
+                        if looksLikeData(base, fields) {
+                            warnings.append("\(path):\(lineNumber): the first line '\(excerpt(base, start..<lineEnd))' was read as a header "
+                                + "(column names) because column \(bad + 1), '\(excerpt(base, trimmed(base, fields[bad])))', is not a number, "
+                                + "but it looks like data; if it is data, fix that field; if it is a header, name the columns with words")
+                        }
                         continue
                     }
-                    throw DataFileError.parse(path: path, line: lineNumber, column: bad + 1, token: text(base, fields[bad]))
+                    throw DataFileError.parse(path: path, line: lineNumber, column: bad + 1,
+                                              token: excerpt(base, trimmed(base, fields[bad])))
                 }
                 if columns < 0 { columns = fields.count }
                 guard fields.count == columns else {
                     throw DataFileError.format(path: path, message:
                         "line \(lineNumber) has \(fields.count) fields but the first line has \(columns); every row needs the same number of columns")
+                }
+                if let overflowing {
+                    throw DataFileError.outOfRange(path: path, row: rows + 1, column: overflowing + 1, line: lineNumber,
+                                                   token: excerpt(base, trimmed(base, fields[overflowing])))
                 }
                 for (i, value) in parsed.enumerated() where !value.isFinite {
                     throw DataFileError.nonFinite(path: path, row: rows + 1, column: i + 1, line: lineNumber, value: value)
@@ -58,15 +97,24 @@ public enum CSV {
                 rows += 1
             }
             guard rows > 0 else {
-                throw DataFileError.format(path: path, message: "no data rows found (an empty file, or only a header)")
+                // The only line may be data with a typo that was taken for a header: say so.
+                let reason = warnings.isEmpty ? "" : " (\(warnings[0]))"
+                throw DataFileError.format(path: path, message:
+                    "no data rows found (an empty file, or only a header); give a file with one row of comma-separated numbers per sample"
+                    + reason)
             }
-            return (try Matrix(rows: rows, columns: columns, values: values), header)
+            return Contents(matrix: try Matrix(rows: rows, columns: columns, values: values), header: header, warnings: warnings)
         }
     }
 
     /// Reads a CSV file, or standard input when `path` is `-`.
     public static func read(path: String) throws -> (matrix: Matrix, header: [String]?) {
         try parse(readAllBytes(path: path), path: path == "-" ? "<stdin>" : path)
+    }
+
+    /// ``read(path:)`` with the warnings of ``contents(of:path:)``.
+    public static func readContents(path: String) throws -> Contents {
+        try contents(of: readAllBytes(path: path), path: path == "-" ? "<stdin>" : path)
     }
 
     /// Formats rows as CSV text with full precision (the shortest text that reads back to the
@@ -115,37 +163,55 @@ public enum CSV {
         String(decoding: UnsafeBufferPointer(start: base + range.lowerBound, count: range.count), as: UTF8.self)
     }
 
-    /// The field as a double, or nil unless the whole field (spaces aside) is one number.
-    private static func number(_ base: UnsafeMutablePointer<UInt8>, _ range: Range<Int>) -> Double? {
-        let field = trimmed(base, range)
+    private static let lineFeed = UInt8(ascii: "\n")
+    private static let carriageReturn = UInt8(ascii: "\r")
+
+    /// What a field holds: a double, a number too large for a double (strtod's ERANGE with an
+    /// infinite result, as for `1e400`), or something else.
+    private enum Field {
+        case value(Double)
+        case overflow(Double)
+        case notANumber
+    }
+
+    /// The field as a double, or `.notANumber` unless the whole field (spaces aside) is one number.
+    private static func number(_ base: UnsafeMutablePointer<UInt8>, _ range: Range<Int>) -> Field {
+        let (value, consumed, rangeError) = prefixNumber(base, trimmed(base, range))
+        guard consumed == trimmed(base, range).count, consumed > 0 else { return .notANumber }
+        return rangeError && value.isInfinite ? .overflow(value) : .value(value)
+    }
+
+    /// strtod on the trimmed field: the value, how many bytes it read and whether it set ERANGE.
+    private static func prefixNumber(_ base: UnsafeMutablePointer<UInt8>, _ field: Range<Int>) -> (Double, Int, Bool) {
         let lo = field.lowerBound, hi = field.upperBound
-        guard lo < hi else { return nil }
+        guard lo < hi else { return (0, 0, false) }
         // strtod stops at the first byte that cannot continue a number; put a terminator there.
         let saved = base[hi]
         base[hi] = 0
         defer { base[hi] = saved }
         var endPointer: UnsafeMutablePointer<CChar>? = nil
+        errno = 0
         let value = base.withMemoryRebound(to: CChar.self, capacity: hi + 1) { chars in
             strtod(chars + lo, &endPointer)
         }
+        let rangeError = errno == ERANGE
         let consumed = endPointer.map { UnsafeMutableRawPointer($0) - UnsafeMutableRawPointer(base) } ?? lo
-        return consumed == hi ? value : nil
+        return (value, consumed - lo, rangeError)
     }
-}
 
-/// Every byte of a file, or of standard input for `-`.
-func readAllBytes(path: String) throws -> [UInt8] {
-    if path == "-" {
-        return [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+    /// A first line that fails as data but looks like it: one of its fields is a number, or
+    /// every field starts like one (`1x,2y`). A header of names (`x,y`, `petal length`) does not.
+    private static func looksLikeData(_ base: UnsafeMutablePointer<UInt8>, _ fields: [Range<Int>]) -> Bool {
+        var startsLikeNumbers = true
+        for field in fields {
+            if case .notANumber = number(base, field) {} else { return true }
+            if prefixNumber(base, trimmed(base, field)).1 == 0 { startsLikeNumbers = false }
+        }
+        return startsLikeNumbers
     }
-    guard let handle = FileHandle(forReadingAtPath: path) else {
-        let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read (permissions?)" : "no such file"
-        throw DataFileError.io(path: path, reason: reason)
-    }
-    defer { try? handle.close() }
-    do {
-        return [UInt8](try handle.readToEnd() ?? Data())
-    } catch {
-        throw DataFileError.io(path: path, reason: "read failed: \(error.localizedDescription)")
+
+    /// The bytes of `range` for a message: short and escaped (see ``DataFileError/excerpt(_:limit:)``).
+    private static func excerpt(_ base: UnsafeMutablePointer<UInt8>, _ range: Range<Int>) -> String {
+        DataFileError.excerpt(UnsafeBufferPointer(start: base + range.lowerBound, count: range.count))
     }
 }

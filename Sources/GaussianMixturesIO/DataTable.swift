@@ -9,6 +9,9 @@ public final class DataTable {
     public let columns: Int
     /// Column names from a CSV header, if there was one.
     public let header: [String]?
+    /// Reading choices the user may not have meant, one line each naming the file and line
+    /// (a first row taken as a header that looks like data); a command shows them on stderr.
+    public internal(set) var warnings: [String] = []
     /// Where the values live; they are lent out through ``withUnsafeValues(_:)`` alone.
     private let storage: Storage
 
@@ -70,9 +73,11 @@ public final class DataTable {
     /// - Throws: ``DataFileError``; for float32, also a value too large for float32 (with its row and column).
     public static func read(path: String, precision: Precision = .float64) throws -> DataTable {
         if path.lowercased().hasSuffix(".npy") { return try NPY.read(path: path, precision: precision) }
-        let (matrix, header) = try CSV.read(path: path)
-        let table = DataTable(path: path == "-" ? "<stdin>" : path, matrix: matrix, header: header)
-        return precision == .float32 ? try table.narrowed() : table
+        let contents = try CSV.readContents(path: path)
+        let table = DataTable(path: path == "-" ? "<stdin>" : path, matrix: contents.matrix, header: contents.header)
+        let result = precision == .float32 ? try table.narrowed() : table
+        result.warnings = contents.warnings
+        return result
     }
 
     /// The values as float32 in a new table (this one if it is float32 already).

@@ -1,3 +1,4 @@
+import FileGuard
 import Foundation
 import GaussianMixtures
 
@@ -21,7 +22,7 @@ public enum NPY {
     /// Parses the header from the first bytes of a file of `fileSize` bytes.
     public static func parseHeader(_ bytes: UnsafeRawBufferPointer, path: String) throws -> Header {
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
-            throw DataFileError.format(path: path, message: "not an .npy file (the magic string \\x93NUMPY is missing)")
+            throw DataFileError.format(path: path, message: "not an .npy file (the magic string \\x93NUMPY is missing); save the array with np.save, or give a CSV file a name that does not end in .npy")
         }
         let major = bytes[6]
         let headerLength: Int
@@ -31,24 +32,24 @@ public enum NPY {
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
             headerStart = 10
         case 2, 3:
-            guard bytes.count >= 12 else { throw DataFileError.format(path: path, message: "the .npy header is cut short") }
+            guard bytes.count >= 12 else { throw DataFileError.format(path: path, message: "the .npy header is cut short; the file is damaged: save the array again with np.save") }
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
             headerStart = 12
         default:
-            throw DataFileError.format(path: path, message: "unsupported .npy format version \(major) (versions 1, 2 and 3 are read)")
+            throw DataFileError.format(path: path, message: "unsupported .npy format version \(major) (versions 1, 2 and 3 are read); save the array with np.save")
         }
         guard headerStart + headerLength <= bytes.count else {
-            throw DataFileError.format(path: path, message: "the .npy header says it is \(headerLength) bytes but the file is shorter")
+            throw DataFileError.format(path: path, message: "the .npy header says it is \(headerLength) bytes but the file is shorter; the file is damaged: save the array again with np.save")
         }
         let text = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
         guard let descr = stringValue(of: "descr", in: text) else {
-            throw DataFileError.format(path: path, message: "the .npy header has no 'descr' (dtype): \(text)")
+            throw DataFileError.format(path: path, message: "the .npy header has no 'descr' (dtype): '\(DataFileError.excerpt(text))'; save the array again with np.save")
         }
         guard let fortran = boolValue(of: "fortran_order", in: text) else {
-            throw DataFileError.format(path: path, message: "the .npy header has no 'fortran_order': \(text)")
+            throw DataFileError.format(path: path, message: "the .npy header has no 'fortran_order': '\(DataFileError.excerpt(text))'; save the array again with np.save")
         }
         guard let shape = shapeValue(in: text) else {
-            throw DataFileError.format(path: path, message: "the .npy header has no readable 'shape': \(text)")
+            throw DataFileError.format(path: path, message: "the .npy header has no readable 'shape': '\(DataFileError.excerpt(text))'; save the array again with np.save")
         }
         return Header(descr: descr, fortranOrder: fortran, shape: shape, dataOffset: headerStart + headerLength)
     }
@@ -76,7 +77,7 @@ public enum NPY {
         case "<f4": itemSize = 4
         default:
             throw DataFileError.format(path: path, message:
-                "dtype '\(header.descr)' is not supported; save little-endian float64 or float32, e.g. np.save(path, x.astype('<f8'))")
+                "dtype '\(DataFileError.excerpt(header.descr))' is not supported; save little-endian float64 or float32, e.g. np.save(path, x.astype('<f8'))")
         }
         guard !header.fortranOrder else {
             throw DataFileError.format(path: path, message:
@@ -88,17 +89,27 @@ public enum NPY {
         case 2: (rows, columns) = (header.shape[0], header.shape[1])
         default:
             throw DataFileError.format(path: path, message:
-                "the array has shape \(header.shape); expected 2-D (samples x features) or 1-D (one feature)")
+                "the array is \(header.shape.count)-D (shape \(DataFileError.excerpt(header.shape.description))); expected 2-D (samples x features) or 1-D (one feature)")
         }
         guard rows >= 1, columns >= 1 else {
-            throw DataFileError.format(path: path, message: "the array has shape \(header.shape): no data")
+            throw DataFileError.format(path: path, message: "the array has shape \(DataFileError.excerpt(header.shape.description)): no data; save an array with at least one row and one column")
         }
-        let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
-        let needed = header.dataOffset + count * itemSize
-        guard !overflow, needed <= file.size else {
+        // The header is untrusted: every product is checked, so a shape like (2^61, 1) is a
+        // message, not a trap.
+        let elements = rows.multipliedReportingOverflow(by: columns)
+        let bytes = elements.partialValue.multipliedReportingOverflow(by: itemSize)
+        let needed = header.dataOffset.addingReportingOverflow(bytes.partialValue)
+        guard !elements.overflow, !bytes.overflow, !needed.overflow else {
             throw DataFileError.format(path: path, message:
-                "the file is shorter than its header says: shape \(header.shape) of \(header.descr) needs \(needed) bytes, the file has \(file.size)")
+                "the header's shape \(header.shape) of \(header.descr) is larger than any file can be (more than 2^63 bytes); "
+                + "the header is damaged: save the array again with np.save")
         }
+        guard needed.partialValue <= file.size else {
+            throw DataFileError.format(path: path, message:
+                "the file is shorter than its header says: shape \(header.shape) of \(header.descr) needs \(needed.partialValue) bytes, "
+                + "the file has \(file.size); it was cut short (copy it again, or save it again with np.save)")
+        }
+        let count = elements.partialValue
         var table: DataTable
         let aligned = (Int(bitPattern: file.base) + header.dataOffset) % itemSize == 0
         if precision == .float32 && itemSize == 4 && aligned {
@@ -177,39 +188,60 @@ public enum NPY {
 }
 
 /// A read-only memory map of a whole file, unmapped when released.
+///
+/// Another program may truncate the file while it is mapped; touching a page beyond the new end
+/// raises SIGBUS. The map is registered with FileGuard's SIGBUS handler, which then writes one
+/// line naming the file, removes the temporaries of outputs in progress and exits with 74. (The
+/// file stays mapped rather than read, because mapping is what lets a file as large as memory be
+/// fitted; reading it instead would need all of it in anonymous memory.)
 final class MappedFile: @unchecked Sendable {
     let base: UnsafeMutableRawPointer
     let size: Int
+    /// FileGuard's slot for this map, or -1 (anonymous memory, or no slot free).
+    private let guardSlot: Int32
 
-    init(path: String) throws {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            throw DataFileError.io(path: path, reason: String(cString: strerror(errno)))
+    /// Maps the file at `path`; a pipe or device (`<(cat x.npy)`, a FIFO), which cannot be
+    /// mapped, is read into anonymous memory instead.
+    convenience init(path: String) throws {
+        let (fd, info) = try InputFile.open(path)
+        defer { if path != "-" { close(fd) } }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            try self.init(copying: InputFile.readAll(fd, info: info, path: path), path: path)
+            return
         }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw DataFileError.io(path: path, reason: String(cString: strerror(errno))) }
-        size = Int(info.st_size)
-        guard size > 0 else { throw DataFileError.format(path: path, message: "the file is empty") }
+        let size = Int(info.st_size)
+        guard size > 0 else { throw DataFileError.format(path: path, message: "the file is empty; give an .npy file written by np.save") }
         guard let pointer = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), pointer != MAP_FAILED else {
             throw DataFileError.io(path: path, reason: "cannot be memory-mapped: \(String(cString: strerror(errno)))")
         }
         _ = madvise(pointer, size, MADV_SEQUENTIAL)
-        base = pointer
+        let message = "gmm: error: \(path): the file shrank while it was being read (another program truncated or rewrote it); "
+            + "leave it unchanged until gmm is done, or give gmm a copy\n"
+        self.init(base: pointer, size: size, guardSlot: gmm_guard_mapping(pointer, size, message))
+    }
+
+    private init(base: UnsafeMutableRawPointer, size: Int, guardSlot: Int32) {
+        self.base = base
+        self.size = size
+        self.guardSlot = guardSlot
     }
 
     /// Anonymous memory holding a copy of `bytes`, as if they had been mapped from a file.
     init(copying bytes: [UInt8], path: String) throws {
         let count = bytes.count
-        guard count > 0 else { throw DataFileError.format(path: path, message: "the file is empty") }
+        guard count > 0 else { throw DataFileError.format(path: path, message: "the file is empty; give an .npy file written by np.save") }
         guard let pointer = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
               pointer != MAP_FAILED else {
             throw DataFileError.io(path: path, reason: "cannot allocate \(count) bytes: \(String(cString: strerror(errno)))")
         }
-        bytes.withUnsafeBytes { pointer.copyMemory(from: $0.baseAddress!, byteCount: count) }
+        bytes.withUnsafeBytes { if let source = $0.baseAddress { pointer.copyMemory(from: source, byteCount: count) } }
         size = count
         base = pointer
+        guardSlot = -1
     }
 
-    deinit { munmap(base, size) }
+    deinit {
+        gmm_unguard_mapping(guardSlot)
+        munmap(base, size)
+    }
 }

@@ -86,7 +86,7 @@ import Testing
                 #expect(error.category == .data)
             }
         }
-        #expect(throws: DataFileError.io(path: scratch.folder + "/missing.npy", reason: "No such file or directory")) {
+        #expect(throws: DataFileError.io(path: scratch.folder + "/missing.npy", reason: "no such file; check the path")) {
             try NPY.read(path: scratch.folder + "/missing.npy")
         }
     }
