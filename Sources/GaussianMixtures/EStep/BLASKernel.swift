@@ -1,0 +1,173 @@
+import Foundation
+import VectorMath
+
+/// The fast path: the E-step and the sufficient statistics on BLAS, in parallel chunks, with
+/// the data and the per-row arithmetic in `Scalar` (`Double`, or `Float` for float32 fits) and
+/// every sum that leaves a chunk in `Double`.
+///
+/// Each iteration takes one of two roads, chosen from the model (see ``QuadraticFeatures``):
+///
+/// - **Quadratic features** (the usual one): per chunk, the log joint densities of all K
+///   components are one product with the features `z(x) = [x̃ x̃ᵀ, x̃, 1]`, and the statistics of
+///   all K components one more, `Rᵀ Z`; about `2·N·K·D²` flops per iteration in all. When K·M is
+///   small the whole chunk runs fused in one AVX2 kernel (`gmm_fused_quadratic_chunk`), else as
+///   two GEMMs.
+/// - **Whitening** (taken when the quadratic road could lose digits, and always for scoring):
+///   each component whitens the rows about its own mean, `Y_k = (X - 1 μ_kᵀ) L_k⁻ᵀ` (one GEMM
+///   per component, centred in `Double` before any rounding to `Scalar`), then
+///
+///       log w_k + log N(x | μ_k, Σ_k) = log w_k - ½ log|Σ_k| - (D/2) log 2π - ½ ‖y_k‖²
+///
+///   Nothing here depends on the other rows of the batch, so a row's value is a property of the
+///   row and the model alone: its rounding error is of order ε times its own Mahalanobis
+///   distance. The statistics of component k come from one `syrk` over the chunk weighted by
+///   `√r_nk` and centred on `μ_k`; about `3·N·K·D²` flops.
+///
+/// On both roads the log-sum-exp over components (shifted by the row maximum before any `exp`)
+/// is vectorised (C kernels). Memory beyond the data is one chunk's scratch per worker thread
+/// plus one set of sums per slot; no N x K matrix is ever held.
+///
+/// The roads live one per file (`QuadraticRoad.swift`, `WhiteningRoad.swift`, `TiedRoad.swift`),
+/// chosen by ``RoadSelector``; this file holds what they share: the chunk schedule, the scratch
+/// and the slot sums, and the reduction of the slots in slot order.
+struct BLASKernel<Scalar: EngineScalar>: EMKernel {
+    typealias Road = EStepRoad
+
+    let data: DataView<Scalar>
+    let components: Int
+    let threads: Int
+    let schedule: ChunkSchedule
+    let quadratic: QuadraticFeatures
+    /// Whether the quadratic road runs fused (AVX2, K·M and D small enough).
+    let fused: Bool
+    /// `c` (the data's column means) in the data's type.
+    let center: [Scalar]
+    let scratch: [ChunkScratch<Scalar>]
+    /// Per slot: the statistics about per-component shifts (whitening and tied roads, initialisation).
+    let statisticsSlots: [SlotStatistics]
+    /// Per slot: `Σ_n r_nk z(x_n)` (quadratic road).
+    let featureSlots: [SlotFeatureSums<Scalar>]
+    /// The tied road's `Σ_n w_n x̃_n x̃_nᵀ`, computed at its first use.
+    let tiedScatter = Cache<[Double]>()
+
+    static func choleskyLower(_ a: [Double], dimension: Int) -> [Double]? {
+        var l = a
+        return LAPACK.choleskyLower(&l, dimension: dimension) ? l : nil
+    }
+
+    static func invertLower(_ l: [Double], dimension: Int) -> [Double]? {
+        var inverse = l
+        return LAPACK.invertLowerTriangular(&inverse, dimension: dimension) ? inverse : nil
+    }
+
+    init(data: DataView<Scalar>, components: Int, covarianceType: CovarianceType, threads: Int, chunkRows: Int?) {
+        self.data = data
+        self.components = components
+        self.threads = max(1, threads)
+        let d = data.columns, k = components
+        let quadratic = QuadraticFeatures(data: data, diagonal: covarianceType == .diag || covarianceType == .spherical)
+        let m = quadratic.count
+        self.quadratic = quadratic
+        center = quadratic.center.map { Scalar($0) }
+        let fused = gmm_vector_math_uses_avx2() != 0 && d <= Int(GMM_FUSED_MAX_FEATURES)
+            && k * m <= Int(GMM_FUSED_MAX_TERMS)
+        self.fused = fused
+        // A data set shorter than one chunk is one chunk of its own length (the same schedule,
+        // smaller scratch).
+        let rowsPerChunk = min(max(1, data.rows),
+                               chunkRows ?? ChunkSchedule.defaultChunkRows(components: k, features: d, quadraticFeatures: m))
+        let slotBytes = 8 * (k + k * d + k * d * d + k * m)
+        let schedule = ChunkSchedule(rows: data.rows, chunkRows: rowsPerChunk,
+                                     maxSlots: ChunkSchedule.defaultMaxSlots(bytesPerSlot: slotBytes))
+        self.schedule = schedule
+        scratch = (0..<workerCount(schedule, threads: self.threads)).map { _ in
+            ChunkScratch(chunkRows: schedule.chunkRows, components: k, features: d, quadraticFeatures: m)
+        }
+        statisticsSlots = (0..<schedule.slots).map { _ in SlotStatistics(components: k, features: d) }
+        featureSlots = (0..<schedule.slots).map { _ in SlotFeatureSums<Scalar>(count: k * m) }
+    }
+
+    func expectation(_ model: GaussianMixture) -> SufficientStatistics {
+        expectation(model, road: nil)
+    }
+
+    /// The E-step on `road`, or on the road ``RoadSelector`` chooses from the model's conditioning
+    /// when `road` is nil. `.fused` and `.quadratic` force that road even where
+    /// ``QuadraticFeatures`` would refuse it.
+    func expectation(_ model: GaussianMixture, road: Road?) -> SufficientStatistics {
+        let choice = RoadSelector.choose(model: model, quadratic: quadratic, fusedAvailable: fused,
+                                         limit: Scalar.quadraticConditionLimit, forced: road)
+        switch choice.road {
+        case .tied: return tiedExpectation(model)
+        case .fused, .quadratic:
+            return quadraticExpectation(model, (choice.theta ?? []).map { Scalar($0) }, fused: choice.road == .fused)
+        case .whitening: return whiteningExpectation(model)
+        }
+    }
+
+    func statistics(of source: ResponsibilitySource, shifts: [Double]) -> SufficientStatistics {
+        let lookup = source.seedLookup
+        let k = components
+        return reduce(shifts: shifts) { scratch, stats, rows in
+            let r = scratch.responsibilities
+            for (i, row) in rows.enumerated() {
+                source.fill(row: row, components: k, into: r + i * k, seedLookup: lookup)
+            }
+            accumulate(rows: rows, responsibilities: r, scratch: scratch, into: &stats)
+        }
+    }
+
+    func worstExplainedRows(_ model: GaussianMixture, count: Int) -> [Int] {
+        var perRow = [Double](repeating: 0, count: data.rows)
+        return perRow.withUnsafeMutableBufferPointer { buffer in
+            score(model, logLikelihoods: buffer.baseAddress!, responsibilities: nil)
+            return lowest(UnsafeBufferPointer(buffer), data: data, count: count)
+        }
+    }
+
+    /// Per-row log-likelihoods `log p(x_n)` (into `logLikelihoods`, length N) and, when
+    /// `responsibilities` is given, the N x K posterior matrix (the caller asked for it).
+    /// Always on the whitening road, which centres every row on each component's own mean: a
+    /// row's value does not depend on the other rows scored with it.
+    func score(_ model: GaussianMixture, logLikelihoods: UnsafeMutablePointer<Double>,
+               responsibilities: UnsafeMutablePointer<Double>?) {
+        let out = UnsafeTransfer((logLikelihoods, responsibilities))
+        let k = components
+        let factors = model.precisionFactors.map { Scalar($0) }
+        LAPACK.withSingleThreadedBLAS {
+            forEachChunk(schedule, threads: threads) { worker, _, rows in
+                let s = scratch[worker]
+                _ = logJointAndNormalize(model, factors: factors, rows: rows, scratch: s,
+                                         logLikelihoodsOut: out.wrappedValue.0 + rows.lowerBound)
+                if let r = out.wrappedValue.1 {
+                    (r + rows.lowerBound * k).update(from: s.responsibilities, count: rows.count * k)
+                }
+            }
+        }
+    }
+
+    /// Runs `body` on every chunk with its worker's scratch and its slot's statistics, then sums
+    /// the slots in slot order.
+    func reduce(shifts: [Double],
+                        _ body: (ChunkScratch<Scalar>, inout SufficientStatistics, Range<Int>) -> Void) -> SufficientStatistics {
+        let d = data.columns, k = components
+        for slot in statisticsSlots {
+            slot.statistics = SufficientStatistics(components: k, features: d, shifts: shifts)
+        }
+        LAPACK.withSingleThreadedBLAS {
+            forEachChunk(schedule, threads: threads) { worker, slot, rows in
+                let sums = statisticsSlots[slot]
+                body(scratch[worker], &sums.statistics, rows)
+                sums.statistics.sampleCount += data.totalWeight(rows)
+            }
+        }
+        var total = SufficientStatistics(components: k, features: d, shifts: shifts)
+        for slot in statisticsSlots { total.add(slot.statistics) }
+        return total
+    }
+}
+
+/// A value computed once, on first use, by the thread running the E-step.
+final class Cache<Value> {
+    var value: Value?
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// Scratch memory of one worker thread for one chunk at a time, allocated once per kernel.
+final class ChunkScratch<Scalar: EngineScalar> {
+    /// `chunkRows x K·D`: the whitened rows `Y` (whitening road).
+    let whitened: UnsafeMutablePointer<Scalar>
+    /// `chunkRows x M`: the quadratic features `Z` (quadratic road, GEMMs).
+    let features: UnsafeMutablePointer<Scalar>
+    /// `chunkRows x K`: the log joint densities `Z Θ` (quadratic road, GEMMs).
+    let logJoint: UnsafeMutablePointer<Scalar>
+    /// `chunkRows x K`: `w_n r_nk` in the data's type, the left factor of the statistics GEMM.
+    let weightedResponsibilities: UnsafeMutablePointer<Scalar>
+    /// `chunkRows x K`: log joint densities, then responsibilities, in Double.
+    let responsibilities: UnsafeMutablePointer<Double>
+    /// `chunkRows`: `log p(x_n)` of the chunk's rows (for weighting them).
+    let rowLogLikelihoods: UnsafeMutablePointer<Double>
+    /// `chunkRows x D`: the chunk's rows centred on a mean or on the data's centre.
+    let centred: UnsafeMutablePointer<Scalar>
+    /// `chunkRows x D`: `√(w_n r_nk) (x_n - c_k)` for one component at a time, for its `syrk`.
+    let weightedRows: UnsafeMutablePointer<Scalar>
+    /// `K x D`: the tied road's `Rᵀ X̃` for the chunk.
+    let tiedSums: UnsafeMutablePointer<Scalar>
+    /// `D x D`: one component's weighted Gram matrix for the chunk.
+    let gram: UnsafeMutablePointer<Scalar>
+    /// `lanes x K x M`: the fused kernel's sums for one chunk, 32-byte aligned.
+    let laneSums: UnsafeMutablePointer<Scalar>
+    /// The fused kernel's features and responsibilities of one sub-chunk, 32-byte aligned.
+    let fusedBlocks: UnsafeMutablePointer<Scalar>
+
+    init(chunkRows: Int, components k: Int, features d: Int, quadraticFeatures m: Int) {
+        let lanes = Scalar.fusedLanes
+        whitened = .allocate(capacity: chunkRows * k * d)
+        features = .allocate(capacity: chunkRows * m)
+        logJoint = .allocate(capacity: chunkRows * k)
+        weightedResponsibilities = .allocate(capacity: chunkRows * k)
+        responsibilities = .allocate(capacity: chunkRows * k)
+        rowLogLikelihoods = .allocate(capacity: chunkRows)
+        centred = .allocate(capacity: chunkRows * d)
+        weightedRows = .allocate(capacity: chunkRows * d)
+        tiedSums = .allocate(capacity: k * d)
+        gram = .allocate(capacity: d * d)
+        laneSums = allocateAligned(lanes * k * m)
+        fusedBlocks = allocateAligned(8 * lanes * (m + k))
+    }
+
+    deinit {
+        whitened.deallocate()
+        features.deallocate()
+        logJoint.deallocate()
+        weightedResponsibilities.deallocate()
+        responsibilities.deallocate()
+        rowLogLikelihoods.deallocate()
+        centred.deallocate()
+        weightedRows.deallocate()
+        tiedSums.deallocate()
+        gram.deallocate()
+        UnsafeMutableRawPointer(laneSums).deallocate()
+        UnsafeMutableRawPointer(fusedBlocks).deallocate()
+    }
+}
+
+/// `count` values at a 32-byte boundary (AVX loads); free with `UnsafeMutableRawPointer(p).deallocate()`.
+private func allocateAligned<Scalar>(_ count: Int) -> UnsafeMutablePointer<Scalar> {
+    UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Scalar>.stride, alignment: 32)
+        .bindMemory(to: Scalar.self, capacity: max(1, count))
+}

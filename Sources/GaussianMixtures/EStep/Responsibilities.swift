@@ -1,0 +1,34 @@
+import Foundation
+import VectorMath
+
+/// Turning a chunk's log joint densities into responsibilities, shared by every road.
+extension BLASKernel {
+    /// Turns the chunk's log joint densities `r` (n x K) into responsibilities and returns
+    /// `Σ_n w_n log p(x_n)`; writes each `log p(x_n)` to `logLikelihoodsOut` if given. A row too far
+    /// from every component for any log-density to be a double (see ``FarRows``) gets
+    /// `log p(x_n) = -∞` and its nearest component by Mahalanobis distance.
+    func normalize(_ r: UnsafeMutablePointer<Double>, rows: Range<Int>, scratch: ChunkScratch<Scalar>,
+                           model: GaussianMixture, logLikelihoodsOut: UnsafeMutablePointer<Double>? = nil) -> Double {
+        let k = components
+        let far = FarRows.detach(r, rows: rows.count, components: k)
+        let perRow = logLikelihoodsOut ?? scratch.rowLogLikelihoods
+        var total = gmm_normalize_rows(r, rows.count, k, perRow)
+        for i in far {
+            FarRows.nearest(data.doubles(ofRow: rows.lowerBound + i), model: model, into: r + i * k)
+            perRow[i] = -.infinity
+        }
+        if let weights = data.weights {
+            total = 0
+            for i in 0..<rows.count where weights[rows.lowerBound + i] > 0 { total += weights[rows.lowerBound + i] * perRow[i] }
+        } else if !far.isEmpty {
+            total = -.infinity
+        }
+        return total
+    }
+
+    /// `w_n r_nk` for the rows of one chunk, in the data's type, for the statistics GEMM.
+    func weighted(_ r: UnsafePointer<Double>, rows: Range<Int>, into out: UnsafeMutablePointer<Scalar>) {
+        let k = components
+        for i in 0..<(rows.count * k) { out[i] = Scalar(r[i] * data.weight(rows.lowerBound + i / k)) }
+    }
+}

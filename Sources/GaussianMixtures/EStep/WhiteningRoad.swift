@@ -1,0 +1,88 @@
+import Foundation
+
+extension BLASKernel {
+    /// The whitening road: per chunk, each component's whitened rows `(x_n - μ_k) L_k⁻ᵀ`, the
+    /// responsibilities, and the statistics about the current means (one `syrk` per component).
+    func whiteningExpectation(_ model: GaussianMixture) -> SufficientStatistics {
+        let factors = model.precisionFactors.map { Scalar($0) }
+        return reduce(shifts: model.means.values) { scratch, stats, rows in
+            stats.logLikelihood += logJointAndNormalize(model, factors: factors, rows: rows, scratch: scratch,
+                                                        logLikelihoodsOut: nil)
+            accumulate(rows: rows, responsibilities: scratch.responsibilities, scratch: scratch, into: &stats)
+        }
+    }
+
+    /// Whitening road: fills `scratch.responsibilities` with `r_nk` for the rows of one chunk and
+    /// returns `Σ_n w_n log p(x_n)` over them; writes each `log p(x_n)` to `logLikelihoodsOut` if given.
+    /// Component k's block of `Y` is `(x_n - μ_k) L_k⁻ᵀ`: each row is centred on each mean in
+    /// `Double`, so no other row and no shared centre enters its value.
+    /// `factors` is the model's `P = [L_1⁻ᵀ | ... | L_K⁻ᵀ]` in the data's type.
+    func logJointAndNormalize(_ model: GaussianMixture, factors: [Scalar], rows: Range<Int>,
+                                      scratch: ChunkScratch<Scalar>, logLikelihoodsOut: UnsafeMutablePointer<Double>?) -> Double {
+        let d = data.columns, k = components, kd = k * d, n = rows.count
+        let y = scratch.whitened, r = scratch.responsibilities, centred = scratch.centred
+        let x = data.row(rows.lowerBound)
+        model.means.values.withUnsafeBufferPointer { means in
+            factors.withUnsafeBufferPointer { p in
+                for c in 0..<k {
+                    let mean = means.baseAddress! + c * d
+                    for i in 0..<n {
+                        for j in 0..<d { centred[i * d + j] = Scalar(Double(x[i * d + j]) - mean[j]) }
+                    }
+                    Scalar.gemm(m: n, n: d, k: d, a: centred, lda: d, transposeA: false,
+                                b: p.baseAddress! + c * d, ldb: kd, transposeB: false, beta: 0, c: y + c * d, ldc: kd)
+                }
+            }
+        }
+        model.logNormalizers.withUnsafeBufferPointer { normalizer in
+            for i in 0..<n {
+                for c in 0..<k {
+                    let yc = y + i * kd + c * d
+                    var squares = 0.0
+                    for j in 0..<d {
+                        let t = Double(yc[j])
+                        squares += t * t
+                    }
+                    r[i * k + c] = normalizer[c] - 0.5 * squares
+                }
+            }
+        }
+        return normalize(r, rows: rows, scratch: scratch, model: model, logLikelihoodsOut: logLikelihoodsOut)
+    }
+
+    /// Whitening road: adds the statistics of one chunk with responsibilities `r` (n x K) to `stats`.
+    func accumulate(rows: Range<Int>, responsibilities r: UnsafeMutablePointer<Double>,
+                            scratch: ChunkScratch<Scalar>, into stats: inout SufficientStatistics) {
+        let d = data.columns, k = components, n = rows.count
+        let w = scratch.weightedRows, gram = scratch.gram
+        let x = data.row(rows.lowerBound)
+        stats.shifts.withUnsafeBufferPointer { shifts in
+            stats.centeredSums.withUnsafeMutableBufferPointer { sums in
+                stats.centeredScatter.withUnsafeMutableBufferPointer { scatter in
+                    for c in 0..<k {
+                        let shift = shifts.baseAddress! + c * d
+                        let sum = sums.baseAddress! + c * d
+                        var weight = 0.0
+                        for i in 0..<n {
+                            let rc = r[i * k + c] * data.weight(rows.lowerBound + i)
+                            weight += rc
+                            let root = rc.squareRoot()
+                            let xi = x + i * d
+                            let wi = w + i * d
+                            for j in 0..<d {
+                                let t = Double(xi[j]) - shift[j]
+                                wi[j] = Scalar(root * t)
+                                sum[j] += rc * t
+                            }
+                        }
+                        stats.weightSums[c] += weight
+                        guard weight > 0 else { continue }
+                        Scalar.gramLower(rows: n, n: d, a: w, lda: d, c: gram)
+                        let out = scatter.baseAddress! + c * d * d
+                        for i in 0..<d { for j in 0...i { out[i * d + j] += Double(gram[i * d + j]) } }
+                    }
+                }
+            }
+        }
+    }
+}
