@@ -11,12 +11,16 @@ import Foundation
 /// - Throws: ``GaussianMixtureError/dataOutOfRange(row:column:distance:divisor:precision:)``.
 func checkScale<Scalar>(_ data: DataView<Scalar>) throws {
     let d = data.columns, n = data.rows
-    guard n >= 1, d >= 1 else { return }
-    var means = [Double](repeating: 0, count: d)
-    // Column means of values scaled by 2⁻⁵¹² (exact), so that the sums cannot overflow.
+    guard d >= 1 else { return }
+    // Column means of values scaled by 2⁻⁵¹² (exact), so that the sums cannot overflow; over
+    // every process's rows.
     let down = 0x1p-512
-    for i in 0..<n { let x = data.row(i); for j in 0..<d { means[j] += Double(x[j]) * down } }
-    for j in 0..<d { means[j] = means[j] / Double(n) / down }
+    var sums = [Double](repeating: 0, count: d + 1)
+    for i in 0..<n { let x = data.row(i); for j in 0..<d { sums[j] += Double(x[j]) * down } }
+    sums[d] = Double(n)
+    data.reducer.sum(&sums)
+    let total = max(1, sums[d])
+    let means = (0..<d).map { sums[$0] / total / down }
     var farthest = (distance: 0.0, row: 0, column: 0)
     for i in 0..<n {
         let x = data.row(i)
@@ -25,10 +29,13 @@ func checkScale<Scalar>(_ data: DataView<Scalar>) throws {
             if distance > farthest.distance { farthest = (distance, i, j) }
         }
     }
-    let summed = Scalar.self == Double.self ? n : min(n, 4096)
+    // Every process decides on the largest distance of all, so that all of them stop together.
+    var largest = [farthest.distance]
+    data.reducer.maximum(&largest)
+    let summed = Scalar.self == Double.self ? total : min(total, 4096)
     let limit = (Double(Scalar.greatestFiniteMagnitude) / (4 * Double(summed) * Double(d))).squareRoot()
-    guard farthest.distance > limit || !farthest.distance.isFinite else { return }
-    let divisor = Foundation.pow(10, Foundation.floor(Foundation.log10(farthest.distance.isFinite ? farthest.distance : .greatestFiniteMagnitude)))
+    guard largest[0] > limit || !largest[0].isFinite else { return }
+    let divisor = Foundation.pow(10, Foundation.floor(Foundation.log10(min(largest[0], .greatestFiniteMagnitude))))
     throw GaussianMixtureError.dataOutOfRange(row: farthest.row, column: farthest.column,
                                               distance: farthest.distance, divisor: divisor,
                                               precision: Scalar.self == Double.self ? "float64" : "float32")

@@ -147,7 +147,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
     }
 
     /// Runs `body` on every chunk with its worker's scratch and its slot's statistics, then sums
-    /// the slots in slot order.
+    /// the slots in slot order and the processes through the data's reducer.
     func reduce(shifts: [Double],
                         _ body: (ChunkScratch<Scalar>, inout SufficientStatistics, Range<Int>) -> Void) -> SufficientStatistics {
         let d = data.columns, k = components
@@ -163,6 +163,9 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         }
         var total = SufficientStatistics(components: k, features: d, shifts: shifts)
         for slot in statisticsSlots { total.add(slot.statistics) }
+        var packed = total.packed
+        data.reducer.sum(&packed)
+        total.unpack(packed)
         return total
     }
 }

@@ -52,9 +52,11 @@ extension BLASKernel {
             logLikelihood += slot.logLikelihood
             rows += slot.rows
         }
+        total += [logLikelihood, rows]
+        data.reducer.sum(&total)
         var stats = total.withUnsafeBufferPointer { quadratic.statistics(from: $0.baseAddress!, components: k) }
-        stats.logLikelihood = logLikelihood
-        stats.sampleCount = rows
+        stats.logLikelihood = total[k * m]
+        stats.sampleCount = total[k * m + 1]
         return stats
     }
 }

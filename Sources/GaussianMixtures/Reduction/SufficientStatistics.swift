@@ -35,13 +35,62 @@ struct SufficientStatistics {
         sampleCount = 0
     }
 
-    /// Adds another partial sum taken about the same shifts.
+    /// Adds another partial sum taken about the same shifts; sums about other shifts must be
+    /// re-centred first (``recentred(to:)``).
     mutating func add(_ other: SufficientStatistics) {
+        precondition(other.shifts == shifts, "statistics about different shifts do not add; re-centre them first")
         for i in weightSums.indices { weightSums[i] += other.weightSums[i] }
         for i in centeredSums.indices { centeredSums[i] += other.centeredSums[i] }
         for i in centeredScatter.indices { centeredScatter[i] += other.centeredScatter[i] }
         logLikelihood += other.logLikelihood
         sampleCount += other.sampleCount
+    }
+}
+
+extension SufficientStatistics {
+    /// Every sum in one array, for one exchange between processes: `N_k`, `s_k`, `S_k`, the
+    /// log-likelihood and the weight total (the shifts are not sums and stay out).
+    var packed: [Double] {
+        weightSums + centeredSums + centeredScatter + [logLikelihood, sampleCount]
+    }
+
+    /// Replaces every sum by the matching entry of `values` (laid out as ``packed``).
+    mutating func unpack(_ values: [Double]) {
+        let k = components, d = features
+        precondition(values.count == k + k * d + k * d * d + 2)
+        weightSums = Array(values[0..<k])
+        centeredSums = Array(values[k..<(k + k * d)])
+        centeredScatter = Array(values[(k + k * d)..<(k + k * d + k * d * d)])
+        logLikelihood = values[values.count - 2]
+        sampleCount = values[values.count - 1]
+    }
+
+    /// The same sums about other shifts `c'_k` (the scatter's lower triangle, mirrored): with
+    /// `e = c_k - c'_k`,
+    ///
+    ///     s'_k = s_k + N_k e,   S'_k = S_k + e s_kᵀ + s_k eᵀ + N_k e eᵀ
+    ///
+    /// (exact algebra; in floating point it loses about `ε |e|² N_k / |S'_k|` relative, so shift
+    /// to a point near the data, as the means are).
+    func recentred(to newShifts: [Double]) -> SufficientStatistics {
+        let k = components, d = features
+        var out = SufficientStatistics(components: k, features: d, shifts: newShifts)
+        out.weightSums = weightSums
+        out.logLikelihood = logLikelihood
+        out.sampleCount = sampleCount
+        for c in 0..<k {
+            let e = (0..<d).map { shifts[c * d + $0] - newShifts[c * d + $0] }
+            for i in 0..<d { out.centeredSums[c * d + i] = centeredSums[c * d + i] + weightSums[c] * e[i] }
+            for i in 0..<d {
+                for j in 0...i {
+                    let v = centeredScatter[c * d * d + i * d + j]
+                        + e[i] * centeredSums[c * d + j] + centeredSums[c * d + i] * e[j] + weightSums[c] * e[i] * e[j]
+                    out.centeredScatter[c * d * d + i * d + j] = v
+                    out.centeredScatter[c * d * d + j * d + i] = v
+                }
+            }
+        }
+        return out
     }
 }
 
@@ -92,6 +141,8 @@ struct DataView<Scalar: EngineScalar> {
     let columns: Int
     /// Sample weights (`rows` values), or nil for all ones.
     var weights: UnsafePointer<Double>? = nil
+    /// Combines what is summed over these rows with the other parts of the data set, if any.
+    var reducer: any Reducer = SingleProcess()
 
     /// Pointer to the first value of row `i`.
     @inline(__always) func row(_ i: Int) -> UnsafePointer<Scalar> { base + i * columns }
