@@ -1,5 +1,5 @@
 import Foundation
-import VectorMath
+import CGaussianMixturesKernels
 
 /// The fast path: the E-step and the sufficient statistics on BLAS, in parallel chunks, with
 /// the data and the per-row arithmetic in `Scalar` (`Double`, or `Float` for float32 fits) and
@@ -24,8 +24,8 @@ import VectorMath
 ///   `√r_nk` and centred on `μ_k`; about `3·N·K·D²` flops.
 ///
 /// On both roads the log-sum-exp over components (shifted by the row maximum before any `exp`)
-/// is vectorised (VectorMath). Memory beyond the data is one chunk's scratch per worker thread
-/// plus one set of sums per slot; no N x K matrix is ever held.
+/// is vectorised (CGaussianMixturesKernels). Memory beyond the data is one chunk's scratch per
+/// worker thread plus one set of sums per slot; no N x K matrix is ever held.
 struct BLASKernel<Scalar: EngineScalar>: EMKernel {
     let data: DataView<Scalar>
     let components: Int
@@ -485,7 +485,7 @@ final class ChunkScratch<Scalar: EngineScalar> {
         centred = .allocate(capacity: chunkRows * d)
         gram = .allocate(capacity: d * d)
         chunkSums = allocateAligned(lanes * k * m)
-        fusedBlocks = allocateAligned(8 * lanes * (m + k))
+        fusedBlocks = allocateAligned(Int(GMM_FUSED_BLOCKS) * lanes * (m + k))
     }
 
     deinit {
