@@ -19,11 +19,12 @@ let package = Package(
             pkgConfig: "openblas lapacke",
             providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]
         ),
-        // Vectorised exp for the E-step's log-sum-exp (C: AVX2 code chosen at run time).
-        .target(name: "VectorMath"),
+        // The engine's C kernels, internal (AVX2 code chosen at run time): exp and log-sum-exp,
+        // quadratic features, k-means and k-means++, the fused E-step chunk.
+        .target(name: "CGaussianMixturesKernels", exclude: ["README.md"]),
         .target(
             name: "GaussianMixtures",
-            dependencies: ["CLAPACK", "VectorMath"],
+            dependencies: ["CLAPACK", "CGaussianMixturesKernels"],
             linkerSettings: [.linkedLibrary("lapacke"), .linkedLibrary("openblas")]
         ),
         // Signal handlers (C, async-signal-safe): temporaries removed on SIGINT/SIGTERM/SIGHUP, a

@@ -1,4 +1,4 @@
-import VectorMath
+import CGaussianMixturesKernels
 
 /// The element types the engine's per-row work runs in: `Double` (float64, the default) and
 /// `Float` (float32: half the memory traffic and twice the SIMD width). Model parameters,
@@ -38,7 +38,7 @@ protocol EngineScalar: BinaryFloatingPoint, Sendable {
 }
 
 extension Double: EngineScalar {
-    static var fusedLanes: Int { 4 }
+    static var fusedLanes: Int { Int(GMM_FUSED_LANES_F64) }
     /// `ε B ≈ 1e-10`.
     static var quadraticConditionLimit: Double { 4.5e5 }
     static var rowsPerFlush: Int { .max }
@@ -69,7 +69,7 @@ extension Double: EngineScalar {
 }
 
 extension Float: EngineScalar {
-    static var fusedLanes: Int { 8 }
+    static var fusedLanes: Int { Int(GMM_FUSED_LANES_F32) }
     /// The same limit as float64: the worst case `ε₃₂ B` is then 3e-2, but the rounding errors
     /// are random in sign, and the lower bounds measured on the benchmark workloads (B up to
     /// 1.2e5) end within 2e-7 relative of float64's (BENCHMARKS.md). Data whose values do not

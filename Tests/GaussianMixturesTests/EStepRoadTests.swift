@@ -1,7 +1,7 @@
 import Foundation
 @testable import GaussianMixtures
 import Testing
-import VectorMath
+import CGaussianMixturesKernels
 
 /// The fast path's two E-step roads (quadratic features and whitening, see `QuadraticFeatures`)
 /// against each other, and the guard that chooses between them.

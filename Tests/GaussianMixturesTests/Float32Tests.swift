@@ -1,7 +1,7 @@
 import Foundation
 @testable import GaussianMixtures
 import Testing
-import VectorMath
+import CGaussianMixturesKernels
 
 /// The float32 path against the float64 one: issue 4 asks for the same lower bound to 1e-4
 /// relative on well-conditioned data; what we see is about 1e-6.

@@ -1,5 +1,5 @@
 import Foundation
-import VectorMath
+import CGaussianMixturesKernels
 
 /// The fast path: the E-step and the sufficient statistics on BLAS, in parallel chunks, with
 /// the data and the per-row arithmetic in `Scalar` (`Double`, or `Float` for float32 fits) and
@@ -24,7 +24,7 @@ import VectorMath
 ///   `√r_nk` and centred on `μ_k`; about `3·N·K·D²` flops.
 ///
 /// On both roads the log-sum-exp over components (shifted by the row maximum before any `exp`)
-/// is vectorised (C kernels). Memory beyond the data is one chunk's scratch per worker thread
+/// is vectorised (CGaussianMixturesKernels). Memory beyond the data is one chunk's scratch per worker thread
 /// plus one set of sums per slot; no N x K matrix is ever held.
 ///
 /// The roads live one per file (`QuadraticRoad.swift`, `WhiteningRoad.swift`, `TiedRoad.swift`),

@@ -1,4 +1,5 @@
 import Foundation
+import CGaussianMixturesKernels
 
 /// Scratch memory of one worker thread for one chunk at a time, allocated once per kernel.
 final class ChunkScratch<Scalar: EngineScalar> {
@@ -40,7 +41,7 @@ final class ChunkScratch<Scalar: EngineScalar> {
         tiedSums = .allocate(capacity: k * d)
         gram = .allocate(capacity: d * d)
         laneSums = allocateAligned(lanes * k * m)
-        fusedBlocks = allocateAligned(8 * lanes * (m + k))
+        fusedBlocks = allocateAligned(Int(GMM_FUSED_BLOCKS) * lanes * (m + k))
     }
 
     deinit {

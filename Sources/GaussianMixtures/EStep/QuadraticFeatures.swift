@@ -1,5 +1,5 @@
 import Foundation
-import VectorMath
+import CGaussianMixturesKernels
 
 /// The fast path's main road: the E-step and the statistics as two GEMMs over quadratic features.
 ///

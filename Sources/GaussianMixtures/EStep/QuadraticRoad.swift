@@ -1,5 +1,5 @@
 import Foundation
-import VectorMath
+import CGaussianMixturesKernels
 
 extension BLASKernel {
     /// The quadratic-feature road: per chunk `Z`, `V = Z Θ`, normalise `V` into `R`, add `Rᵀ Z`

@@ -1,5 +1,5 @@
 import Foundation
-import VectorMath
+import CGaussianMixturesKernels
 
 /// Turning a chunk's log joint densities into responsibilities, shared by every road.
 extension BLASKernel {

@@ -1,5 +1,8 @@
-#ifndef GAUSSIAN_MIXTURES_VECTOR_MATH_H
-#define GAUSSIAN_MIXTURES_VECTOR_MATH_H
+#ifndef C_GAUSSIAN_MIXTURES_KERNELS_H
+#define C_GAUSSIAN_MIXTURES_KERNELS_H
+
+// The C kernels of the GaussianMixtures engine, internal to the package (see README.md in the
+// target's folder). The constants below are read by the Swift code too.
 
 /// 1 when this processor runs the AVX2 and FMA code (checked once), else 0. The fused kernels
 /// need it; the other functions fall back to portable code.
@@ -55,6 +58,15 @@ void gmm_seed_closest(const double *x, const double *weights, long rows, long co
 void gmm_seed_closest_f32(const float *x, const double *weights, long rows, long columns, const double *point,
                           double unit, float *closest);
 
+/// Lanes of one AVX2 vector in the fused kernels: 4 doubles, 8 floats. Each of the fused
+/// kernel's sums is kept as this many partial sums, one per lane.
+#define GMM_FUSED_LANES_F64 4
+#define GMM_FUSED_LANES_F32 8
+
+/// Vectors of rows the fused kernel takes at a time, each vector one row per lane: its `scratch`
+/// holds GMM_FUSED_BLOCKS x lanes x (M + K) values.
+#define GMM_FUSED_BLOCKS 8
+
 /// The largest K·M for which the fused kernels are meant (their 32 K M bytes of lane sums stay
 /// within half of a 512 KiB L2; measured crossover with the GEMMs: D = 32 fused is 1.6x faster,
 /// D = 64 at K = 8 is slower in float32), and the
@@ -68,12 +80,12 @@ void gmm_seed_closest_f32(const float *x, const double *weights, long rows, long
 /// `gmm_quadratic_features` does (`diagonal` likewise), the log joint densities `v_nk = z(x_n) · θ_k` (`theta`: M x K,
 /// row-major), the responsibilities `r_nk = exp(v_nk - log Σ_j exp v_nj)`, and adds
 /// `w_n r_nk z(x_n)` (`w_n = weights[n]`, or 1 when `weights` is NULL) to `laneSums`, which holds K x M sums of 4 lanes each (entry (k, p) is `laneSums[4 (k M + p) + lane]`;
-/// a row adds to lane `row mod 4`, so the caller sums the lanes). `scratch` holds 32 (M + K)
-/// values; both are 32-byte aligned. Returns `Σ_n w_n log p(x_n)`.
+/// a row adds to lane `row mod 4`, so the caller sums the lanes). `scratch` holds
+/// GMM_FUSED_BLOCKS x GMM_FUSED_LANES_F64 x (M + K) = 32 (M + K) values; both are 32-byte aligned. Returns `Σ_n w_n log p(x_n)`.
 double gmm_fused_quadratic_chunk(const double *x, const double *weights, long rows, long columns, int diagonal, const double *center,
                                  const double *theta, long components, double *laneSums, double *scratch);
-/// `gmm_fused_quadratic_chunk` in single precision, 8 lanes (`laneSums`: 8 K M values,
-/// `scratch`: 64 (M + K) values). The log-likelihood is still summed in double.
+/// `gmm_fused_quadratic_chunk` in single precision, GMM_FUSED_LANES_F32 = 8 lanes (`laneSums`:
+/// 8 K M values, `scratch`: GMM_FUSED_BLOCKS x 8 x (M + K) = 64 (M + K) values). The log-likelihood is still summed in double.
 double gmm_fused_quadratic_chunk_f32(const float *x, const double *weights, long rows, long columns, int diagonal, const float *center,
                                      const float *theta, long components, float *laneSums, float *scratch);
 

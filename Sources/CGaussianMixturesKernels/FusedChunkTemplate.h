@@ -1,25 +1,25 @@
-// One chunk of the quadratic-feature E-step, fused; included by VectorMath.c once per scalar
+// One chunk of the quadratic-feature E-step, fused; FusedChunk.c includes this once per scalar
 // type with these macros defined:
 //   NAME     the function's name          T      the scalar (double, float)
-//   V        the vector of L scalars      L      lanes per vector (4 doubles, 8 floats)
+//   V        the vector of L scalars      L      lanes per vector (GMM_FUSED_LANES_F64, _F32)
 //   EXPV     exp over a V                 BIG    flush the product of row sums above this
-// See gmm_fused_quadratic_chunk in VectorMath.h for the contract. The macros are undefined at
-// the end, ready for the next instantiation.
+// See gmm_fused_quadratic_chunk in CGaussianMixturesKernels.h for the contract. The macros are
+// undefined at the end, ready for the next type.
 
 __attribute__((target("avx2,fma")))
 double NAME(const T *x, const double *weights, long rows, long columns, int diagonal, const T *center, const T *theta,
             long components, T *laneSums, T *scratch) {
     const long d = columns, k = components, m = gmm_quadratic_feature_count(d, diagonal);
-    V *z = (V *)scratch;            // FUSED_BLOCKS x M: feature p of L rows
-    V *r = z + FUSED_BLOCKS * m;    // FUSED_BLOCKS x K: log-densities, then responsibilities
-    V *sums = (V *)laneSums;        // K x M
+    V *z = (V *)scratch;                // GMM_FUSED_BLOCKS x M: feature p of L rows
+    V *r = z + GMM_FUSED_BLOCKS * m;    // GMM_FUSED_BLOCKS x K: log-densities, then responsibilities
+    V *sums = (V *)laneSums;            // K x M
     double total = 0;
-    for (long start = 0; start < rows; start += L * FUSED_BLOCKS) {
+    for (long start = 0; start < rows; start += L * GMM_FUSED_BLOCKS) {
         long blocks = (rows - start + L - 1) / L;
-        if (blocks > FUSED_BLOCKS) blocks = FUSED_BLOCKS;
+        if (blocks > GMM_FUSED_BLOCKS) blocks = GMM_FUSED_BLOCKS;
         // Features, L rows per vector; missing rows of the last block are the centre (z = e_M).
         for (long b = 0; b < blocks; b++) {
-            V xv[FUSED_MAX_FEATURES];
+            V xv[GMM_FUSED_MAX_FEATURES];
             const T *row[L];
             for (long lane = 0; lane < L; lane++) {
                 long n = start + L * b + lane;

@@ -1,0 +1,100 @@
+// k-means assignment and k-means++ seeding for rows of one scalar type. KMeans.c includes this
+// once per type, with fused multiply-adds off, and with these macros defined:
+//   T        the scalar of the rows (double, float); centres and candidates are double
+//   SUFFIX   the suffix of the type's function names (nothing for double, _f32 for float)
+// See gmm_nearest_centers, gmm_seed_potentials and gmm_seed_closest in CGaussianMixturesKernels.h
+// for the contracts. The macros are undefined at the end, ready for the next type.
+
+/// `Σ_j (x_j - p_j)²` of the row `xn` and the point whose coordinate j is `p[j * stride]`, summed
+/// in feature order, a multiply then an add, as a plain loop rounds.
+static inline __attribute__((always_inline))
+double GMM_JOIN(squared_distance, SUFFIX)(const T *xn, const double *p, long stride, long columns) {
+    double sum = 0;
+    for (long j = 0; j < columns; j++) {
+        double t = (double)xn[j] - p[j * stride];
+        double square = t * t;
+        sum = sum + square;
+    }
+    return sum;
+}
+
+/// The assignment of gmm_nearest_centers, inlined into an AVX2 version and a baseline version
+/// below. With `vectors` (a constant in each) it takes four centres per vector, each lane summed
+/// exactly as squared_distance sums; the centres left over, or all without `vectors`, one by one.
+static inline __attribute__((always_inline))
+long GMM_JOIN(nearest_centers_rows, SUFFIX)(const T *x, long rows, long columns, const double *centersByFeature, long k,
+                                            int *labels, int vectors) {
+    long changed = 0;
+    for (long n = 0; n < rows; n++) {
+        const T *xn = x + n * columns;
+        double bestDistance = INFINITY;
+        long best = 0, c = 0;
+        for (; vectors && c + 4 <= k; c += 4) {
+            f64x4 sum = (f64x4)0.0;
+            for (long j = 0; j < columns; j++) {
+                f64x4 p;
+                __builtin_memcpy(&p, centersByFeature + j * k + c, sizeof p);
+                f64x4 t = (f64x4)(double)xn[j] - p;
+                f64x4 square = t * t;
+                sum = sum + square;
+            }
+            for (int lane = 0; lane < 4; lane++) {
+                if (sum[lane] < bestDistance) { bestDistance = sum[lane]; best = c + lane; }
+            }
+        }
+        for (; c < k; c++) {
+            double sum = GMM_JOIN(squared_distance, SUFFIX)(xn, centersByFeature + c, k, columns);
+            if (sum < bestDistance) { bestDistance = sum; best = c; }
+        }
+        if (labels[n] != (int)best) changed++;
+        labels[n] = (int)best;
+    }
+    return changed;
+}
+
+GMM_AVX2_TARGET
+static long GMM_JOIN(nearest_centers_avx2, SUFFIX)(const T *x, long rows, long columns, const double *centersByFeature,
+                                                   long k, int *labels) {
+    return GMM_JOIN(nearest_centers_rows, SUFFIX)(x, rows, columns, centersByFeature, k, labels, 1);
+}
+
+static long GMM_JOIN(nearest_centers_baseline, SUFFIX)(const T *x, long rows, long columns, const double *centersByFeature,
+                                                       long k, int *labels) {
+    return GMM_JOIN(nearest_centers_rows, SUFFIX)(x, rows, columns, centersByFeature, k, labels, 0);
+}
+
+long GMM_JOIN(gmm_nearest_centers, SUFFIX)(const T *x, long rows, long columns, const double *centersByFeature, long k,
+                                           int *labels) {
+    return gmm_vector_math_uses_avx2() ? GMM_JOIN(nearest_centers_avx2, SUFFIX)(x, rows, columns, centersByFeature, k, labels)
+                                       : GMM_JOIN(nearest_centers_baseline, SUFFIX)(x, rows, columns, centersByFeature, k, labels);
+}
+
+// k-means++: the scaled distance of row n to a point p is `(w_n · unit) · Σ_j (x_nj - p_j)²`, and
+// `min(a, b)` is Swift's, `b < a ? b : a`.
+
+void GMM_JOIN(gmm_seed_potentials, SUFFIX)(const T *x, const double *weights, long rows, long columns,
+                                           const double *candidates, long trials, double unit, const float *closest,
+                                           double *sums) {
+    for (long n = 0; n < rows; n++) {
+        const T *xn = x + n * columns;
+        double cap = (double)closest[n];
+        for (long c = 0; c < trials; c++) {
+            double sum = GMM_JOIN(squared_distance, SUFFIX)(xn, candidates + c * columns, 1, columns);
+            double value = (weights ? weights[n] : 1.0) * unit * sum;
+            sums[c] = sums[c] + (value < cap ? value : cap);
+        }
+    }
+}
+
+void GMM_JOIN(gmm_seed_closest, SUFFIX)(const T *x, const double *weights, long rows, long columns, const double *point,
+                                        double unit, float *closest) {
+    for (long n = 0; n < rows; n++) {
+        double sum = GMM_JOIN(squared_distance, SUFFIX)(x + n * columns, point, 1, columns);
+        double value = (weights ? weights[n] : 1.0) * unit * sum;
+        float candidate = (float)value;
+        closest[n] = candidate < closest[n] ? candidate : closest[n];
+    }
+}
+
+#undef T
+#undef SUFFIX

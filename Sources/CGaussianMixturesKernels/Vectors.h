@@ -1,0 +1,71 @@
+// Internal to the target: the vector types, the AVX2 target attribute and exp over vectors,
+// shared by the kernel files. Not part of the public header.
+#ifndef C_GAUSSIAN_MIXTURES_KERNELS_VECTORS_H
+#define C_GAUSSIAN_MIXTURES_KERNELS_VECTORS_H
+
+#include "CGaussianMixturesKernels.h"
+
+#if defined(__x86_64__)
+/// 1 when this build holds AVX2 and FMA code (chosen at run time by gmm_vector_math_uses_avx2).
+#define GMM_HAVE_AVX2_CODE 1
+/// Compiles a function for AVX2 and FMA; a function it calls inlined (always_inline) gets the
+/// same instructions.
+#define GMM_AVX2_TARGET __attribute__((target("avx2,fma")))
+#else
+#define GMM_AVX2_TARGET
+#endif
+
+/// Joins two names after expanding them (`GMM_JOIN(f, _f32)` is `f_f32`; an empty second
+/// argument gives the first): the templates name their functions with it.
+#define GMM_JOIN(a, b) GMM_JOIN_EXPANDED(a, b)
+#define GMM_JOIN_EXPANDED(a, b) a##b
+
+typedef double f64x4 __attribute__((ext_vector_type(4)));
+typedef float f32x8 __attribute__((ext_vector_type(8)));
+typedef int i32x4 __attribute__((ext_vector_type(4)));
+typedef int i32x8 __attribute__((ext_vector_type(8)));
+typedef long i64x4 __attribute__((ext_vector_type(4)));
+
+_Static_assert(sizeof(f64x4) == GMM_FUSED_LANES_F64 * sizeof(double), "an f64x4 is one AVX2 vector of doubles");
+_Static_assert(sizeof(f32x8) == GMM_FUSED_LANES_F32 * sizeof(float), "an f32x8 is one AVX2 vector of floats");
+
+#if GMM_HAVE_AVX2_CODE
+/// exp(x) for four doubles: x = n ln2 + r with |r| <= ln2/2 (Cody-Waite split of ln2, so n ln2
+/// is exact), e^r by its Taylor series to degree 13 (truncation below 1e-19), times 2^n built
+/// in the exponent bits. Inputs below -708 give 0 (the E-step feeds only values <= 0).
+__attribute__((target("avx2,fma")))
+static inline f64x4 exp_f64x4(f64x4 x) {
+    i64x4 underflow = x < -708.0;
+    x = __builtin_elementwise_min(__builtin_elementwise_max(x, (f64x4)-708.0), (f64x4)709.0);
+    f64x4 n = __builtin_elementwise_rint(x * 1.4426950408889634074);
+    f64x4 r = __builtin_elementwise_fma(-n, (f64x4)6.93147180369123816490e-01, x);
+    r = __builtin_elementwise_fma(-n, (f64x4)1.90821492927058770002e-10, r);
+    static const double coefficients[] = {
+        1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
+        1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0};
+    f64x4 p = (f64x4)coefficients[0];
+    for (int i = 1; i < 14; i++) p = __builtin_elementwise_fma(p, r, (f64x4)coefficients[i]);
+    i64x4 e = (__builtin_convertvector(__builtin_convertvector(n, i32x4), i64x4) + 1023) << 52;
+    f64x4 result = p * (f64x4)e;
+    return (f64x4)((i64x4)result & ~underflow);
+}
+
+/// exp(x) for eight floats, as exp_f64x4 with a degree-7 series (truncation below 1e-8
+/// relative, under half a float ulp); inputs below -87 give 0.
+__attribute__((target("avx2,fma")))
+static inline f32x8 exp_f32x8(f32x8 x) {
+    i32x8 underflow = x < -87.0f;
+    x = __builtin_elementwise_min(__builtin_elementwise_max(x, (f32x8)-87.0f), (f32x8)88.0f);
+    f32x8 n = __builtin_elementwise_rint(x * 1.44269504f);
+    f32x8 r = __builtin_elementwise_fma(-n, (f32x8)0.693359375f, x);
+    r = __builtin_elementwise_fma(-n, (f32x8)-2.12194440e-4f, r);
+    static const float coefficients[] = {1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f};
+    f32x8 p = (f32x8)coefficients[0];
+    for (int i = 1; i < 8; i++) p = __builtin_elementwise_fma(p, r, (f32x8)coefficients[i]);
+    i32x8 e = (__builtin_convertvector(n, i32x8) + 127) << 23;
+    f32x8 result = p * (f32x8)e;
+    return (f32x8)((i32x8)result & ~underflow);
+}
+#endif
+
+#endif
