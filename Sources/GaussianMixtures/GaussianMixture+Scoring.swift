@@ -71,8 +71,27 @@ extension GaussianMixture {
         }
     }
 
-    private func evaluate(_ values: UnsafeBufferPointer<Double>, rows: Int, columns: Int, threads: Int,
-                          responsibilities wanted: Bool) throws -> (logLikelihoods: [Double], responsibilities: Matrix) {
+    /// ``logLikelihoods(of:threads:)`` for float32 values owned by the caller (no copy): each row
+    /// is centred on each mean in float64 and whitened in float32 (about 1e-6 relative).
+    public func logLikelihoods(of values: UnsafeBufferPointer<Float>, rows: Int, columns: Int,
+                               threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [Double] {
+        try evaluate(values, rows: rows, columns: columns, threads: threads, responsibilities: false).logLikelihoods
+    }
+
+    /// ``predictProbabilities(_:threads:)`` for float32 values owned by the caller (no copy).
+    public func predictProbabilities(_ values: UnsafeBufferPointer<Float>, rows: Int, columns: Int,
+                                     threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Matrix {
+        try evaluate(values, rows: rows, columns: columns, threads: threads, responsibilities: true).responsibilities
+    }
+
+    /// ``predict(_:threads:)`` for float32 values owned by the caller (no copy).
+    public func predict(_ values: UnsafeBufferPointer<Float>, rows: Int, columns: Int,
+                        threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> [Int] {
+        Self.mostProbable(try predictProbabilities(values, rows: rows, columns: columns, threads: threads))
+    }
+
+    private func evaluate<Scalar: EngineScalar>(_ values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int, threads: Int,
+                                                responsibilities wanted: Bool) throws -> (logLikelihoods: [Double], responsibilities: Matrix) {
         guard columns == featureCount else {
             throw GaussianMixtureError.invalidShape("the model has \(featureCount) features but the data have \(columns) columns")
         }
@@ -84,7 +103,7 @@ extension GaussianMixture {
         try checkFinite(view)
         var logLikelihoods = [Double](repeating: 0, count: rows)
         var posterior = Matrix(zeros: wanted ? rows : 0, componentCount)
-        let kernel = BLASKernel<Double>(data: view, components: componentCount, covarianceType: covarianceType,
+        let kernel = BLASKernel<Scalar>(data: view, components: componentCount, covarianceType: covarianceType,
                                         threads: threads, chunkRows: nil)
         logLikelihoods.withUnsafeMutableBufferPointer { out in
             posterior.values.withUnsafeMutableBufferPointer { r in

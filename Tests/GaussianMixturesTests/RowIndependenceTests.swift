@@ -260,3 +260,26 @@ import Testing
         }
     }
 }
+
+/// The public float32 scoring calls agree with float64 scoring of the same (widened) values.
+@Suite struct Float32ScoringTests {
+    @Test(arguments: CovarianceType.allCases)
+    func float32ScoresMatchFloat64OfTheSameValues(type: CovarianceType) throws {
+        let data = try syntheticData(rows: 700, seed: 21).data
+        let model = try GaussianMixture.fit(data, components: 3, options: FitOptions(covarianceType: type, seed: 4)).model
+        let singles = data.values.map { Float($0) }
+        let widened = try Matrix(rows: 700, columns: 3, values: singles.map(Double.init))
+        let reference = try model.logLikelihoods(of: widened)
+        let referenceProba = try model.predictProbabilities(widened)
+        try singles.withUnsafeBufferPointer { x in
+            let values = try model.logLikelihoods(of: x, rows: 700, columns: 3)
+            let proba = try model.predictProbabilities(x, rows: 700, columns: 3)
+            let labels = try model.predict(x, rows: 700, columns: 3)
+            for n in 0..<700 {
+                #expect(abs(values[n] - reference[n]) <= 1e-5 * max(1, abs(reference[n])))
+                for c in 0..<3 { #expect(abs(proba[n, c] - referenceProba[n, c]) <= 1e-5) }
+            }
+            #expect(zip(labels, try model.predict(widened)).filter { $0 != $1 }.count <= 1)
+        }
+    }
+}
