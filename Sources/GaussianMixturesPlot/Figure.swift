@@ -45,6 +45,7 @@ public struct Figure: Sendable {
     public var title: String
     public var xLabel: String
     public var yLabel: String
+    /// One or two lines (split at "\n"), under the x axis.
     public var caption: String?
     public var layers: [Layer] = []
     public var legend: [LegendEntry] = []
@@ -54,7 +55,7 @@ public struct Figure: Sendable {
     public var integerX = false
 
     public static let width = 800.0
-    public static let height = 500.0
+    public static let height = 510.0
 
     public init(title: String, xLabel: String, yLabel: String, caption: String? = nil) {
         self.title = title
@@ -64,10 +65,10 @@ public struct Figure: Sendable {
     }
 
     /// The plot area on the canvas: left, top, right, bottom.
-    static let area = (left: 78.0, top: 48.0, right: 548.0, bottom: 418.0)
+    public static let area = (left: 78.0, top: 48.0, right: 548.0, bottom: 418.0)
     /// Characters of 13-pixel text that fit in the legend column (at most about 8 pixels each).
-    static let legendCharacters = 24
-    static let maxLegendRows = 16
+    public static let legendCharacters = 24
+    public static let maxLegendRows = 16
 
     /// The smallest and largest x and y of every layer.
     func extent() -> (x: (Double, Double), y: (Double, Double)) {
@@ -87,7 +88,12 @@ public struct Figure: Sendable {
         }
         xs = xs.filter(\.isFinite)
         ys = ys.filter(\.isFinite)
-        return ((xs.min() ?? 0, xs.max() ?? 1), (ys.min() ?? 0, ys.max() ?? 1))
+        // A margin of 2 % keeps marks off the axis lines, except at 0 on a density (or count) axis.
+        func padded(_ values: [Double], keepZero: Bool) -> (Double, Double) {
+            let low = values.min() ?? 0, high = values.max() ?? 1, pad = 0.02 * (high - low)
+            return (keepZero && low == 0 ? 0 : low - pad, high + pad)
+        }
+        return (padded(xs, keepZero: false), padded(ys, keepZero: true))
     }
 
     /// The figure as an SVG document.
@@ -217,8 +223,11 @@ public struct Figure: Sendable {
         }
 
         if let caption {
-            svg.text(SVGWriter.truncated(caption, limit: 110), x: Self.width / 2, y: Self.height - 12, size: 12,
-                     anchor: "middle", className: "caption")
+            let lines = caption.split(separator: "\n").prefix(2)
+            for (i, line) in lines.enumerated() {
+                svg.text(SVGWriter.truncated(String(line), limit: 110), x: Self.width / 2,
+                         y: Self.height - 10 - 15 * Double(lines.count - 1 - i), size: 12, anchor: "middle", className: "caption")
+            }
         }
         return svg.document
     }

@@ -79,7 +79,7 @@ final class SVGContents: NSObject, XMLParserDelegate {
         #expect(contents.texts.contains("A & B <test>"))
         #expect(contents.texts.contains("x \"quoted\""))
         #expect(contents.elements.first?.name == "svg")
-        #expect(contents.elements.first?.attributes["viewBox"] == "0 0 800 500")
+        #expect(contents.elements.first?.attributes["viewBox"] == "0 0 \(Int(Figure.width)) \(Int(Figure.height))")
     }
 
     @Test func controlCharactersAreDroppedSoTheXMLStaysValid() throws {
