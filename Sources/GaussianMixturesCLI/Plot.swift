@@ -231,6 +231,10 @@ struct PlotBuilder {
             }
             return (low, high)
         }
+        guard (high - low).isFinite else {
+            throw DataFileError.format(path: table.path, message:
+                "its values run from \(low) to \(high), a span beyond a double's range; divide the column by a power of ten")
+        }
         // Freedman-Diaconis: width 2 IQR / N^(1/3), the quartiles from the drawn rows.
         var binCount: Int
         let rule: String
@@ -241,7 +245,8 @@ struct PlotBuilder {
             let sample = table.withUnsafeValues { values in drawn.rows.map { values[$0] } }.sorted()
             let iqr = quantile(sample, 0.75) - quantile(sample, 0.25)
             if iqr > 0 && high > low {
-                binCount = Int(((high - low) / (2 * iqr / cbrt(Double(n)))).rounded(.up))
+                let bins = ((high - low) / (2 * iqr / cbrt(Double(n)))).rounded(.up)
+                binCount = bins.isFinite ? Int(min(bins, Double(PlotLimits.maxAutomaticBins))) : PlotLimits.maxAutomaticBins
                 rule = "Freedman-Diaconis"
             } else {
                 binCount = Int(log2(Double(n)).rounded(.up)) + 1

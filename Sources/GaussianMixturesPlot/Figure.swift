@@ -103,8 +103,9 @@ public struct Figure: Sendable {
         if integerX && xTicks.step < 1 { xTicks = Ticks(covering: xExtent.0, max(xExtent.1, xExtent.0 + 6), target: 6) }
         let yTicks = Ticks(covering: yExtent.0, yExtent.1, target: 6)
         let a = Self.area
-        func px(_ x: Double) -> Double { a.left + (x - xTicks.low) / (xTicks.high - xTicks.low) * (a.right - a.left) }
-        func py(_ y: Double) -> Double { a.bottom - (y - yTicks.low) / (yTicks.high - yTicks.low) * (a.bottom - a.top) }
+        // In halves, so that axes spanning nearly all doubles do not overflow.
+        func px(_ x: Double) -> Double { a.left + (x / 2 - xTicks.low / 2) / (xTicks.high / 2 - xTicks.low / 2) * (a.right - a.left) }
+        func py(_ y: Double) -> Double { a.bottom - (y / 2 - yTicks.low / 2) / (yTicks.high / 2 - yTicks.low / 2) * (a.bottom - a.top) }
         func n(_ v: Double) -> String { SVGWriter.number(v, decimals: 2) }
 
         var svg = SVGWriter(width: Self.width, height: Self.height)

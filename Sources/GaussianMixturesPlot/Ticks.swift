@@ -17,14 +17,18 @@ public struct Ticks: Equatable, Sendable {
             lo -= pad
             hi += pad
         }
-        let raw = (hi - lo) / Double(max(target, 1))
+        // Halves first: the span of two finite values can overflow a double, half of it cannot.
+        let raw = (hi / 2 - lo / 2) / Double(max(target, 1)) * 2
         let power = pow(10, floor(log10(raw)))
         let fraction = raw / power
         let nice: Double = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10
         let step = nice * power
         let first = floor(lo / step + 1e-9), last = ceil(hi / step - 1e-9)
         self.step = step
-        values = stride(from: first, through: last, by: 1).map { $0 * step }
+        // A covering tick beyond a double's range is held at the largest finite value.
+        values = stride(from: first, through: last, by: 1).map {
+            min(max($0 * step, -Double.greatestFiniteMagnitude), Double.greatestFiniteMagnitude)
+        }
     }
 
     /// The first tick: the axis starts here.

@@ -375,6 +375,9 @@ final class ParsedSVG: NSObject, XMLParserDelegate {
         let nan = try scratch.write("x\n1\n2\nnan\n3\n", "nan.csv")
         let nanRun = try gmm(["plot", oneFeature, nan, "-o", scratch.path("fig.svg")])
         #expect(nanRun.status == 65 && nanRun.stderr.contains("nan.csv"), "\(nanRun.stderr)")
+        let wide = try scratch.write("x\n-1e308\n1\n2\n1e308\n", "wide.csv")
+        let wideRun = try gmm(["plot", oneFeature, wide, "-o", scratch.path("fig.svg")])
+        #expect(wideRun.status == 65 && wideRun.stderr.contains("wide.csv: its values run from -1e+308 to 1e+308"), "\(wideRun.stderr)")
         #expect(!FileManager.default.fileExists(atPath: scratch.path("fig.svg")))
     }
 }

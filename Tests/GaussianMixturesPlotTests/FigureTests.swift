@@ -53,6 +53,9 @@ final class SVGContents: NSObject, XMLParserDelegate {
             #expect(Set(ticks.values.map(ticks.label)).count == ticks.values.count, "\(ticks.values.map(ticks.label))")
         }
         #expect(Ticks(covering: 0, 2.4).values == [0, 0.5, 1, 1.5, 2, 2.5])
+        // A span beyond a double's range still gives a few finite ticks.
+        let huge = Ticks(covering: -1.7e308, 1.7e308)
+        #expect(huge.values.count <= 14 && huge.values.allSatisfy(\.isFinite) && huge.low <= -1.7e308 && huge.high >= 1.7e308)
         #expect(Ticks(covering: -0.3, 0.3).label(0) == "0.0")
     }
 }
