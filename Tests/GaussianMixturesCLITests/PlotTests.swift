@@ -297,6 +297,21 @@ final class ParsedSVG: NSObject, XMLParserDelegate {
         expectMarksInside(svg)
     }
 
+    /// docs/figures holds what scripts/article-figures makes now: the same commands give the same bytes.
+    @Test func theCommittedArticleFiguresAreUpToDate() throws {
+        let scratch = Scratch()
+        let figures = URL(fileURLWithPath: Self.iris).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/figures")
+        for (columns, name, extra) in [([3], "iris-petal-width", ["--bins", "12"]), ([2, 3], "iris-petal", [])] {
+            let data = try irisColumns(columns, scratch: scratch, name: name + ".csv")
+            let model = try fitted(data, k: 3, scratch: scratch, name: name + ".json")
+            let run = try gmm(["plot", model, data] + extra + ["-o", "-"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let committed = try Data(contentsOf: figures.appendingPathComponent(name + ".svg"))
+            #expect(run.stdout == committed, "docs/figures/\(name).svg is out of date: run scripts/article-figures")
+        }
+    }
+
     @Test func theTraceDrawsOnePointPerIteration() throws {
         let scratch = Scratch()
         let model = try fitted(Self.iris, k: 3, scratch: scratch, name: "iris.json")
