@@ -167,8 +167,7 @@ public struct Figure: Sendable {
                 // Keep the label inside the plot area: to the left of the point when it is near the right edge.
                 let left = x > (a.left + a.right) / 2
                 svg.text(SVGWriter.truncated(text, limit: 28), x: left ? x - 12 : x + 12, y: max(y - 10, a.top + 14),
-                         size: 13, anchor: left ? "end" : "start", className: role)
-                _ = color
+                         size: 13, anchor: left ? "end" : "start", fill: color, className: role)
             }
         }
         svg.close("g")

@@ -63,10 +63,11 @@ public struct SVGWriter {
     }
 
     public mutating func text(_ content: String, x: Double, y: Double, size: Double, anchor: String = "start",
-                              weight: String? = nil, rotate: Bool = false, className: String? = nil) {
+                              weight: String? = nil, fill: String? = nil, rotate: Bool = false, className: String? = nil) {
         var pairs: [(String, String)] = [("x", Self.number(x, decimals: 1)), ("y", Self.number(y, decimals: 1)),
                                          ("font-size", Self.number(size, decimals: 0)), ("text-anchor", anchor)]
         if let weight { pairs.append(("font-weight", weight)) }
+        if let fill { pairs.append(("fill", fill)) }
         if rotate { pairs.append(("transform", "rotate(-90 \(Self.number(x, decimals: 1)) \(Self.number(y, decimals: 1)))")) }
         if let className { pairs.append(("class", className)) }
         lines.append("<text\(Self.attributes(pairs))>\(Self.escape(content))</text>")
