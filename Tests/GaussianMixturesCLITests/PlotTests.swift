@@ -312,6 +312,60 @@ final class ParsedSVG: NSObject, XMLParserDelegate {
         }
     }
 
+    /// The peak anonymous memory (kB, from /proc) of `gmm` run on `arguments`, polled every 2 ms:
+    /// memory-mapped file pages are not counted, copies of the data would be.
+    func peakAnonymousMemory(_ arguments: [String]) throws -> (status: Int32, kilobytes: Int) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: EndToEndTests.executable)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var peak = 0
+        while process.isRunning {
+            if let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") }),
+               let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") {
+                peak = max(peak, kilobytes)
+            }
+            usleep(2000)
+        }
+        process.waitUntilExit()
+        return (process.terminationStatus, peak)
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/status")))
+    func aMappedFileIsPlottedWithoutCopyingIt() throws {
+        let scratch = Scratch()
+        // 64 MB of float64 each: 4,000,000 x 2 (points) and 8,000,000 x 1 (histogram).
+        let rows = 4_000_000
+        var values = [Double](repeating: 0, count: 2 * rows)
+        for i in 0..<rows {
+            let t = Double(i % 10_007) / 10_007
+            values[2 * i] = (i % 2 == 0 ? 0 : 5) + t
+            values[2 * i + 1] = (i % 2 == 0 ? 0 : -5) + t * t
+        }
+        try Data(NPY.encode(shape: [rows, 2], doubles: values)).write(to: URL(fileURLWithPath: scratch.path("points.npy")))
+        try Data(NPY.encode(shape: [2 * rows], doubles: values)).write(to: URL(fileURLWithPath: scratch.path("column.npy")))
+        values = []
+        let identity = try Matrix([[1, 0], [0, 1]])
+        let two = try GaussianMixture(weights: [0.5, 0.5], means: try Matrix([[0.5, 0.3], [5.5, -4.7]]), covariances: [identity, identity])
+        let one = try GaussianMixture(weights: [0.5, 0.5], means: try Matrix([[0.5], [1.5]]), covariances: [try Matrix([[1.0]]), try Matrix([[2.0]])])
+        let twoPath = try scratch.write(ModelFile(model: two).json(), "two.json")
+        let onePath = try scratch.write(ModelFile(model: one).json(), "one.json")
+        let scatter = try peakAnonymousMemory(["plot", twoPath, scratch.path("points.npy"), "-o", scratch.path("points.svg")])
+        let histogram = try peakAnonymousMemory(["plot", onePath, scratch.path("column.npy"), "-o", scratch.path("column.svg")])
+        #expect(scatter.status == 0 && histogram.status == 0)
+        // A copy of either file would be 62,500 kB.
+        #expect(scatter.kilobytes > 0 && scatter.kilobytes < 32_000, "peak anonymous memory \(scatter.kilobytes) kB")
+        #expect(histogram.kilobytes > 0 && histogram.kilobytes < 32_000, "peak anonymous memory \(histogram.kilobytes) kB")
+        let svg = try #require(ParsedSVG.parse(try Data(contentsOf: URL(fileURLWithPath: scratch.path("points.svg")))))
+        #expect(svg.pointCount == 20_000)
+        let column = try #require(ParsedSVG.parse(try Data(contentsOf: URL(fileURLWithPath: scratch.path("column.svg")))))
+        #expect(column.texts("caption").first == "Histogram of all 8,000,000 rows, 200 bins (Freedman-Diaconis)")
+        #expect(column.texts("caption").last?.hasPrefix("the quartiles for the bin width from 20,000 of 8,000,000 rows (every 400th") == true)
+    }
+
     @Test func theTraceDrawsOnePointPerIteration() throws {
         let scratch = Scratch()
         let model = try fitted(Self.iris, k: 3, scratch: scratch, name: "iris.json")
