@@ -51,7 +51,7 @@ extension GMM {
                 let file = try ModelFile.read(path: model)
                 let figure: Figure
                 if let data {
-                    let table = try DataTable.read(path: data)
+                    let table = try DataTable.read(path: data, precision: storedPrecision(of: data))
                     table.warnings.forEach { printStderr("gmm: warning: " + $0) }
                     figure = try PlotBuilder(model: file.model, table: table, maxPoints: maxPoints, seed: seed,
                                              threads: threadOptions.threads).figure(bins: bins, features: features)
@@ -72,6 +72,17 @@ enum PlotLimits {
     static let maxBins = 10_000
     /// The most bins the Freedman-Diaconis rule may choose (a long tail would ask for thousands).
     static let maxAutomaticBins = 200
+}
+
+/// The precision a `.npy` file holds its values in (float32 for `<f4`), so that reading it
+/// maps the file as it is instead of converting a copy; float64 for anything else, or when the
+/// header cannot be read (the reader then says why).
+func storedPrecision(of path: String) -> Precision {
+    guard path.lowercased().hasSuffix(".npy"), let handle = FileHandle(forReadingAtPath: path) else { return .float64 }
+    defer { try? handle.close() }
+    guard let bytes = try? handle.read(upToCount: 1 << 16), !bytes.isEmpty,
+          let header = try? bytes.withUnsafeBytes({ try NPY.parseHeader($0, path: path) }) else { return .float64 }
+    return header.descr == "<f4" ? .float32 : .float64
 }
 
 /// Checks a figure's output before any work: an SVG name (or `-`) and a writable place that is not an input.
@@ -161,6 +172,15 @@ struct PlotBuilder {
 
     var dataName: String { (table.path as NSString).lastPathComponent }
 
+    /// Calls `body` with the table's value at a flat row-major index, as a double, without
+    /// widening a float32 table into a copy (``DataTable/withUnsafeValues(_:)`` would).
+    func withValues<R>(_ body: ((Int) -> Double) throws -> R) rethrows -> R {
+        try table.withUnsafeSingleValues { single in
+            if let single { return try body { Double(single[$0]) } }
+            return try table.withUnsafeValues { values in try body { values[$0] } }
+        }
+    }
+
     func columnName(_ j: Int) -> String {
         if let header = table.header, j < header.count, !header[j].isEmpty { return header[j] }
         return "feature \(j + 1)"
@@ -221,10 +241,10 @@ struct PlotBuilder {
     /// each weighted component's density.
     func densityFigure(bins requested: Int?) throws -> Figure {
         let n = table.rows
-        let (low, high) = try table.withUnsafeValues { values -> (Double, Double) in
+        let (low, high) = try withValues { value -> (Double, Double) in
             var low = Double.infinity, high = -Double.infinity
             for i in 0..<n {
-                let v = values[i]
+                let v = value(i)
                 guard v.isFinite else { throw DataFileError.nonFinite(path: table.path, row: i + 1, column: 1, line: nil, value: v) }
                 low = min(low, v)
                 high = max(high, v)
@@ -242,7 +262,7 @@ struct PlotBuilder {
             binCount = requested
             rule = "--bins"
         } else {
-            let sample = table.withUnsafeValues { values in drawn.rows.map { values[$0] } }.sorted()
+            let sample = withValues { value in drawn.rows.map { value($0) } }.sorted()
             let iqr = quantile(sample, 0.75) - quantile(sample, 0.25)
             if iqr > 0 && high > low {
                 let bins = ((high - low) / (2 * iqr / cbrt(Double(n)))).rounded(.up)
@@ -257,8 +277,8 @@ struct PlotBuilder {
         let start = high > low ? low : low - 0.5, end = high > low ? high : high + 0.5
         let width = (end - start) / Double(binCount)
         var counts = [Double](repeating: 0, count: binCount)
-        table.withUnsafeValues { values in
-            for i in 0..<n { counts[min(max(Int((values[i] - start) / width), 0), binCount - 1)] += 1 }
+        withValues { value in
+            for i in 0..<n { counts[min(max(Int((value(i) - start) / width), 0), binCount - 1)] += 1 }
         }
         let edges = (0...binCount).map { start + Double($0) * width }
         let heights = counts.map { $0 / (Double(n) * width) }
@@ -338,10 +358,10 @@ struct PlotBuilder {
         // Gather the drawn rows (the only rows labelled), checking each value.
         var values = [Double]()
         values.reserveCapacity(drawn.count * d)
-        try table.withUnsafeValues { all in
+        try withValues { value in
             for row in drawn.rows {
                 for j in 0..<d {
-                    let v = all[row * d + j]
+                    let v = value(row * d + j)
                     guard v.isFinite else { throw DataFileError.nonFinite(path: table.path, row: row + 1, column: j + 1, line: nil, value: v) }
                     values.append(v)
                 }
@@ -389,11 +409,11 @@ struct PlotBuilder {
     /// Column means and covariance of every row, in two streaming passes (memory D²).
     func columnMoments() throws -> ([Double], Matrix) {
         let n = table.rows, d = table.columns
-        return try table.withUnsafeValues { values in
+        return try withValues { value in
             var mean = [Double](repeating: 0, count: d)
             for i in 0..<n {
                 for j in 0..<d {
-                    let v = values[i * d + j]
+                    let v = value(i * d + j)
                     guard v.isFinite else { throw DataFileError.nonFinite(path: table.path, row: i + 1, column: j + 1, line: nil, value: v) }
                     mean[j] += v
                 }
@@ -402,7 +422,7 @@ struct PlotBuilder {
             var covariance = Matrix(zeros: d, d)
             var centred = [Double](repeating: 0, count: d)
             for i in 0..<n {
-                for j in 0..<d { centred[j] = values[i * d + j] - mean[j] }
+                for j in 0..<d { centred[j] = value(i * d + j) - mean[j] }
                 for a in 0..<d { for b in 0...a { covariance[a, b] += centred[a] * centred[b] } }
             }
             for a in 0..<d {
