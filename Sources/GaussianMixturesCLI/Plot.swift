@@ -383,6 +383,9 @@ struct PlotBuilder {
             figure.layers.append(.dots(groups[k], color: Palette.color(k), radius: radius, role: "points component-\(k)"))
         }
         var means: [Point] = []
+        // Among thousands of dots of its own colour an ellipse needs a white edge to be seen; among
+        // a few the edge would hide dots.
+        let haloed = drawn.count > 1_000
         for k in 0..<model.componentCount {
             let ellipse = try EllipseAxes(covariance: model.projectedCovariance(component: k, axes: axes))
             let mean = model.means.row(k).withUnsafeBufferPointer { project($0[...]) }
@@ -390,7 +393,7 @@ struct PlotBuilder {
             for sigma in [1.0, 2.0] {
                 let points = ellipse.points(center: (mean.x, mean.y), scale: sigma, count: 96).map { Point($0.0, $0.1) }
                 figure.layers.append(.line(points, color: Palette.color(k), width: 2, dashed: sigma == 2, closed: true,
-                                           role: "ellipse sigma-\(Int(sigma)) component-\(k)"))
+                                           role: "ellipse sigma-\(Int(sigma)) component-\(k)", halo: haloed))
             }
         }
         for k in 0..<model.componentCount {

@@ -15,8 +15,9 @@ public struct Point: Equatable, Sendable {
 public enum Layer: Sendable {
     /// Histogram bars: `edges` has one more entry than `heights`.
     case bars(edges: [Double], heights: [Double], role: String)
-    /// A polyline (closed when `closed`), with a dash pattern when `dashed`.
-    case line([Point], color: String, width: Double, dashed: Bool, closed: Bool, role: String)
+    /// A polyline (closed when `closed`), with a dash pattern when `dashed`, over a white halo
+    /// when `halo` (so that it shows over dots of its own colour).
+    case line([Point], color: String, width: Double, dashed: Bool, closed: Bool, role: String, halo: Bool = false)
     /// Filled dots of one colour.
     case dots([Point], color: String, radius: Double, role: String)
     /// Markers: a white-haloed cross (`ring == false`) or an open circle.
@@ -78,7 +79,7 @@ public struct Figure: Sendable {
             case .bars(let edges, let heights, _):
                 xs += [edges.first, edges.last].compactMap { $0 }
                 ys += [0] + [heights.max() ?? 0]
-            case .line(let p, _, _, _, _, _), .dots(let p, _, _, _), .markers(let p, _, _, _):
+            case .line(let p, _, _, _, _, _, _), .dots(let p, _, _, _), .markers(let p, _, _, _):
                 xs += [p.map(\.x).min(), p.map(\.x).max()].compactMap { $0 }
                 ys += [p.map(\.y).min(), p.map(\.y).max()].compactMap { $0 }
             case .label(_, let at, _, _):
@@ -132,11 +133,15 @@ public struct Figure: Sendable {
                                          ("height", n(max(py(0) - y, 0)))])
                 }
                 svg.close("g")
-            case .line(let points, let color, let width, let dashed, let closed, let role):
+            case .line(let points, let color, let width, let dashed, let closed, let role, let halo):
                 guard let first = points.first else { continue }
                 var d = "M" + n(px(first.x)) + " " + n(py(first.y))
                 for p in points.dropFirst() { d += " L" + n(px(p.x)) + " " + n(py(p.y)) }
                 if closed { d += " Z" }
+                if halo {
+                    svg.element("path", [("class", "halo"), ("d", d), ("fill", "none"), ("stroke", "#FFFFFF"),
+                                         ("stroke-width", n(width + 3)), ("stroke-opacity", "0.85"), ("stroke-linejoin", "round")])
+                }
                 var pairs: [(String, String)] = [("class", role), ("d", d), ("fill", "none"), ("stroke", color),
                                                  ("stroke-width", n(width)), ("stroke-linejoin", "round")]
                 if dashed { pairs.append(("stroke-dasharray", "6 4")) }

@@ -181,7 +181,7 @@ final class ParsedSVG: NSObject, XMLParserDelegate {
         #expect(counts.reduce(0, +) == 150)
         // The mixture curve is the sum of the component curves.
         var curves: [String: [Point]] = [:]
-        for case .line(let points, _, _, _, _, let role) in figure.layers { curves[role] = points }
+        for case .line(let points, _, _, _, _, let role, _) in figure.layers { curves[role] = points }
         let mixture = try #require(curves["curve mixture"]), c0 = try #require(curves["curve component-0"])
         let c1 = try #require(curves["curve component-1"])
         for i in stride(from: 0, to: mixture.count, by: 40) {
@@ -200,6 +200,7 @@ final class ParsedSVG: NSObject, XMLParserDelegate {
         #expect(svg.all("sigma-1").count == 3 && svg.all("sigma-2").count == 3)
         #expect(svg.all("mean").count == 3)
         #expect(svg.all("sigma-2").allSatisfy { $0.attributes["stroke-dasharray"] != nil })
+        #expect(svg.all("halo").isEmpty)
         #expect(svg.texts("legend-entry").count == 6)
         #expect(svg.texts("legend-entry").suffix(3) == ["mean", "1-sigma ellipse", "2-sigma ellipse"])
         #expect(svg.texts("x-label") == ["petal_length"] && svg.texts("y-label") == ["petal_width"])
@@ -213,8 +214,8 @@ final class ParsedSVG: NSObject, XMLParserDelegate {
         let table = try DataTable.read(path: Self.iris)
         let figure = try PlotBuilder(model: model, table: table, maxPoints: 1000, seed: 0, threads: 1).figure(bins: nil, features: "4,2")
         var checked = 0
-        for case .line(let points, _, _, _, let closed, let role) in figure.layers where role.hasPrefix("ellipse") {
-            #expect(closed)
+        for case .line(let points, _, _, _, let closed, let role, let halo) in figure.layers where role.hasPrefix("ellipse") {
+            #expect(closed && !halo)  // 150 dots: no white edge to hide them
             let k = role.hasSuffix("component-0") ? 0 : 1
             let sigma: Double = role.contains("sigma-1") ? 1 : 2
             // The marginal covariance of columns 4 and 2 (1-based): x is column 4, y column 2.
@@ -294,6 +295,8 @@ final class ParsedSVG: NSObject, XMLParserDelegate {
         let svg = try plot([model, data])
         #expect(svg.pointCount == 20_000)
         #expect(svg.texts("caption").first?.hasPrefix("20,000 of 60,000 rows (every 3rd from row ") == true)
+        // Among 20,000 dots every ellipse has a white edge under it.
+        #expect(svg.all("halo").count == 4 && svg.all("ellipse").count == 4)
         expectMarksInside(svg)
     }
 
