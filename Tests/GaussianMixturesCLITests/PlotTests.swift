@@ -208,6 +208,25 @@ final class ParsedSVG: NSObject, XMLParserDelegate {
         expectMarksInside(svg)
     }
 
+    @Test func eightComponentsGetEightDistinctColours() throws {
+        let scratch = Scratch()
+        var centres: [[Double]] = []
+        for k in 0..<8 { centres.append([Double(k % 4) * 10, Double(k / 4) * 10]) }
+        let means = try Matrix(centres)
+        let identity = try Matrix([[1, 0], [0, 1]])
+        let model = try GaussianMixture(weights: [Double](repeating: 0.125, count: 8), means: means,
+                                        covariances: [Matrix](repeating: identity, count: 8))
+        let modelPath = try scratch.write(ModelFile(model: model).json(), "eight.json")
+        let data = scratch.path("eight.csv")
+        #expect(try gmm(["sample", modelPath, "--count", "800", "--seed", "4", "--without-component", "-o", data]).status == 0)
+        let svg = try plot([modelPath, data])
+        let fills = svg.elements.filter { $0.name == "g" && $0.classes.contains("points") }.compactMap { $0.attributes["fill"] }
+        #expect(fills.count == 8 && Set(fills).count == 8 && Set(fills) == Set(Palette.okabeIto))
+        #expect(svg.all("ellipse").count == 16 && svg.all("mean").count == 8)
+        #expect(svg.texts("legend-entry").count == 11)
+        expectMarksInside(svg)
+    }
+
     @Test func theEllipsesAreTheComponentsOneAndTwoSigmaContours() throws {
         let scratch = Scratch()
         let model = try ModelFile.read(path: try fitted(Self.iris, k: 2, scratch: scratch, name: "iris.json")).model
