@@ -32,11 +32,13 @@ let package = Package(
         .target(name: "FileGuard"),
         // File formats: CSV, NPY (memory-mapped), the JSON model file, atomic outputs.
         .target(name: "GaussianMixturesIO", dependencies: ["GaussianMixtures", "FileGuard"]),
+        // SVG figures: drawing primitives, axes with round ticks, legend, palette; no maths of the model.
+        .target(name: "GaussianMixturesPlot"),
         // The `gmm` command's logic, a library so tests can parse and run it in-process.
         .target(
             name: "GaussianMixturesCLI",
             dependencies: [
-                "GaussianMixtures", "GaussianMixturesIO",
+                "GaussianMixtures", "GaussianMixturesIO", "GaussianMixturesPlot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -55,6 +57,7 @@ let package = Package(
             dependencies: ["GaussianMixturesIO", "gmm-fuzz"],
             resources: [.copy("FuzzRegressions")]
         ),
+        .testTarget(name: "GaussianMixturesPlotTests", dependencies: ["GaussianMixturesPlot"]),
         .testTarget(name: "GaussianMixturesCLITests", dependencies: ["GaussianMixturesCLI", "GaussianMixturesIO", "gmm"]),
         .testTarget(
             name: "GaussianMixturesTests",

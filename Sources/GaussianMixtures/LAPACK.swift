@@ -27,6 +27,21 @@ enum LAPACK {
         return info == 0
     }
 
+    /// Eigenvalues (ascending) and orthonormal eigenvectors of the symmetric `n x n` matrix `a`,
+    /// from its lower triangle (LAPACK `dsyevd`, divide and conquer). On return `a` holds the
+    /// eigenvectors as columns: column j belongs to eigenvalue j.
+    /// - Returns: the eigenvalues, or `nil` when the iteration failed to converge.
+    static func symmetricEigen(_ a: inout [Double], dimension n: Int) -> [Double]? {
+        var values = [Double](repeating: 0, count: n)
+        let info = a.withUnsafeMutableBufferPointer { matrix in
+            values.withUnsafeMutableBufferPointer { w in
+                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "L")),
+                               Int32(n), matrix.baseAddress, Int32(n), w.baseAddress)
+            }
+        }
+        return info == 0 ? values : nil
+    }
+
     /// Runs `body` with OpenBLAS limited to one thread (our Dispatch chunks are the parallelism),
     /// then restores the caller's setting. The setting is global: concurrent callers (`select`
     /// fits candidates in parallel) share one count, and the last to leave restores it.

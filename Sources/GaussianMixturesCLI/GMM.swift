@@ -16,7 +16,7 @@ public struct GMM: ParsableCommand {
             Exit codes: 64 usage, 65 bad data or model, 74 I/O.
             """,
         version: "0.1.0",
-        subcommands: [Fit.self, Select.self, Score.self, Predict.self, Sample.self, Info.self]
+        subcommands: [Fit.self, Select.self, Score.self, Predict.self, Sample.self, Info.self, Plot.self]
     )
 
     public init() {}

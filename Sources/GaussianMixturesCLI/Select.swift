@@ -36,9 +36,13 @@ extension GMM {
         @Flag(help: "Print nothing on stderr unless there is an error.")
         var quiet = false
 
+        @Option(help: "Also draw the criterion against K, one line per covariance type, as SVG.")
+        var plot: String?
+
         func run() throws {
             try reportingErrors {
                 try OutputFile.check(output, inputs: [data, em.sampleWeight])
+                try checkFigureOutput(plot, option: "--plot", inputs: [data, em.sampleWeight, output])
                 let table = try DataTable.read(path: data)
                 if !quiet { table.warnings.forEach { printStderr("gmm: warning: " + $0) } }
                 let weights = try em.sampleWeights(rows: table.rows, dataPath: table.path)
@@ -51,6 +55,7 @@ extension GMM {
                     }
                 }
                 print(Self.table(selection), terminator: "")
+                if let plot { try writeSelectionPlot(selection, dataPath: table.path, rows: table.rows, to: plot) }
                 let best = selection.best
                 if let output, let fit = best.fit {
                     try OutputFile.write(Array(ModelFile(fit).json().utf8), to: output)
