@@ -189,15 +189,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             options.progress = _capi.PROGRESS(self._progress_printer())
         out = ctypes.c_void_p()
         start_handle = start.handle if start is not None else None
-        if X.dtype == np.float32:
-            call = lambda: lib.gm_fit_float(pointer(X, ctypes.c_float), X.shape[0], X.shape[1], pointer(sample_weight),
-                                            ctypes.byref(options), start_handle, ctypes.byref(out))
-        else:
-            call = lambda: lib.gm_fit(pointer(X), X.shape[0], X.shape[1], pointer(sample_weight),
-                                      ctypes.byref(options), start_handle, ctypes.byref(out))
-        status = _run_cancellable(call, cancel)
-        keep = (X, sample_weight, starts, start)  # noqa: F841, alive until the call has returned
-        check(status)
+        fit = lib.gm_fit_float if X.dtype == np.float32 else lib.gm_fit
+        data = pointer(X, ctypes.c_float if X.dtype == np.float32 else ctypes.c_double)
+
+        def call():
+            # check() reads the message of this thread's failure, so it runs on the fitting thread.
+            check(fit(data, X.shape[0], X.shape[1], pointer(sample_weight), ctypes.byref(options), start_handle,
+                      ctypes.byref(out)))
+
+        _run_cancellable(call, cancel)
         self._set_model(_capi.Model(out.value))
 
     def _progress_printer(self):
