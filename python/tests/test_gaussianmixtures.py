@@ -275,3 +275,24 @@ def test_installed_library_does_not_load_the_toolchain():
 
 def test_cancelled_status_is_keyboard_interrupt():
     assert CANCELLED == 4
+
+
+def test_concurrent_fits_on_python_threads_match_a_sequential_fit():
+    X = load_wine().data
+    params = dict(n_components=3, covariance_type="diag", random_state=5, n_init=2, n_threads=1)
+    sequential = GaussianMixture(**params).fit(X)
+    models = [GaussianMixture(**params) for _ in range(4)]
+    threads = [threading.Thread(target=model.fit, args=(X,)) for model in models]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for model in models:
+        assert np.array_equal(model.means_, sequential.means_)
+        assert model.lower_bounds_ == sequential.lower_bounds_
+
+
+def test_fit_predict_is_fit_then_predict():
+    X = load_iris().data
+    labels = GaussianMixture(3, random_state=4).fit_predict(X)
+    assert np.array_equal(labels, GaussianMixture(3, random_state=4).fit(X).predict(X))
