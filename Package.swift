@@ -7,6 +7,8 @@ let package = Package(
         .library(name: "GaussianMixtures", targets: ["GaussianMixtures"]),
         .library(name: "GaussianMixturesIO", targets: ["GaussianMixturesIO"]),
         .executable(name: "gmm", targets: ["gmm"]),
+        // libgaussianmixtures.so: the C interface (gaussian_mixtures.h), installed by scripts/install-c.
+        .library(name: "gaussianmixtures", type: .dynamic, targets: ["GaussianMixturesC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -43,6 +45,10 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "gmm", dependencies: ["GaussianMixturesCLI"]),
+        // The C header (include/gaussian_mixtures.h) and the options' defaults in C.
+        .target(name: "CGaussianMixtures"),
+        // The C interface's functions (@_cdecl): every error and bad pointer becomes a status code.
+        .target(name: "GaussianMixturesC", dependencies: ["CGaussianMixtures", "GaussianMixtures", "GaussianMixturesIO"]),
         // Seconds per EM iteration, LAPACK path against the naive path: `swift run -c release gmm-bench`.
         .executableTarget(
             name: "gmm-bench",

@@ -171,6 +171,7 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
     var restartBounds: [Double] = []
     var reseeds: [Reseed] = []
     for restart in 0..<options.restarts {
+        if let stop = options.shouldStop, stop() { throw CancellationError() }
         var model = try initialModel(data, components: k, options: options,
                                      seed: restartSeed(options.seed, restart: restart), engine: engine)
         var lowerBound = -Double.infinity
@@ -178,6 +179,7 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
         var converged = false
         var iterations = 0
         for iteration in stride(from: 1, through: options.maxIterations, by: 1) {
+            if let stop = options.shouldStop, stop() { throw CancellationError() }
             let started = clock.now
             let stats = engine.expectation(model)
             let current = stats.logLikelihood / stats.sampleCount

@@ -89,6 +89,10 @@ public struct FitOptions: Sendable {
     public var reseedEmptyComponents = false
     /// Called after every iteration (for progress display); keep it cheap.
     public var progress: (@Sendable (IterationProgress) -> Void)? = nil
+    /// Asked before every iteration (and every restart); when it returns true the fit stops by
+    /// throwing `CancellationError`. Lets a caller abandon a long fit (the C library's
+    /// cancellation flag, Ctrl-C in Python). Keep it cheap.
+    public var shouldStop: (@Sendable () -> Bool)? = nil
 
     public init(tolerance: Double = 1e-3, regularization: Double = 1e-6, maxIterations: Int = 100,
                 restarts: Int = 1, initialization: Initialization = .kMeans,
