@@ -188,13 +188,17 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
     let fitStart = clock.now
     let engine = Kernel(data: data, components: k, covarianceType: options.covarianceType, threads: options.threads,
                         chunkRows: nil)
+    let start = try PartialStart(options, components: k, features: data.columns)
+    // A warm start measures its first change against the lower bound its model was fitted to.
+    var startBound = -Double.infinity
+    if case .model(let model) = options.initialization, let bound = model.lowerBound, bound.isFinite { startBound = bound }
     var best: (model: GaussianMixture, converged: Bool, iterations: Int, lowerBound: Double, history: [Double], restart: Int)?
     var restartBounds: [Double] = []
     var reseeds: [Reseed] = []
     for restart in 0..<options.restarts {
         var model = try initialModel(data, components: k, options: options,
-                                     seed: restartSeed(options.seed, restart: restart), engine: engine)
-        var lowerBound = -Double.infinity
+                                     seed: restartSeed(options.seed, restart: restart), engine: engine, start: start)
+        var lowerBound = startBound
         var history: [Double] = []
         var converged = false
         var iterations = 0
@@ -233,13 +237,19 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
                 break
             }
         }
+        if iterations == 0 { lowerBound = -.infinity }
         restartBounds.append(lowerBound)
-        if best == nil || lowerBound > best!.lowerBound {
+        // Without iterations every restart's bound is -inf and the last one wins, as in
+        // scikit-learn (whose `max_iter=0` keeps the last initialisation's parameters).
+        if best == nil || lowerBound > best!.lowerBound || options.maxIterations == 0 {
             best = (model, converged, iterations, lowerBound, history, restart)
         }
     }
     let elapsed = clock.now - fitStart
-    let winner = best!  // restarts >= 1 was validated, so the loop ran at least once.
+    guard var winner = best else {  // restarts >= 1 was validated, so the loop ran at least once.
+        throw GaussianMixtureError.invalidOption("restarts must be >= 1, got \(options.restarts)")
+    }
+    winner.model.lowerBound = winner.lowerBound.isFinite ? winner.lowerBound : nil
     return FitResult(model: winner.model, converged: winner.converged, iterations: winner.iterations,
                      lowerBound: winner.lowerBound, lowerBoundHistory: winner.history,
                      bestRestart: winner.restart, restartLowerBounds: restartBounds, reseeds: reseeds,

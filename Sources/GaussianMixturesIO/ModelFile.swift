@@ -6,10 +6,15 @@ import GaussianMixtures
 ///
 ///     format_version, covariance_type, n_components, n_features, weights [K], means [K][D],
 ///     covariances (full: [K][D][D]; diag: [K][D]; spherical: [K]; tied: [D][D]),
-///     converged, n_iter, lower_bound, lower_bound_history
+///     precisions_cholesky (the same shapes), converged, n_iter, lower_bound, lower_bound_history
 ///
-/// `lower_bound` is null when no iteration ran. Reading expands every shape to full matrices
-/// and keeps the type; writing uses the type's own shape.
+/// `precisions_cholesky` is scikit-learn's `precisions_cholesky_`: per component the upper
+/// triangular `L⁻ᵀ` of the covariance's Cholesky factor `L` (so `Σ⁻¹ = L⁻ᵀ L⁻¹`), for diag and
+/// spherical `1 / sqrt(variance)`; readers need not invert. Reading ignores it (the covariances
+/// are the model; files without it read alike). `lower_bound` is null when no iteration ran;
+/// reading gives it to the model (``GaussianMixture/lowerBound``), so that a warm start from
+/// the file measures its first change against it. Reading expands every shape to full
+/// matrices and keeps the type; writing uses the type's own shape.
 public struct ModelFile: Equatable {
     public static let formatVersion = 1
 
@@ -56,6 +61,7 @@ public struct ModelFile: Equatable {
             "  \"weights\": \(vector(m.weights))",
             "  \"means\": \(rows(m.means, indent: "  "))",
             "  \"covariances\": \(covariances(of: m))",
+            "  \"precisions_cholesky\": \(precisionsCholesky(of: m))",
         ]
         if let converged { lines.append("  \"converged\": \(converged)") }
         if let iterations { lines.append("  \"n_iter\": \(iterations)") }
@@ -82,6 +88,27 @@ public struct ModelFile: Equatable {
             return vector(m.covariances.map { $0[0, 0] })
         case .tied:
             return rows(m.covariances[0], indent: "  ")
+        }
+    }
+
+    /// `precisions_cholesky` in the shape of the model's type: `[K][D][D]` full (`L⁻ᵀ`), `[K][D]`
+    /// diag and `[K]` spherical (`1 / sqrt(variance)`, as scikit-learn computes them), `[D][D]` tied.
+    private func precisionsCholesky(of m: GaussianMixture) -> String {
+        func vector(_ v: [Double]) -> String { "[" + v.map { "\($0)" }.joined(separator: ", ") + "]" }
+        func rows(_ m: Matrix, indent: String) -> String {
+            "[\n" + m.rowArrays.map { indent + "  " + vector($0) }.joined(separator: ",\n") + "\n" + indent + "]"
+        }
+        let d = m.featureCount
+        switch m.covarianceType {
+        case .full:
+            return "[\n" + m.precisionCholeskyFactors.map { "    " + rows($0, indent: "    ") }.joined(separator: ",\n") + "\n  ]"
+        case .diag:
+            return "[\n" + m.covariances.map { c in "    " + vector((0..<d).map { 1 / c[$0, $0].squareRoot() }) }
+                .joined(separator: ",\n") + "\n  ]"
+        case .spherical:
+            return vector(m.covariances.map { 1 / $0[0, 0].squareRoot() })
+        case .tied:
+            return rows(m.precisionCholeskyFactors[0], indent: "  ")
         }
     }
 
@@ -135,7 +162,10 @@ public struct ModelFile: Equatable {
         var file = ModelFile(model: model)
         if case .bool(let converged) = root["converged"] { file.converged = converged }
         if case .number(let n) = root["n_iter"], n >= 0, n == n.rounded(), n < 1e15 { file.iterations = Int(n) }
-        if case .number(let bound) = root["lower_bound"] { file.lowerBound = bound }
+        if case .number(let bound) = root["lower_bound"], bound.isFinite {
+            file.lowerBound = bound
+            file.model.lowerBound = bound
+        }
         if let history = root["lower_bound_history"], history != .null {
             file.lowerBoundHistory = try doubles(history, key: "lower_bound_history", path: path)
         }

@@ -1,0 +1,197 @@
+import Foundation
+import GaussianMixtures
+import GaussianMixturesIO
+import Testing
+
+/// The `gmm` command against hostile or unusual use: warm and partial starts as scikit-learn
+/// has them, standard streams that are closed or full, sizes that cannot fit, options that
+/// look like flags. Commands run through `/bin/sh -c` so that a test can redirect or close
+/// a stream as a shell user would.
+@Suite struct HardeningCLITests {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let iris = root.appendingPathComponent("Examples/iris.csv").path
+
+    final class Scratch {
+        let folder = NSTemporaryDirectory() + "gmm-hardening-\(UInt32.random(in: 0...UInt32.max))"
+        init() { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        deinit { try? FileManager.default.removeItem(atPath: folder) }
+        func path(_ name: String) -> String { folder + "/" + name }
+        @discardableResult
+        func write(_ name: String, _ text: String) throws -> String {
+            try text.write(toFile: path(name), atomically: true, encoding: .utf8)
+            return path(name)
+        }
+    }
+
+    static func quoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+    /// Runs `gmm ARGUMENTS REDIRECTIONS` in `sh`; stdout and stderr are captured unless the
+    /// redirections send them elsewhere.
+    @discardableResult
+    func gmm(_ arguments: [String], redirections: String = "", stdin: String? = nil) throws -> Run {
+        let command = ([Self.quoted(EndToEndTests.executable)] + arguments.map(Self.quoted)).joined(separator: " ")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "exec " + command + " " + redirections]
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+        let stderrData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+                   stderr: String(decoding: stderrData, as: UTF8.self))
+    }
+
+    // MARK: Warm and partial starts (defect class 10)
+
+    struct WarmFixture: Decodable {
+        struct Call: Decodable { let lower_bound: Double; let converged: Bool }
+        struct Partial: Decodable { let lower_bounds: [Double]; let means: [[Double]] }
+        let warm: [Call]
+        let means_init: [[Double]]
+        let weights_init: [Double]
+        let precisions_init: [[[Double]]]
+        let partial: [String: Partial]
+
+        static func load() throws -> WarmFixture {
+            let url = root.appendingPathComponent("Tests/GaussianMixturesTests/Fixtures/warm-start-iris.json")
+            return try JSONDecoder().decode(WarmFixture.self, from: Data(contentsOf: url))
+        }
+    }
+
+    /// `--max-iter 1` fits, each from the last one's file: scikit-learn's `warm_start=True`
+    /// sequence, converged after 17 calls with its lower bound at every call. Seed 3's k-means
+    /// start is scikit-learn's `random_state=0` one.
+    @Test func repeatedWarmFitsConvergeLikeScikitLearn() throws {
+        let fixture = try WarmFixture.load()
+        let scratch = Scratch()
+        var previous: String? = nil
+        var convergedAt: Int? = nil
+        for call in 1...18 {
+            let next = scratch.path("m\(call).json")
+            let start = previous.map { ["--init-model", $0] } ?? ["--seed", "3"]
+            let run = try gmm(["fit", Self.iris, "--components", "3", "--max-iter", "1", "--quiet", "-o", next] + start)
+            #expect(run.status == 0, "\(run.stderr)")
+            let file = try ModelFile.read(path: next)
+            let expected = fixture.warm[call - 1]
+            #expect(abs(try #require(file.lowerBound) - expected.lower_bound) <= 1e-9 * abs(expected.lower_bound), "call \(call)")
+            #expect(file.converged == expected.converged, "call \(call)")
+            if file.converged == true && convergedAt == nil { convergedAt = call }
+            previous = next
+        }
+        #expect(convergedAt == 17)
+    }
+
+    /// `--max-iter 0 --n-init 3`: scikit-learn's answer, the last initialisation with no
+    /// iteration, no lower bound and no convergence warning.
+    @Test func noIterationsWithRestartsReturnTheLastInitialisation() throws {
+        let scratch = Scratch()
+        let run = try gmm(["fit", Self.iris, "--components", "3", "--max-iter", "0", "--n-init", "3", "--seed", "5",
+                           "-o", scratch.path("m.json")])
+        #expect(run.status == 0 && !run.stderr.contains("warning"), "\(run.stderr)")
+        let file = try ModelFile.read(path: scratch.path("m.json"))
+        #expect(file.converged == false && file.iterations == 0 && file.lowerBound == nil)
+        let library = try GaussianMixture.fit(try Matrix(irisRows()), components: 3,
+                                              options: FitOptions(maxIterations: 0, restarts: 3, seed: 5))
+        #expect(library.bestRestart == 2 && file.model.means == library.model.means)
+    }
+
+    /// `--init-means`, `--init-weights` and `--init-precisions` (CSV and NPY) start as
+    /// scikit-learn's `means_init`, `weights_init` and `precisions_init`, the rest from k-means.
+    @Test func partialStartsFromFilesFollowScikitLearn() throws {
+        let fixture = try WarmFixture.load()
+        let scratch = Scratch()
+        let means = try scratch.write("means.csv", fixture.means_init.map { $0.map { "\($0)" }.joined(separator: ",") }
+            .joined(separator: "\n") + "\n")
+        let weights = try scratch.write("weights.csv", fixture.weights_init.map { "\($0)" }.joined(separator: ",") + "\n")
+        let stacked = fixture.precisions_init.flatMap { $0 }
+        try Data(NPY.encode(shape: [stacked.count, 4], doubles: stacked.flatMap { $0 })).write(to: URL(fileURLWithPath: scratch.path("p.npy")))
+        let common = ["fit", Self.iris, "--components", "3", "--seed", "3", "--tol", "0", "--max-iter", "10", "--quiet"]
+        for (name, parts) in [("means", ["--init-means", means]),
+                              ("weights_precisions", ["--init-weights", weights, "--init-precisions", scratch.path("p.npy")])] {
+            let out = scratch.path("\(name).json")
+            let run = try gmm(common + parts + ["-o", out])
+            #expect(run.status == 0, "\(run.stderr)")
+            let file = try ModelFile.read(path: out)
+            let expected = try #require(fixture.partial[name])
+            let history = try #require(file.lowerBoundHistory)
+            #expect(history.count == 10)
+            for (a, b) in zip(history, expected.lower_bounds) { #expect(abs(a - b) <= 1e-9 * abs(b), "\(name)") }
+        }
+        // Wrong shapes name the file and the shape expected; a start model with parts is a usage error.
+        let cases: [([String], Int32, String)] = [
+            (["--init-means", weights], 65, "initial means must be 3 rows"),
+            (["--init-weights", means], 65, "initial weights must be 3 values"),
+            (["--init-precisions", means], 65, "must be 3·4 rows of 4 values"),
+            (["--init-precisions", means, "--covariance-type", "spherical"], 65, "3 values: one precision per component"),
+            (["--init-weights", try scratch.write("w2.csv", "0.5,0.5,0.5\n")], 65, "initial weights sum to 1.5"),
+            (["--init-model", means, "--init-means", means], 64, "leave out --init-means"),
+        ]
+        for (arguments, status, message) in cases {
+            let run = try gmm(["fit", Self.iris, "--components", "3", "--quiet", "-o", scratch.path("never.json")] + arguments)
+            #expect(run.status == status && run.stderr.contains(message), "\(arguments): \(run.status) \(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: scratch.path("never.json")))
+        }
+    }
+
+    /// The model file holds scikit-learn's `precisions_cholesky_` in every type's shape, and a
+    /// file without it still reads.
+    @Test(arguments: CovarianceType.allCases)
+    func modelFilesHoldPrecisionCholeskyFactors(type: CovarianceType) throws {
+        let scratch = Scratch()
+        let out = scratch.path("m.json")
+        #expect(try gmm(["fit", Self.iris, "--components", "2", "--covariance-type", type.rawValue, "--quiet", "-o", out]).status == 0)
+        let file = try ModelFile.read(path: out)
+        let object = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        let d = 4
+        func check(_ p: [[Double]], _ covariance: Matrix) {
+            // Σ · P · Pᵀ = I
+            for i in 0..<d { for j in 0..<d {
+                var s = 0.0
+                for a in 0..<d { for b in 0..<d { s += covariance[i, a] * p[a][b] * p[j][b] } }
+                #expect(abs(s - (i == j ? 1 : 0)) < 1e-9, "\(type) (\(i), \(j))")
+            } }
+        }
+        func diagonal(_ v: [Double]) -> [[Double]] { (0..<d).map { i in (0..<d).map { $0 == i ? v[i] : 0 } } }
+        switch type {
+        case .full:
+            let p = try #require(object["precisions_cholesky"] as? [[[Double]]])
+            for c in 0..<2 { check(p[c], file.model.covariances[c]) }
+        case .diag:
+            let p = try #require(object["precisions_cholesky"] as? [[Double]])
+            for c in 0..<2 { check(diagonal(p[c]), file.model.covariances[c]) }
+        case .spherical:
+            let p = try #require(object["precisions_cholesky"] as? [Double])
+            for c in 0..<2 { check(diagonal([Double](repeating: p[c], count: d)), file.model.covariances[c]) }
+        case .tied:
+            let p = try #require(object["precisions_cholesky"] as? [[Double]])
+            check(p, file.model.covariances[0])
+        }
+        var stripped = object
+        stripped["precisions_cholesky"] = nil
+        let old = scratch.path("old.json")
+        try JSONSerialization.data(withJSONObject: stripped).write(to: URL(fileURLWithPath: old))
+        let back = try ModelFile.read(path: old)
+        #expect(back.model.covariances == file.model.covariances)
+        #expect(try gmm(["info", old]).status == 0)
+    }
+}
+
+/// The rows of Examples/iris.csv.
+func irisRows() throws -> [[Double]] {
+    try String(contentsOfFile: HardeningCLITests.iris, encoding: .utf8).split(separator: "\n").dropFirst().map { line in
+        line.split(separator: ",").compactMap { Double($0) }
+    }
+}
