@@ -23,7 +23,7 @@ extension GMM {
         func run() throws {
             try reportingErrors {
                 let model = try ModelFile.read(path: model).model
-                let table = try DataTable.read(path: data)
+                let table = try readTable(data)
                 let values = try table.withUnsafeValues {
                     try model.logLikelihoods(of: $0, rows: table.rows, columns: table.columns, threads: threadOptions.threads)
                 }
@@ -31,7 +31,7 @@ extension GMM {
                 if perSample {
                     try writeColumn(doubles: values, to: output)
                 }
-                print("\(mean)")
+                try printResult("\(mean)\n")
             }
         }
     }
@@ -50,7 +50,7 @@ extension GMM {
         func run() throws {
             try reportingErrors {
                 let model = try ModelFile.read(path: model).model
-                let table = try DataTable.read(path: data)
+                let table = try readTable(data)
                 try table.withUnsafeValues { values in
                     if proba {
                         try writeMatrix(try model.predictProbabilities(values, rows: table.rows, columns: table.columns,
@@ -109,11 +109,12 @@ extension GMM {
         func run() throws {
             try reportingErrors {
                 let file = try ModelFile.read(path: model)
-                print(summary(of: file.model))
+                var text = summary(of: file.model) + "\n"
                 if let converged = file.converged, let iterations = file.iterations {
-                    print("\(converged ? "converged" : "did not converge") after \(iterations) iterations"
-                          + (file.lowerBound.map { String(format: "; lower bound %.10g", $0) } ?? ""))
+                    text += "\(converged ? "converged" : "did not converge") after \(iterations) iterations"
+                        + (file.lowerBound.map { String(format: "; lower bound %.10g", $0) } ?? "") + "\n"
                 }
+                try printResult(text)
             }
         }
     }

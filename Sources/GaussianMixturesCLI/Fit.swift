@@ -62,7 +62,7 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
-                let table = try DataTable.read(path: data, precision: precision)
+                let table = try readTable(data, precision: precision)
                 let weights = try em.sampleWeights(rows: table.rows, dataPath: table.path)
                 var options = em.options(threads: threadOptions.threads)
                 options.covarianceType = covarianceType ?? .full
@@ -85,7 +85,7 @@ extension GMM {
                     }
                 }
                 let result = try fit(table, components: components, sampleWeights: weights, options: options)
-                try OutputFile.write(Array(ModelFile(result).json().utf8), to: output ?? "-")
+                try writeOutput(Array(ModelFile(result).json().utf8), to: output)
                 if !quiet {
                     for r in result.reseeds {
                         printStderr("gmm: re-seeded component \(r.component) after iteration \(r.iteration) of restart \(r.restart): "
@@ -184,7 +184,7 @@ func withWeights<R>(_ weights: [Double]?, _ body: (UnsafeBufferPointer<Double>?)
 /// - Throws: ``DataFileError/format(path:message:)`` naming the file for a wrong shape or count,
 ///   and the reader's errors (a non-number, NaN) with their line.
 func readSampleWeights(_ path: String, rows: Int, dataPath: String) throws -> [Double] {
-    let table = try DataTable.read(path: path)
+    let table = try readTable(path)
     guard table.columns == 1 else {
         throw DataFileError.format(path: table.path, message:
             "sample weights must be one column (one value per row of \(dataPath)), found \(table.columns) columns")
@@ -199,7 +199,7 @@ func readSampleWeights(_ path: String, rows: Int, dataPath: String) throws -> [D
 /// Reads `--init-means`: `components` rows of `features` values.
 /// - Throws: ``DataFileError/format(path:message:)`` with the shape found and the one expected.
 func readInitialMeans(_ path: String, components k: Int, features d: Int) throws -> Matrix {
-    let table = try DataTable.read(path: path)
+    let table = try readTable(path)
     guard table.rows == k, table.columns == d else {
         throw DataFileError.format(path: table.path, message:
             "initial means must be \(k) rows (one per component) of \(d) values (one per feature), found "
@@ -211,7 +211,7 @@ func readInitialMeans(_ path: String, components k: Int, features d: Int) throws
 /// Reads `--init-weights`: `components` values as one column or one row.
 /// - Throws: ``DataFileError/format(path:message:)`` with the shape found and the one expected.
 func readInitialWeights(_ path: String, components k: Int) throws -> [Double] {
-    let table = try DataTable.read(path: path)
+    let table = try readTable(path)
     guard (table.rows == k && table.columns == 1) || (table.rows == 1 && table.columns == k) else {
         throw DataFileError.format(path: table.path, message:
             "initial weights must be \(k) values (one per component) in one column or one row, found "
@@ -225,7 +225,7 @@ func readInitialWeights(_ path: String, components k: Int) throws -> [Double] {
 /// spherical K values (a column or a row), tied `D x D`. Returns K full matrices.
 /// - Throws: ``DataFileError/format(path:message:)`` with the shape found and the one expected.
 func readInitialPrecisions(_ path: String, components k: Int, features d: Int, type: CovarianceType) throws -> [Matrix] {
-    let table = try DataTable.read(path: path)
+    let table = try readTable(path)
     let values = table.withUnsafeValues { Array($0) }
     let (stacked, overflow) = k.multipliedReportingOverflow(by: d)
     let shape: (rows: Int, columns: Int, text: String)

@@ -20,6 +20,13 @@ public struct GMM: ParsableCommand {
     )
 
     public init() {}
+
+    /// Runs the command line of this process, after making the standard streams safe to use
+    /// (see ``StandardStreams/prepare()``).
+    public static func main() {
+        StandardStreams.prepare()
+        main(nil)
+    }
 }
 
 /// Options every data-reading subcommand shares.
@@ -47,12 +54,14 @@ func reportingErrors(_ body: () throws -> Void) throws {
     }
 }
 
+/// One error line on stderr (dropped when stderr cannot be written: the exit code says it).
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("gmm: error: \(message)\n".utf8))
+    StandardStreams.writeDiagnostic("gmm: error: \(message)\n")
 }
 
+/// One line of progress or summary on stderr (dropped when stderr cannot be written).
 func printStderr(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    StandardStreams.writeDiagnostic(message + "\n")
 }
 
 /// The output kind chosen by a file's extension; stdout (`nil` or `-`) is CSV.
@@ -74,7 +83,7 @@ func writeMatrix(_ matrix: Matrix, header: [String]? = nil, to path: String?) th
     case .json: bytes = Array(("[\n" + matrix.rowArrays.map { "  [" + $0.map { "\($0)" }.joined(separator: ", ") + "]" }
             .joined(separator: ",\n") + "\n]\n").utf8)
     }
-    try OutputFile.write(bytes, to: path ?? "-")
+    try writeOutput(bytes, to: path)
 }
 
 /// Writes one value per row.
@@ -86,7 +95,7 @@ func writeColumn(doubles: [Double]? = nil, integers: [Int]? = nil, to path: Stri
     case .npy: bytes = NPY.encode(shape: [text.count], doubles: doubles, integers: integers)
     case .json: bytes = Array(("[" + text.joined(separator: ", ") + "]\n").utf8)
     }
-    try OutputFile.write(bytes, to: path ?? "-")
+    try writeOutput(bytes, to: path)
 }
 
 /// The model summary: a table of components, and for D <= 4 their covariances.

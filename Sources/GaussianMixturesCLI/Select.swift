@@ -38,7 +38,7 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
-                let table = try DataTable.read(path: data)
+                let table = try readTable(data)
                 let weights = try em.sampleWeights(rows: table.rows, dataPath: table.path)
                 let options = em.options(threads: threadOptions.threads)
                 let selection = try table.withUnsafeValues { values in
@@ -48,10 +48,10 @@ extension GMM {
                                                    criterion: criterion, sampleWeights: weights, options: options)
                     }
                 }
-                print(Self.table(selection), terminator: "")
+                try printResult(Self.table(selection))
                 let best = selection.best
                 if let output, let fit = best.fit {
-                    try OutputFile.write(Array(ModelFile(fit).json().utf8), to: output)
+                    try writeOutput(Array(ModelFile(fit).json().utf8), to: output)
                 }
                 if !quiet {
                     printStderr("best by \(criterion.rawValue.uppercased()): \(best.components) components, "

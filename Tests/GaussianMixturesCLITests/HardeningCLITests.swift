@@ -187,6 +187,74 @@ import Testing
         #expect(back.model.covariances == file.model.covariances)
         #expect(try gmm(["info", old]).status == 0)
     }
+
+    // MARK: Standard streams (defect class 3)
+
+    /// A diagnostic that cannot be written is dropped: stderr full or closed, even with
+    /// --verbose, leaves the exit code and the output as they would be; an error keeps its code.
+    @Test func stderrThatCannotBeWrittenIsDropped() throws {
+        let scratch = Scratch()
+        for (redirection, flags) in [("2>/dev/full", ["--verbose"]), ("2>&-", ["--verbose"]), ("2>/dev/full", []), ("2>&-", [])] {
+            let out = scratch.path("m.json")
+            try? FileManager.default.removeItem(atPath: out)
+            let run = try gmm(["fit", Self.iris, "--components", "3", "-o", out] + flags, redirections: redirection)
+            #expect(run.status == 0, "\(redirection) \(flags): \(run.status)")
+            // Nothing else took descriptor 2: the file is the model alone.
+            #expect(try ModelFile.read(path: out).model.componentCount == 3, "\(redirection)")
+        }
+        let missing = try gmm(["fit", scratch.path("nosuch.csv"), "--components", "2"], redirections: "2>/dev/full")
+        #expect(missing.status == 74)
+        let usage = try gmm(["fit", Self.iris, "--components", "0"], redirections: "2>&-")
+        #expect(usage.status == 64)
+    }
+
+    /// A closed standard input, or a directory as standard input, is an I/O error (74) with a message.
+    @Test func closedOrUnreadableStdinIsAnIOError() throws {
+        for (redirection, words) in [("<&-", "standard input is closed"), ("</", "standard input is a directory")] {
+            for arguments in [["fit", "-", "--components", "2"], ["score", "m.json", "-"]] {
+                let scratch = Scratch()
+                #expect(try gmm(["fit", Self.iris, "--components", "2", "--quiet", "-o", scratch.path("m.json")]).status == 0)
+                let command = arguments.map { $0 == "m.json" ? scratch.path("m.json") : $0 }
+                let run = try gmm(command, redirections: redirection)
+                #expect(run.status == 74 && run.stderr.contains(words), "\(command) \(redirection): \(run.status) \(run.stderr)")
+            }
+        }
+    }
+
+    /// Every command exits 74 with a message when its results cannot be written to stdout
+    /// (full, closed, or a pipe whose reader has gone).
+    @Test func everyCommandFailsWhenStdoutCannotBeWritten() throws {
+        let scratch = Scratch()
+        let model = scratch.path("m.json")
+        #expect(try gmm(["fit", Self.iris, "--components", "2", "--quiet", "-o", model]).status == 0)
+        let commands: [[String]] = [
+            ["fit", Self.iris, "--components", "2", "--quiet"],
+            ["score", model, Self.iris], ["score", model, Self.iris, "--per-sample"],
+            ["predict", model, Self.iris], ["predict", model, Self.iris, "--proba"],
+            ["sample", model, "--count", "5"], ["info", model],
+            ["select", Self.iris, "--components", "1...2", "--quiet"],
+        ]
+        for command in commands {
+            for redirection in [">/dev/full", ">&-"] {
+                let run = try gmm(command, redirections: redirection)
+                #expect(run.status == 74 && run.stderr.contains("gmm: error: stdout:"),
+                        "\(command[0]) \(redirection): \(run.status) \(run.stderr)")
+            }
+        }
+        // A pipe whose read end is closed before gmm writes: EPIPE, not death by SIGPIPE.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: EndToEndTests.executable)
+        process.arguments = ["info", model]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try out.fileHandleForReading.close()
+        try process.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 74 && message.contains("reader has gone"),
+                "\(process.terminationReason) \(process.terminationStatus) \(message)")
+    }
 }
 
 /// The rows of Examples/iris.csv.
