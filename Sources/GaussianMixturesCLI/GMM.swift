@@ -100,15 +100,20 @@ func writeColumn(doubles: [Double]? = nil, integers: [Int]? = nil, to path: Stri
 
 /// The model summary: a table of components, and for D <= 4 their covariances.
 func summary(of model: GaussianMixture) -> String {
-    let d = model.featureCount
+    summary(type: model.covarianceType, weights: model.weights, means: model.means, covariances: model.covariances)
+}
+
+/// The summary table from the parameters; `covariances` (full matrices) are shown for D <= 4.
+func summary(type: CovarianceType, weights: [Double], means: Matrix, covariances: [Matrix]?) -> String {
+    let d = means.columns
     func format(_ v: Double) -> String { String(format: "%.6g", v) }
-    var lines = ["\(model.componentCount) components, \(d) features, \(model.covarianceType.rawValue) covariances",
+    var lines = ["\(weights.count) components, \(d) features, \(type.rawValue) covariances",
                  "component  weight      mean"]
-    for c in 0..<model.componentCount {
-        let mean = model.means.row(c).map(format).joined(separator: ", ")
-        lines.append(padded("\(c)", 11) + padded(format(model.weights[c]), 12) + "[\(mean)]")
-        if d <= 4 {
-            for (i, row) in model.covariances[c].rowArrays.enumerated() {
+    for c in 0..<weights.count {
+        let mean = means.row(c).map(format).joined(separator: ", ")
+        lines.append(padded("\(c)", 11) + padded(format(weights[c]), 12) + "[\(mean)]")
+        if d <= 4, let covariances {
+            for (i, row) in covariances[c].rowArrays.enumerated() {
                 lines.append(padded(i == 0 ? "           covariance" : "", 23) + "[" + row.map(format).joined(separator: ", ") + "]")
             }
         }

@@ -112,9 +112,65 @@ public struct ModelFile: Equatable {
         }
     }
 
-    /// Parses and checks a model file: every key and shape, finite numbers, weights summing
-    /// to one, symmetric positive-definite covariances.
-    public static func parse(_ bytes: [UInt8], path: String) throws -> ModelFile {
+    /// What `gmm info` shows of a model with many features: the type, the weights and the means,
+    /// read without expanding diag or spherical variances (nor a tied matrix) to K full `D x D`
+    /// matrices, which for D = 30000 would be 7 GB each.
+    public struct Summary {
+        public let covarianceType: CovarianceType
+        public let weights: [Double]
+        public let means: Matrix
+        public let converged: Bool?
+        public let iterations: Int?
+        public let lowerBound: Double?
+    }
+
+    /// Reads and checks a model file's keys and shapes as ``parse(_:path:)`` does, except that
+    /// diag and spherical variances are checked to be finite and positive (which makes them
+    /// positive definite) without expanding them, and a tied or full covariance is checked
+    /// through one model of one component each when it is small enough to hold.
+    public static func readSummary(path: String) throws -> Summary {
+        let bytes = try readAllBytes(path: path)
+        let head = try header(bytes, path: path)
+        let (root, type, weights, meanRows) = head
+        let k = weights.count, d = meanRows[0].count
+        func fail(_ message: String) -> DataFileError { .format(path: path, message: message) }
+        switch type {
+        case .diag, .spherical:
+            let variances = type == .diag
+                ? try matrixRows(root["covariances"], key: "covariances", path: path)
+                : try doubles(root["covariances"], key: "covariances", path: path).map { [$0] }
+            let width = type == .diag ? d : 1
+            guard variances.count == k, variances.allSatisfy({ $0.count == width }) else {
+                throw fail("'covariances' of a '\(type.rawValue)' model must be "
+                           + (type == .diag ? "\(k) rows of \(d) variances" : "\(k) variances"))
+            }
+            for (c, row) in meanRows.enumerated() {
+                if let v = row.first(where: { !$0.isFinite }) { throw fail("mean of component \(c) holds \(v)") }
+            }
+            for (c, row) in variances.enumerated() {
+                if let v = row.first(where: { !($0.isFinite && $0 > 0) }) {
+                    throw fail("covariance of component \(c) holds the variance \(v); variances must be finite and positive")
+                }
+            }
+            for (i, w) in weights.enumerated() where !(w.isFinite && w >= 0) {
+                throw fail("weight of component \(i) is \(w); weights must be finite and non-negative")
+            }
+            guard abs(weights.reduce(0, +) - 1) <= 1e-6 else { throw fail("the weights sum to \(weights.reduce(0, +)), not 1") }
+        case .full, .tied:
+            _ = try parse(bytes, path: path)
+        }
+        var converged: Bool?, iterations: Int?, lowerBound: Double?
+        if case .bool(let value) = root["converged"] { converged = value }
+        if case .number(let n) = root["n_iter"], n >= 0, n == n.rounded(), n < 1e15 { iterations = Int(n) }
+        if case .number(let bound) = root["lower_bound"], bound.isFinite { lowerBound = bound }
+        return Summary(covarianceType: type, weights: weights, means: try Matrix(meanRows), converged: converged,
+                       iterations: iterations, lowerBound: lowerBound)
+    }
+
+    /// The JSON root, the covariance type, the weights and the means of a model file, checked
+    /// for shape (at least one component and one feature, the declared counts).
+    private static func header(_ bytes: [UInt8], path: String) throws
+        -> (root: [String: JSONValue], type: CovarianceType, weights: [Double], means: [[Double]]) {
         func fail(_ message: String) -> DataFileError { .format(path: path, message: message) }
         let value: JSONValue
         do {
@@ -150,6 +206,30 @@ public struct ModelFile: Equatable {
         }
         if let declared = root["n_features"], declared != .number(Double(d)) {
             throw fail("n_features is \(declared) but the means have \(d) columns")
+        }
+        return (root, type, weights, meanRows)
+    }
+
+    /// Parses and checks a model file: every key and shape, finite numbers, weights summing
+    /// to one, symmetric positive-definite covariances.
+    public static func parse(_ bytes: [UInt8], path: String) throws -> ModelFile {
+        func fail(_ message: String) -> DataFileError { .format(path: path, message: message) }
+        let (root, type, weights, meanRows) = try header(bytes, path: path)
+        let k = weights.count, d = meanRows[0].count
+        // The library holds every covariance as a full D x D matrix, with its Cholesky factor, its
+        // inverse and a scratch copy: refuse a model that cannot be held before allocating it.
+        if type != .full {
+            let machine = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+            let (square, o1) = d.multipliedReportingOverflow(by: d)
+            let (matrices, o2) = square.multipliedReportingOverflow(by: k)
+            let (bytes, o3) = matrices.multipliedReportingOverflow(by: 8 * 4)
+            if o1 || o2 || o3 || bytes > machine {
+                let size = o1 || o2 || o3 ? "more than 9 EB" : String(format: "%.1f GB", Double(bytes) / 1e9)
+                throw fail("this \(type.rawValue) model of \(k) components on \(d) features is used as \(k) full "
+                           + "\(d) x \(d) matrices, about \(size), more than this machine's "
+                           + String(format: "%.1f GB", Double(machine) / 1e9) + " of memory; `gmm info` shows it without "
+                           + "them; to score, predict or sample, fit fewer features (reduce the dimension first)")
+            }
         }
         let covariances = try fullCovariances(root["covariances"], type: type, k: k, d: d, path: path)
         let model: GaussianMixture

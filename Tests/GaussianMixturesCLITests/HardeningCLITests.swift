@@ -255,6 +255,100 @@ import Testing
         #expect(process.terminationReason == .exit && process.terminationStatus == 74 && message.contains("reader has gone"),
                 "\(process.terminationReason) \(process.terminationStatus) \(message)")
     }
+
+    // MARK: Sizes (defect class 2, the command's part)
+
+    /// `sample --count` beyond the machine's memory, or beyond Int arithmetic, is refused
+    /// before anything is drawn: usage error 64, the memory it would need and what to try.
+    @Test func sampleCountsTooLargeForMemoryAreRefused() throws {
+        let scratch = Scratch()
+        let model = scratch.path("m.json")
+        #expect(try gmm(["fit", Self.iris, "--components", "2", "--quiet", "-o", model]).status == 0)
+        for count in ["1000000000000", "4611686018427387904", String(Int.max)] {
+            let run = try gmm(["sample", model, "--count", count, "-o", scratch.path("s.csv")])
+            #expect(run.status == 64 && run.stderr.contains("of memory") && run.stderr.contains("Draw at most about"),
+                    "\(count): \(run.status) \(run.stderr)")
+            #expect(run.stderr.split(separator: "\n").count == 1)
+            #expect(!FileManager.default.fileExists(atPath: scratch.path("s.csv")))
+        }
+        #expect(try gmm(["sample", model, "--count", "10"]).status == 0)
+    }
+
+    /// A model file of `k` components on `d` features of `type` (diag or spherical), written as text.
+    func wideModel(_ type: String, components k: Int, features d: Int, in scratch: Scratch) throws -> String {
+        let zeros = "[" + Array(repeating: "0.5", count: d).joined(separator: ",") + "]"
+        let variances = type == "diag" ? "[" + Array(repeating: zeros, count: k).joined(separator: ",") + "]"
+            : "[" + Array(repeating: "2.0", count: k).joined(separator: ",") + "]"
+        let text = "{\"covariance_type\": \"\(type)\", \"weights\": [" + Array(repeating: "\(1.0 / Double(k))", count: k)
+            .joined(separator: ",") + "], \"means\": [" + Array(repeating: zeros, count: k).joined(separator: ",")
+            + "], \"covariances\": \(variances)}"
+        return try scratch.write("\(type)-\(d).json", text)
+    }
+
+    /// `gmm info` shows a diag or spherical model with many features without expanding its
+    /// variances to D x D (30000 features: 7 GB per component; 100000: 80 GB); commands that
+    /// need the full matrices refuse it with the size and what to try (65), before allocating.
+    @Test func wideDiagonalModelsAreNeverExpandedForInfo() throws {
+        let scratch = Scratch()
+        for (type, d) in [("spherical", 100_000), ("diag", 30_000)] {
+            let path = try wideModel(type, components: 2, features: d, in: scratch)
+            let info = try gmm(["info", path])
+            #expect(info.status == 0 && info.stdout.hasPrefix("2 components, \(d) features, \(type) covariances"),
+                    "\(type): \(info.status) \(info.stderr)")
+            for command in [["score", path, Self.iris], ["sample", path, "--count", "2"], ["predict", path, Self.iris]] {
+                let run = try gmm(command)
+                #expect(run.status == 65 && run.stderr.contains("full \(d) x \(d) matrices")
+                        && run.stderr.contains("`gmm info` shows it"), "\(command[0]) \(type): \(run.status) \(run.stderr)")
+            }
+        }
+        // A small diag model with a variance that is not positive is still caught by info.
+        let bad = try scratch.write("bad.json", "{\"covariance_type\": \"diag\", \"weights\": [1], \"means\": [[0,0,0,0,0]], "
+                                    + "\"covariances\": [[1,1,0,1,1]]}")
+        let run = try gmm(["info", bad])
+        #expect(run.status == 65 && run.stderr.contains("variances must be finite and positive"), "\(run.stderr)")
+    }
+
+    /// Labels and responsibilities computed chunk by chunk (600 components: chunks of 873 rows)
+    /// are the library's on the whole data (the labels exactly), in every output format.
+    @Test func predictInChunksGivesTheWholeAnswer() throws {
+        let scratch = Scratch()
+        let k = 600
+        let means: [[Double]] = (0..<k).map { (c: Int) -> [Double] in [Double(c % 30) * 3, Double(c / 30) * 3] }
+        let model = try GaussianMixture(weights: [Double](repeating: 1 / Double(k), count: k), means: Matrix(means),
+                                        covariances: [Matrix](repeating: try Matrix([[1, 0.2], [0.2, 1.5]]), count: k))
+        let modelPath = scratch.path("many.json")
+        try Data(ModelFile(model: model).json().utf8).write(to: URL(fileURLWithPath: modelPath))
+        let rows: [[Double]] = (0..<2_000).map { (n: Int) -> [Double] in
+            let a = Double((n * 37) % 97), b = Double((n * 61) % 89)
+            return [a * 0.9 - 1, b * 0.7 - 2]
+        }
+        try scratch.write("x.csv", rows.map { "\($0[0]),\($0[1])" }.joined(separator: "\n") + "\n")
+        let data = try Matrix(rows)
+        let labels = try model.predict(data, threads: 1)
+        let proba = try model.predictProbabilities(data, threads: 1)
+        let run = try gmm(["predict", modelPath, scratch.path("x.csv")])
+        #expect(run.status == 0)
+        let printed = run.stdout.split(separator: "\n").map { Int($0) ?? -1 }
+        #expect(printed.count == labels.count && zip(printed, labels).allSatisfy { $0 == $1 })
+        for ext in ["csv", "npy", "json"] {
+            let out = scratch.path("p.\(ext)")
+            #expect(try gmm(["predict", modelPath, scratch.path("x.csv"), "--proba", "-o", out]).status == 0)
+            let back: Matrix
+            switch ext {
+            case "json":
+                let array = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [[Double]])
+                back = try Matrix(array)
+            default:
+                let table = try DataTable.read(path: out)
+                back = try Matrix(rows: table.rows, columns: table.columns, values: table.withUnsafeValues { Array($0) })
+            }
+            #expect(back.rows == 2_000 && back.columns == k, "\(ext)")
+            // Each chunk is centred on its own column means, so tiny probabilities differ in their
+            // last digits from the whole data's; every probability agrees to 1e-13.
+            let worst = zip(back.values, proba.values).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(back.values.count == proba.values.count && worst <= 1e-13, "\(ext): \(worst)")
+        }
+    }
 }
 
 /// The rows of Examples/iris.csv.
