@@ -84,8 +84,8 @@ extension GMM {
             abstract: "Draw rows from MODEL; the last column is the component each row came from.")
 
         @Argument(help: "Model file written by `gmm fit`.") var model: String
-        @Option(help: "Number of rows to draw.") var count: Int
-        @Option(help: "Seed; the same seed gives the same rows.") var seed: UInt64 = 0
+        @Option(parsing: .unconditional, help: "Number of rows to draw.") var count: Int
+        @Option(parsing: .unconditional, help: "Seed; the same seed gives the same rows.") var seed: UInt64 = 0
         @Flag(name: .customLong("without-component"), help: "Leave out the component column (data ready to fit).")
         var withoutComponent = false
         @Option(name: .shortAndLong, help: "Output file (.csv, .npy, .json; default stdout).") var output: String?

@@ -13,7 +13,7 @@ extension GMM {
         @Argument(help: "Data file: CSV (or '-' for stdin) or .npy.")
         var data: String
 
-        @Option(name: .long, help: "Number of mixture components K.")
+        @Option(name: .long, parsing: .unconditional, help: "Number of mixture components K.")
         var components: Int
 
         @Option(name: .customLong("covariance-type"),
@@ -110,16 +110,16 @@ extension GMM {
 
 /// The EM options `fit` and `select` share, with scikit-learn's names and defaults.
 struct EMOptions: ParsableArguments {
-    @Option(name: .customLong("max-iter"), help: "EM iterations per restart at most.")
+    @Option(name: .customLong("max-iter"), parsing: .unconditional, help: "EM iterations per restart at most.")
     var maxIter: Int = 100
 
-    @Option(name: .customLong("tol"), help: "Stop when the mean log-likelihood per sample changes by less than this.")
+    @Option(name: .customLong("tol"), parsing: .unconditional, help: "Stop when the mean log-likelihood per sample changes by less than this.")
     var tolerance: Double = 1e-3
 
-    @Option(name: .customLong("reg-covar"), help: "Added to every covariance diagonal.")
+    @Option(name: .customLong("reg-covar"), parsing: .unconditional, help: "Added to every covariance diagonal.")
     var regCovar: Double = 1e-6
 
-    @Option(name: .customLong("n-init"), help: "Restarts; the best lower bound wins.")
+    @Option(name: .customLong("n-init"), parsing: .unconditional, help: "Restarts; the best lower bound wins.")
     var nInit: Int = 1
 
     @Option(name: .customLong("init"), help: "Initialisation: kmeans, k-means++, random, random-from-data.")
@@ -129,7 +129,7 @@ struct EMOptions: ParsableArguments {
             help: "One non-negative weight per row of DATA: a CSV (one column, optional header) or .npy file.")
     var sampleWeight: String?
 
-    @Option(help: "Seed of every random choice.")
+    @Option(parsing: .unconditional, help: "Seed of every random choice.")
     var seed: UInt64 = 0
 
     @Flag(name: .customLong("reseed-empty"),

@@ -22,16 +22,38 @@ public struct GMM: ParsableCommand {
     public init() {}
 
     /// Runs the command line of this process, after making the standard streams safe to use
-    /// (see ``StandardStreams/prepare()``).
+    /// (see ``StandardStreams/prepare()``). Help and the version go to stdout; a usage error
+    /// is `gmm: error: ...` on stderr, then the usage, and exit 64.
     public static func main() {
         StandardStreams.prepare()
-        main(nil)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                do {
+                    if !message.isEmpty { try StandardStreams.writeResults(Array((message + "\n").utf8)) }
+                } catch {
+                    printError("\(error)")
+                    Foundation.exit(74)
+                }
+            } else if !message.isEmpty {
+                let text = message.hasPrefix("Error: ") ? "gmm: error: " + message.dropFirst("Error: ".count) : message
+                StandardStreams.writeDiagnostic(text + "\n")
+            }
+            Foundation.exit(code.rawValue)
+        }
     }
 }
 
+// Numeric options parse their next argument unconditionally, so that `--tol -1` is the value
+// -1 (and gets the option's range error) rather than an unknown flag `-1`.
+
 /// Options every data-reading subcommand shares.
 struct ThreadOptions: ParsableArguments {
-    @Option(help: "Worker threads (default: the number of cores). Results do not depend on it.")
+    @Option(parsing: .unconditional, help: "Worker threads (default: the number of cores). Results do not depend on it.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {

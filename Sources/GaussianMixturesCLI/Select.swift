@@ -17,7 +17,7 @@ extension GMM {
         @Argument(help: "Data file: CSV (or '-' for stdin) or .npy.")
         var data: String
 
-        @Option(name: .long, help: "Component counts: a range 'A...B' or a comma list '2,4,8'.")
+        @Option(name: .long, parsing: .unconditional, help: "Component counts: a range 'A...B' or a comma list '2,4,8'.")
         var components: ComponentList
 
         @Option(name: .customLong("covariance-types"), help: "Comma list of full, diag, spherical, tied (default: all four).")

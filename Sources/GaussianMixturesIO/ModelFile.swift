@@ -136,6 +136,7 @@ public struct ModelFile: Equatable {
         func fail(_ message: String) -> DataFileError { .format(path: path, message: message) }
         switch type {
         case .diag, .spherical:
+            try checkCovarianceDepth(root["covariances"], type: type, k: k, d: d, path: path)
             let variances = type == .diag
                 ? try matrixRows(root["covariances"], key: "covariances", path: path)
                 : try doubles(root["covariances"], key: "covariances", path: path).map { [$0] }
@@ -276,10 +277,51 @@ public struct ModelFile: Equatable {
         return try array.enumerated().map { try doubles($1, key: "\(key)[\($0)]", path: path) }
     }
 
+    /// The shape of a JSON value in words: "3 matrices of 4 x 4", "3 rows of 4 values",
+    /// "3 values", "a number"; nil when it is not a regular array of numbers.
+    static func shapeInWords(_ value: JSONValue?) -> (depth: Int, words: String)? {
+        switch value {
+        case .number: return (0, "a number")
+        case .array(let items):
+            guard let first = items.first else { return (1, "an empty array") }
+            guard let inner = shapeInWords(first) else { return nil }
+            switch inner.depth {
+            case 0: return (1, "\(items.count) values")
+            case 1:
+                guard case .array(let row) = first else { return nil }
+                return (2, "\(items.count) rows of \(row.count) values")
+            case 2:
+                guard case .array(let rows) = first, case .array(let row)? = rows.first else { return nil }
+                return (3, "\(items.count) matrices of \(rows.count) x \(row.count)")
+            default: return nil
+            }
+        default: return nil
+        }
+    }
+
+    /// Checks that `covariances` has the nesting of `type`'s shape; another type's shape (a full
+    /// `[K][D][D]` in a diag file, say) is named in those terms.
+    private static func checkCovarianceDepth(_ value: JSONValue?, type: CovarianceType, k: Int, d: Int, path: String) throws {
+        let depths: [CovarianceType: (Int, String)] = [
+            .full: (3, "\(k) matrices of \(d) x \(d)"), .diag: (2, "\(k) rows of \(d) variances (the diagonals)"),
+            .spherical: (1, "\(k) variances"), .tied: (2, "one \(d) x \(d) matrix"),
+        ]
+        if let expected = depths[type], let found = shapeInWords(value), found.depth != expected.0 {
+            let likely = found.depth == 3 ? "a full model's shape; set \"covariance_type\": \"full\""
+                : found.depth == 1 ? "a spherical model's shape; set \"covariance_type\": \"spherical\""
+                : found.depth == 2 ? "a diag or tied model's shape; set \"covariance_type\" to \"diag\" or \"tied\""
+                : "no model's shape; write them as `gmm fit` does"
+            throw DataFileError.format(path: path, message:
+                "'covariances' of a '\(type.rawValue)' model must be \(expected.1), but the file has \(found.words), "
+                + "\(likely), or write them in the '\(type.rawValue)' shape")
+        }
+    }
+
     private static func fullCovariances(_ value: JSONValue?, type: CovarianceType, k: Int, d: Int, path: String) throws -> [Matrix] {
         func fail(_ expected: String) -> DataFileError {
             .format(path: path, message: "'covariances' of a '\(type.rawValue)' model must be \(expected)")
         }
+        try checkCovarianceDepth(value, type: type, k: k, d: d, path: path)
         func diagonal(_ v: [Double]) -> Matrix {
             var m = Matrix(zeros: d, d)
             for i in 0..<d { m[i, i] = v[i] }

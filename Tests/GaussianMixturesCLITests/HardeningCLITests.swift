@@ -349,6 +349,62 @@ import Testing
             #expect(back.values.count == proba.values.count && worst <= 1e-13, "\(ext): \(worst)")
         }
     }
+
+    // MARK: Options and model messages (defect class 9, the command's part)
+
+    /// Negative numbers are values: every numeric option gets its own range error (64) with the
+    /// `gmm: error:` prefix, not "Missing value".
+    @Test func negativeNumbersParseAsValuesAndGetTheRangeError() throws {
+        let cases: [([String], String)] = [
+            (["--tol", "-1"], "--tol must be a finite number >= 0, got -1.0"),
+            (["--reg-covar", "-1e-3"], "--reg-covar must be a finite number >= 0, got -0.001"),
+            (["--max-iter", "-5"], "--max-iter must be at least 0, got -5"),
+            (["--n-init", "-2"], "--n-init must be at least 1, got -2"),
+            (["--threads", "-1"], "--threads must be at least 1, got -1"),
+            (["--components", "-3"], "--components must be at least 1, got -3"),
+            (["--seed", "-1"], "'-1' is invalid for '--seed"),
+        ]
+        for (option, message) in cases {
+            let run = try gmm(["fit", Self.iris, "--components", "2"] + option)
+            #expect(run.status == 64 && run.stderr.hasPrefix("gmm: error: ") && run.stderr.contains(message),
+                    "\(option): \(run.status) \(run.stderr)")
+            #expect(!run.stderr.contains("Missing value"))
+        }
+        let sample = try gmm(["sample", "m.json", "--count", "-5"])
+        #expect(sample.status == 64 && sample.stderr.hasPrefix("gmm: error: --count must be at least 1, got -5"), "\(sample.stderr)")
+        let unknown = try gmm(["bogus"])
+        #expect(unknown.status == 64 && unknown.stderr.hasPrefix("gmm: error: "))
+        let help = try gmm(["fit", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("OVERVIEW") && help.stderr.isEmpty)
+    }
+
+    /// Covariances in another type's shape than the file's `covariance_type` say so in those
+    /// terms, for every command that reads the model.
+    @Test func covariancesOfAnotherTypesShapeAreNamed() throws {
+        let scratch = Scratch()
+        let full = scratch.path("full.json")
+        #expect(try gmm(["fit", Self.iris, "--components", "2", "--quiet", "-o", full]).status == 0)
+        let object = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: full))) as? [String: Any])
+        let cases: [(String, Any?, String)] = [
+            ("diag", nil, "must be 2 rows of 4 variances (the diagonals), but the file has 2 matrices of 4 x 4, a full model's shape; set \"covariance_type\": \"full\""),
+            ("spherical", nil, "must be 2 variances, but the file has 2 matrices of 4 x 4"),
+            ("tied", nil, "must be one 4 x 4 matrix, but the file has 2 matrices of 4 x 4"),
+            ("full", [[1, 2, 3, 4], [1, 2, 3, 4]], "must be 2 matrices of 4 x 4, but the file has 2 rows of 4 values, a diag or tied model's shape"),
+            ("diag", [1, 2], "must be 2 rows of 4 variances (the diagonals), but the file has 2 values, a spherical model's shape"),
+        ]
+        for (type, covariances, message) in cases {
+            var changed = object
+            changed["covariance_type"] = type
+            if let covariances { changed["covariances"] = covariances }
+            let path = scratch.path("\(type)-bad.json")
+            try JSONSerialization.data(withJSONObject: changed).write(to: URL(fileURLWithPath: path))
+            for command in [["info", path], ["score", path, Self.iris], ["fit", Self.iris, "--components", "2", "--init-model", path]] {
+                let run = try gmm(command)
+                #expect(run.status == 65 && run.stderr.contains(message) && !run.stderr.contains("is an array"),
+                        "\(type) \(command[0]): \(run.status) \(run.stderr)")
+            }
+        }
+    }
 }
 
 /// The rows of Examples/iris.csv.
