@@ -63,6 +63,7 @@ extension GMM {
         func run() throws {
             try reportingErrors {
                 let table = try readTable(data, precision: precision)
+                try Memory.checkFit(components: components, features: table.columns, rows: table.rows)
                 let weights = try em.sampleWeights(rows: table.rows, dataPath: table.path)
                 var options = em.options(threads: threadOptions.threads)
                 options.covarianceType = covarianceType ?? .full

@@ -34,6 +34,33 @@ enum Memory {
     static func fits(_ bytes: Int?) -> Bool { bytes.map { $0 <= physical } ?? false }
 }
 
+extension Memory {
+    /// Refuses a fit of `k` components on `d` features that cannot be held: the engine keeps
+    /// every covariance as a full `D x D` matrix whatever the type, so the sums of at least two
+    /// slots, the model (covariances, Cholesky factors, precision factors) and the M-step's
+    /// scatters come to about 12 K·D² doubles.
+    /// - Throws: ``GaussianMixtureError/invalidOption(_:)`` (64) when fewer components would fit,
+    ///   ``GaussianMixtureError/invalidShape(_:)`` (65) when even one component is too wide.
+    /// More components than rows are left to the engine's own error, which says that.
+    static func checkFit(components k: Int, features d: Int, rows: Int) throws {
+        guard k <= rows else { return }
+        let needed = product(12, k, d, d, 8)
+        guard !fits(needed) else { return }
+        let machine = describe(physical)
+        if fits(product(12, 1, d, d, 8)) {
+            let most = physical / max(1, 12 * 8 * d * d)
+            throw GaussianMixtureError.invalidOption(
+                "--components \(k) on \(d) features would need \(needed == nil ? "" : "about ")\(describe(needed)) of memory "
+                + "(every covariance is held as a full \(d) x \(d) matrix); this machine has \(machine). "
+                + "Use at most about \(most) components, or fewer features")
+        }
+        throw GaussianMixtureError.invalidShape(
+            "the data have \(d) features: one \(d) x \(d) covariance, with the sums and factors the fit keeps of it, "
+            + "would need about \(describe(product(12, 1, d, d, 8))) of memory; this machine has \(machine). "
+            + "Reduce the number of features first (for example by PCA)")
+    }
+}
+
 /// Rows per chunk for per-row work with `components` values per row: about 4 MB of them.
 func chunkRows(components: Int) -> Int { max(64, min(65_536, (1 << 19) / max(1, components))) }
 

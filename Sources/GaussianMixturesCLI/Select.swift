@@ -39,6 +39,8 @@ extension GMM {
         func run() throws {
             try reportingErrors {
                 let table = try readTable(data)
+                try Memory.checkFit(components: components.values.filter { $0 <= table.rows }.max() ?? 1,
+                                    features: table.columns, rows: table.rows)
                 let weights = try em.sampleWeights(rows: table.rows, dataPath: table.path)
                 let options = em.options(threads: threadOptions.threads)
                 let selection = try table.withUnsafeValues { values in

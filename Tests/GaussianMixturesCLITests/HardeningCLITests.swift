@@ -274,6 +274,26 @@ import Testing
         #expect(try gmm(["sample", model, "--count", "10"]).status == 0)
     }
 
+    /// A fit whose full covariances cannot be held is refused before allocating: 64 when fewer
+    /// components would fit (the option is the cause), 65 when even one is too wide (the data).
+    @Test func fitsTooLargeForMemoryAreRefusedFirst() throws {
+        let scratch = Scratch()
+        let rows = 1_000, columns = 3_000  // 1000 components of 3000 x 3000: about 864 GB
+        let values = (0..<(rows * columns)).map { Double($0 % 7) + Double($0 % 13) * 0.1 }
+        try Data(NPY.encode(shape: [rows, columns], doubles: values)).write(to: URL(fileURLWithPath: scratch.path("x.npy")))
+        let many = try gmm(["fit", scratch.path("x.npy"), "--components", "1000", "-o", scratch.path("m.json")])
+        #expect(many.status == 64 && many.stderr.contains("--components 1000 on 3000 features would need about")
+                && many.stderr.contains("Use at most about"), "\(many.status) \(many.stderr)")
+        let select = try gmm(["select", scratch.path("x.npy"), "--components", "1,1000"])
+        #expect(select.status == 64 && select.stderr.contains("--components 1000"), "\(select.stderr)")
+        let wide = try scratch.write("wide.csv", (0..<2).map { r in (0..<40_000).map { "\(($0 + r) % 5)" }.joined(separator: ",") }
+            .joined(separator: "\n") + "\n")
+        let one = try gmm(["fit", wide, "--components", "1"])
+        #expect(one.status == 65 && one.stderr.contains("the data have 40000 features") && one.stderr.contains("Reduce the number of features"),
+                "\(one.status) \(one.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("m.json")))
+    }
+
     /// A model file of `k` components on `d` features of `type` (diag or spherical), written as text.
     func wideModel(_ type: String, components k: Int, features d: Int, in scratch: Scratch) throws -> String {
         let zeros = "[" + Array(repeating: "0.5", count: d).joined(separator: ",") + "]"
