@@ -6,8 +6,18 @@ import GaussianMixturesIO
 /// machine cannot hold is refused with the number and what to try instead of failing an
 /// allocation (or overflowing a size) halfway.
 enum Memory {
-    /// The machine's physical memory in bytes.
-    static var physical: Int { Int(clamping: ProcessInfo.processInfo.physicalMemory) }
+    /// The memory this process may use, in bytes: the machine's physical memory, or the
+    /// container's limit (cgroup v2 `memory.max`, v1 `memory.limit_in_bytes`) when lower.
+    static let physical: Int = {
+        var limit = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        for file in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
+            if let text = try? String(contentsOfFile: file, encoding: .utf8),
+               let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), value > 0 {
+                limit = min(limit, value)
+            }
+        }
+        return limit
+    }()
 
     /// The product of `factors` (sizes and bytes per element), or nil when it overflows `Int`.
     static func product(_ factors: Int...) -> Int? {
