@@ -54,7 +54,8 @@ public struct IterationProgress: Sendable {
     public let iteration: Int
     /// Mean log-likelihood per sample under the parameters of this iteration's E-step.
     public let lowerBound: Double
-    /// Change from the previous iteration's lower bound (infinite on the first iteration).
+    /// Change from the previous iteration's lower bound; on the first iteration, from the start
+    /// model's lower bound for a warm start (``Initialization/model(_:)``), else infinite.
     public let change: Double
     /// Seconds spent in this iteration.
     public let seconds: Double
