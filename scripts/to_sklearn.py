@@ -24,7 +24,10 @@ def load(path):
     gm.weights_ = np.asarray(m["weights"], dtype=float)
     gm.means_ = np.asarray(m["means"], dtype=float)
     gm.covariances_ = np.asarray(m["covariances"], dtype=float)
-    gm.precisions_cholesky_ = _compute_precision_cholesky(gm.covariances_, gm.covariance_type)
+    if "precisions_cholesky" in m:  # written by gmm since the key was added; older files lack it
+        gm.precisions_cholesky_ = np.asarray(m["precisions_cholesky"], dtype=float)
+    else:
+        gm.precisions_cholesky_ = _compute_precision_cholesky(gm.covariances_, gm.covariance_type)
     if gm.covariance_type == "full":
         gm.precisions_ = np.array([p @ p.T for p in gm.precisions_cholesky_])
     elif gm.covariance_type == "tied":

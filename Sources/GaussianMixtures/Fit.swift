@@ -61,15 +61,19 @@ extension GaussianMixture {
                                                 components: Int, sampleWeights: UnsafeBufferPointer<Double>?,
                                                 options: FitOptions) throws -> FitResult {
         try options.validate()
-        guard rows >= 1, columns >= 1, values.count == rows * columns, let base = values.baseAddress else {
+        let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
+        guard rows >= 1, columns >= 1, !overflow, values.count == count, let base = values.baseAddress else {
             throw GaussianMixtureError.invalidShape(
-                "expected a non-empty \(rows) x \(columns) data matrix (\(rows * columns) values), got \(values.count) values")
+                "expected a non-empty \(rows) x \(columns) data matrix, got \(values.count) values")
         }
         guard components >= 1 else {
             throw GaussianMixtureError.invalidOption("components must be >= 1, got \(components)")
         }
-        let weights = try checkSampleWeights(sampleWeights, rows: rows)
-        let weightedRows = sampleWeights.map { w in w.reduce(0) { $0 + ($1 > 0 ? 1 : 0) } } ?? rows
+        _ = try checkSampleWeights(sampleWeights, rows: rows)
+        // A row whose weight underflows to zero next to the largest (a ratio below about 1e-323)
+        // counts as absent, here as in the fit.
+        let normalized = sampleWeights.map(meanNormalizedWeights)
+        let weightedRows = normalized.map { w in w.reduce(0) { $0 + ($1 > 0 ? 1 : 0) } } ?? rows
         guard weightedRows >= components else {
             throw GaussianMixtureError.tooFewSamples(samples: weightedRows, components: components)
         }
@@ -85,14 +89,32 @@ extension GaussianMixture {
                     + "\(options.covarianceType.rawValue); set the covariance type to the model's")
             }
         }
-        let data = DataView(base: base, rows: rows, columns: columns, weights: weights)
-        try checkFinite(data)
-        try checkScale(data)
-        switch options.path {
-        case .lapack: return try runEM(data, components: components, options: options, kernel: BLASKernel<Scalar>.self)
-        case .naive: return try runEM(data, components: components, options: options, kernel: NaiveKernel<Scalar>.self)
+        return try withOptionalBuffer(normalized) { weights in
+            let data = DataView(base: base, rows: rows, columns: columns, weights: weights?.baseAddress)
+            try checkFinite(data)
+            try checkScale(data)
+            switch options.path {
+            case .lapack: return try runEM(data, components: components, options: options, kernel: BLASKernel<Scalar>.self)
+            case .naive: return try runEM(data, components: components, options: options, kernel: NaiveKernel<Scalar>.self)
+            }
         }
     }
+}
+
+/// Checked sample weights divided by their mean, so that the engine sees the same numbers
+/// whatever their scale: weights `c·w` give `w`'s model for any positive `c` within double range.
+/// Every later step then works in units of an average row, which is what scikit-learn's
+/// constants assume (the M-step's `10 ε` added to each `N_k` is a tiny share of one row, and
+/// k-means++ keeps `w · d²` in `Float`); weights of 1 stay exactly 1 (the unweighted fit, bit
+/// for bit). The mean is taken as `max · Σ (w / max) / N`, which neither overflows nor
+/// underflows: each `w / max` is in [0, 1].
+func meanNormalizedWeights(_ weights: UnsafeBufferPointer<Double>) -> [Double] {
+    let largest = weights.max() ?? 1
+    guard largest > 0 else { return Array(weights) }
+    var sum = 0.0
+    for w in weights { sum += w / largest }
+    let factor = Double(weights.count) / sum
+    return weights.map { ($0 / largest) * factor }
 }
 
 /// Calls `body` with a buffer over `array`, or with nil.
@@ -101,24 +123,24 @@ func withOptionalBuffer<R>(_ array: [Double]?, _ body: (UnsafeBufferPointer<Doub
     return try array.withUnsafeBufferPointer { try body($0) }
 }
 
-/// Checks sample weights: one per row, finite, non-negative, not all zero.
+/// Checks sample weights: one per row, finite, non-negative, not all zero (their sum may
+/// exceed double range: the fit only uses them relative to their mean).
 /// - Returns: their base pointer (nil for no weights).
 func checkSampleWeights(_ weights: UnsafeBufferPointer<Double>?, rows: Int) throws -> UnsafePointer<Double>? {
     guard let weights else { return nil }
     guard weights.count == rows else {
         throw GaussianMixtureError.invalidSampleWeights("\(weights.count) weights for \(rows) rows; give one weight per row")
     }
-    var total = 0.0
+    var positive = false
     for (row, w) in weights.enumerated() {
         guard w.isFinite, w >= 0 else {
             throw GaussianMixtureError.invalidSampleWeights(
                 "the weight of row \(row + 1) (1-based) is \(w); weights must be finite and non-negative")
         }
-        total += w
+        if w > 0 { positive = true }
     }
-    guard total > 0, total.isFinite else {
-        throw GaussianMixtureError.invalidSampleWeights(
-            total > 0 ? "the weights sum to \(total); scale them down" : "every weight is zero; at least one row must count")
+    guard positive else {
+        throw GaussianMixtureError.invalidSampleWeights("every weight is zero; at least one row must count")
     }
     return weights.baseAddress
 }
@@ -167,14 +189,18 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
     let fitStart = clock.now
     let engine = Kernel(data: data, components: k, covarianceType: options.covarianceType, threads: options.threads,
                         chunkRows: nil)
+    let start = try PartialStart(options, components: k, features: data.columns)
+    // A warm start measures its first change against the lower bound its model was fitted to.
+    var startBound = -Double.infinity
+    if case .model(let model) = options.initialization, let bound = model.lowerBound, bound.isFinite { startBound = bound }
     var best: (model: GaussianMixture, converged: Bool, iterations: Int, lowerBound: Double, history: [Double], restart: Int)?
     var restartBounds: [Double] = []
     var reseeds: [Reseed] = []
     for restart in 0..<options.restarts {
         if let stop = options.shouldStop, stop() { throw CancellationError() }
         var model = try initialModel(data, components: k, options: options,
-                                     seed: restartSeed(options.seed, restart: restart), engine: engine)
-        var lowerBound = -Double.infinity
+                                     seed: restartSeed(options.seed, restart: restart), engine: engine, start: start)
+        var lowerBound = startBound
         var history: [Double] = []
         var converged = false
         var iterations = 0
@@ -214,13 +240,19 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
                 break
             }
         }
+        if iterations == 0 { lowerBound = -.infinity }
         restartBounds.append(lowerBound)
-        if best == nil || lowerBound > best!.lowerBound {
+        // Without iterations every restart's bound is -inf and the last one wins, as in
+        // scikit-learn (whose `max_iter=0` keeps the last initialisation's parameters).
+        if best == nil || lowerBound > best!.lowerBound || options.maxIterations == 0 {
             best = (model, converged, iterations, lowerBound, history, restart)
         }
     }
     let elapsed = clock.now - fitStart
-    let winner = best!  // restarts >= 1 was validated, so the loop ran at least once.
+    guard var winner = best else {  // restarts >= 1 was validated, so the loop ran at least once.
+        throw GaussianMixtureError.invalidOption("restarts must be >= 1, got \(options.restarts)")
+    }
+    winner.model.lowerBound = winner.lowerBound.isFinite ? winner.lowerBound : nil
     return FitResult(model: winner.model, converged: winner.converged, iterations: winner.iterations,
                      lowerBound: winner.lowerBound, lowerBoundHistory: winner.history,
                      bestRestart: winner.restart, restartLowerBounds: restartBounds, reseeds: reseeds,

@@ -12,7 +12,9 @@ public enum Initialization: Sendable {
     /// K distinct random rows each start one component (`"random_from_data"`).
     case randomFromData
     /// Start EM from this model's weights, means and covariances (scikit-learn's
-    /// `weights_init`, `means_init` and `precisions_init` together).
+    /// `weights_init`, `means_init` and `precisions_init` together). When the model has a
+    /// ``GaussianMixture/lowerBound`` (it came from a fit, or a model file that records one),
+    /// the first iteration's change is measured against it: scikit-learn's `warm_start=True`.
     case model(GaussianMixture)
 }
 
@@ -52,7 +54,8 @@ public struct IterationProgress: Sendable {
     public let iteration: Int
     /// Mean log-likelihood per sample under the parameters of this iteration's E-step.
     public let lowerBound: Double
-    /// Change from the previous iteration's lower bound (infinite on the first iteration).
+    /// Change from the previous iteration's lower bound; on the first iteration, from the start
+    /// model's lower bound for a warm start (``Initialization/model(_:)``), else infinite.
     public let change: Double
     /// Seconds spent in this iteration.
     public let seconds: Double
@@ -70,6 +73,16 @@ public struct FitOptions: Sendable {
     public var restarts: Int = 1
     /// How each restart starts (`init_params`, k-means).
     public var initialization: Initialization = .kMeans
+    /// Given starting weights (`weights_init`): K values >= 0 summing to 1, or nil. What is not
+    /// given of weights, means and precisions comes from ``initialization`` as usual (when all
+    /// three are given, it does not run). Not with a `.model` start.
+    public var initialWeights: [Double]? = nil
+    /// Given starting means (`means_init`): `K x D`, or nil.
+    public var initialMeans: Matrix? = nil
+    /// Given starting precisions `Σ_k⁻¹` (`precisions_init`): K symmetric positive-definite
+    /// `D x D` matrices in the shape of ``covarianceType`` (diagonal for diag, a multiple of I
+    /// for spherical, all equal for tied), or nil.
+    public var initialPrecisions: [Matrix]? = nil
     /// What the covariances are constrained to (`covariance_type`, full). A `.model` start must
     /// have the same type.
     public var covarianceType: CovarianceType = .full
@@ -124,6 +137,10 @@ public struct FitOptions: Sendable {
             throw GaussianMixtureError.invalidOption("maxIterations must be >= 0, got \(maxIterations)")
         }
         guard restarts >= 1 else { throw GaussianMixtureError.invalidOption("restarts must be >= 1, got \(restarts)") }
+        if case .model = initialization, initialWeights != nil || initialMeans != nil || initialPrecisions != nil {
+            throw GaussianMixtureError.invalidOption(
+                "a start model gives weights, means and covariances; give either it or initial weights, means or precisions")
+        }
         guard threads >= 1 else { throw GaussianMixtureError.invalidOption("threads must be >= 1, got \(threads)") }
     }
 }

@@ -21,6 +21,12 @@ public struct GaussianMixture: Sendable {
     public let choleskyFactors: [Matrix]
     /// `log |Σ_k|` for every component.
     public let logDeterminants: [Double]
+    /// The lower bound of the fit that made this model (the mean log-likelihood per sample of
+    /// its last E-step, scikit-learn's `lower_bound_`), or nil for a model made from parameters
+    /// or by a fit that ran no iteration. A warm start from this model (``Initialization/model(_:)``)
+    /// measures its first change against it, as scikit-learn's `warm_start=True` does, so that
+    /// fits continued a few iterations at a time detect convergence like one long fit.
+    public var lowerBound: Double?
 
     /// Number of components K.
     public var componentCount: Int { weights.count }
@@ -129,6 +135,18 @@ public struct GaussianMixture: Sendable {
         self.precisionFactors = packed
         self.whitenedMeans = whitened
         self.logNormalizers = normalizers
+        self.lowerBound = nil
+    }
+
+    /// The Cholesky factors of the precisions, `L_k⁻ᵀ` (upper triangular, `Σ_k⁻¹ = L_k⁻ᵀ L_k⁻¹`):
+    /// scikit-learn's `precisions_cholesky_` for a full model, with which the E-step whitens.
+    public var precisionCholeskyFactors: [Matrix] {
+        let k = componentCount, d = featureCount
+        return (0..<k).map { c in
+            var m = Matrix(zeros: d, d)
+            for a in 0..<d { for b in 0..<d { m[a, b] = precisionFactors[a * (k * d) + c * d + b] } }
+            return m
+        }
     }
 
     /// The number of free parameters: `K - 1` weights, `K·D` means and the covariance type's

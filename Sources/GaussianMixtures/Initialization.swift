@@ -1,8 +1,15 @@
 /// The starting model of one restart: responsibilities from the chosen initialisation, turned
 /// into parameters by one M-step (as scikit-learn's `_initialize` does), or the user's model.
+/// Given parts of a start (`start`) replace what the initialisation computed; when all three
+/// are given the initialisation does not run (scikit-learn's `_initialize_parameters`).
 func initialModel<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int, options: FitOptions,
-                                    seed: UInt64, engine: Kernel) throws -> GaussianMixture {
+                                    seed: UInt64, engine: Kernel, start: PartialStart = PartialStart()) throws -> GaussianMixture {
     let d = data.columns
+    if let weights = start.weights, let means = start.means, let covariances = start.covariances {
+        return try GaussianMixture(validatedWeights: weights, means: means, covariances: covariances,
+                                   covarianceType: options.covarianceType, kernel: Kernel.self, iteration: 0,
+                                   regularization: options.regularization)
+    }
     var generator = Xoshiro256StarStar(seed: seed)
     let source: ResponsibilitySource
     var shifts = [Double](repeating: 0, count: k * d)
@@ -34,8 +41,104 @@ func initialModel<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components 
         for c in 0..<k { for j in 0..<d { shifts[c * d + j] = mean[j] / Double(data.rows) } }
     }
     let stats = engine.statistics(of: source, shifts: shifts)
-    return try maximizationStep(stats, covarianceType: options.covarianceType, regularization: options.regularization,
-                                iteration: 0, kernel: Kernel.self)
+    let model = try maximizationStep(stats, covarianceType: options.covarianceType, regularization: options.regularization,
+                                     iteration: 0, kernel: Kernel.self)
+    guard start.weights != nil || start.means != nil || start.covariances != nil else { return model }
+    return try GaussianMixture(validatedWeights: start.weights ?? model.weights, means: start.means ?? model.means,
+                               covariances: start.covariances ?? model.covariances, covarianceType: options.covarianceType,
+                               kernel: Kernel.self, iteration: 0, regularization: options.regularization)
+}
+
+/// The parts of a start the user gave (scikit-learn's `weights_init`, `means_init` and
+/// `precisions_init`), checked against K and D, with the precisions turned into covariances.
+struct PartialStart {
+    var weights: [Double]?
+    var means: Matrix?
+    var covariances: [Matrix]?
+
+    init() {}
+
+    /// Checks ``FitOptions/initialWeights``, ``FitOptions/initialMeans`` and
+    /// ``FitOptions/initialPrecisions`` for `k` components on `d` features.
+    /// - Throws: ``GaussianMixtureError/invalidModel(_:)`` saying which part is wrong and how.
+    init(_ options: FitOptions, components k: Int, features d: Int) throws {
+        func fail(_ message: String) -> GaussianMixtureError { .invalidModel(message) }
+        if let weights = options.initialWeights {
+            guard weights.count == k else {
+                throw fail("the initial weights are \(weights.count) values for \(k) components; give one weight per component")
+            }
+            for (c, w) in weights.enumerated() where !(w.isFinite && w >= 0) {
+                throw fail("the initial weight of component \(c) is \(w); weights must be finite and non-negative")
+            }
+            let total = weights.reduce(0, +)
+            guard abs(total - 1) <= 1e-6 else { throw fail("the initial weights sum to \(total); they must sum to 1") }
+            self.weights = weights
+        }
+        if let means = options.initialMeans {
+            guard means.rows == k, means.columns == d else {
+                throw fail("the initial means are \(means.rows) x \(means.columns), but the fit has \(k) components "
+                           + "on \(d) features; give one row of \(d) values per component")
+            }
+            if let i = means.values.firstIndex(where: { !$0.isFinite }) {
+                throw fail("the initial mean of component \(i / d) holds \(means.values[i]) in feature \(i % d)")
+            }
+            self.means = means
+        }
+        if let precisions = options.initialPrecisions {
+            guard precisions.count == k else {
+                throw fail("\(precisions.count) initial precision matrices for \(k) components")
+            }
+            for (c, p) in precisions.enumerated() {
+                guard p.rows == d, p.columns == d else {
+                    throw fail("the initial precision of component \(c) is \(p.rows) x \(p.columns), expected \(d) x \(d)")
+                }
+                if let v = p.values.first(where: { !$0.isFinite }) {
+                    throw fail("the initial precision of component \(c) holds \(v)")
+                }
+                for i in 0..<d {
+                    for j in 0..<i where abs(p[i, j] - p[j, i]) > 1e-8 + 1e-5 * abs(p[j, i]) {
+                        throw fail("the initial precision of component \(c) is not symmetric: "
+                                   + "(\(i), \(j)) = \(p[i, j]) but (\(j), \(i)) = \(p[j, i])")
+                    }
+                }
+            }
+            if let problem = options.covarianceType.shapeProblem(precisions) {
+                throw fail("initial precisions: " + problem.replacingOccurrences(of: "covariance", with: "precision"))
+            }
+            covariances = try precisions.enumerated().map { c, p in
+                guard let covariance = Self.inverse(of: p, diagonal: options.covarianceType == .diag
+                                                    || options.covarianceType == .spherical) else {
+                    throw fail("the initial precision of component \(c) is not positive definite")
+                }
+                return covariance
+            }
+        }
+    }
+
+    /// `P⁻¹` for a symmetric positive-definite `P`: with `P = R Rᵀ`, `P⁻¹ = R⁻ᵀ R⁻¹` (symmetric
+    /// bit for bit); for a diagonal `P`, the reciprocals of its diagonal. Nil when `P` is not
+    /// positive definite.
+    static func inverse(of p: Matrix, diagonal: Bool) -> Matrix? {
+        let d = p.rows
+        var result = Matrix(zeros: d, d)
+        if diagonal {
+            for i in 0..<d {
+                guard p[i, i] > 0 else { return nil }
+                result[i, i] = 1 / p[i, i]
+            }
+            return result
+        }
+        guard let r = BLASKernel<Double>.choleskyLower(p.values, dimension: d),
+              let inverse = BLASKernel<Double>.invertLower(r, dimension: d) else { return nil }
+        for i in 0..<d {
+            for j in 0..<d {
+                var s = 0.0
+                for m in max(i, j)..<d { s += inverse[m * d + i] * inverse[m * d + j] }
+                result[i, j] = s
+            }
+        }
+        return result.values.allSatisfy(\.isFinite) ? result : nil
+    }
 }
 
 /// `count` distinct integers from `0..<bound`, in draw order (Floyd's algorithm).

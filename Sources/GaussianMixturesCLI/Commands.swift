@@ -24,7 +24,7 @@ extension GMM {
             try reportingErrors {
                 try OutputFile.check(output, inputs: [model, data])
                 let model = try ModelFile.read(path: model).model
-                let table = try DataTable.read(path: data)
+                let table = try readTable(data)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
                 let values = try table.withUnsafeValues {
                     try model.logLikelihoods(of: $0, rows: table.rows, columns: table.columns, threads: threadOptions.threads)
@@ -33,7 +33,7 @@ extension GMM {
                 if perSample {
                     try writeColumn(doubles: values, to: output)
                 }
-                print("\(mean)")
+                try printResult("\(mean)\n")
             }
         }
     }
@@ -53,16 +53,30 @@ extension GMM {
             try reportingErrors {
                 try OutputFile.check(output, inputs: [model, data])
                 let model = try ModelFile.read(path: model).model
-                let table = try DataTable.read(path: data)
+                let table = try readTable(data)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
+                let k = model.componentCount, d = table.columns, rows = table.rows
+                let step = chunkRows(components: k)
+                // Chunk by chunk: the N x K responsibilities are never held whole.
                 try table.withUnsafeValues { values in
-                    if proba {
-                        try writeMatrix(try model.predictProbabilities(values, rows: table.rows, columns: table.columns,
-                                                                       threads: threadOptions.threads), to: output)
-                    } else {
-                        try writeColumn(integers: try model.predict(values, rows: table.rows, columns: table.columns,
-                                                                    threads: threadOptions.threads), to: output)
+                    guard let base = values.baseAddress, d == model.featureCount else {
+                        _ = try model.predict(values, rows: rows, columns: d, threads: threadOptions.threads)  // throws the shape error
+                        return
                     }
+                    let stream = try proba ? MatrixStream(rows: rows, columns: k, to: output) : nil
+                    var labels: [Int] = []
+                    labels.reserveCapacity(proba ? 0 : rows)
+                    for start in stride(from: 0, to: rows, by: step) {
+                        let count = min(step, rows - start)
+                        let chunk = UnsafeBufferPointer(start: base + start * d, count: count * d)
+                        if let stream {
+                            try stream.append(try model.predictProbabilities(chunk, rows: count, columns: d,
+                                                                             threads: threadOptions.threads))
+                        } else {
+                            labels += try model.predict(chunk, rows: count, columns: d, threads: threadOptions.threads)
+                        }
+                    }
+                    if let stream { try stream.finish() } else { try writeColumn(integers: labels, to: output) }
                 }
             }
         }
@@ -74,8 +88,8 @@ extension GMM {
             abstract: "Draw rows from MODEL; the last column is the component each row came from.")
 
         @Argument(help: "Model file written by `gmm fit`.") var model: String
-        @Option(help: "Number of rows to draw.") var count: Int
-        @Option(help: "Seed; the same seed gives the same rows.") var seed: UInt64 = 0
+        @Option(parsing: .unconditional, help: "Number of rows to draw.") var count: Int
+        @Option(parsing: .unconditional, help: "Seed; the same seed gives the same rows.") var seed: UInt64 = 0
         @Flag(name: .customLong("without-component"), help: "Leave out the component column (data ready to fit).")
         var withoutComponent = false
         @Option(name: .shortAndLong, help: "Output file (.csv, .npy, .json; default stdout).") var output: String?
@@ -88,8 +102,18 @@ extension GMM {
             try reportingErrors {
                 try OutputFile.check(output, inputs: [model])
                 let model = try ModelFile.read(path: model).model
-                let (samples, components) = model.sample(count: count, seed: seed)
                 let d = model.featureCount
+                // The rows twice (drawn, then with their component) and about 25 bytes of text per value.
+                let needed = Memory.product(count, d + 1, 8 + 8 + 25)
+                guard Memory.fits(needed) else {
+                    let perRow = Memory.physical / ((d + 1) * 41)
+                    throw GaussianMixtureError.invalidOption(
+                        "--count \(count) rows of \(d + 1) values would need \(needed == nil ? "" : "about ")\(Memory.describe(needed)) "
+                        + "of memory; "
+                        + "this machine has \(Memory.describe(Memory.physical)). Draw at most about \(perRow / 2) rows per run "
+                        + "(several runs with different --seed give different rows)")
+                }
+                let (samples, components) = model.sample(count: count, seed: seed)
                 var header = (1...d).map { "x\($0)" }
                 var out = samples
                 if !withoutComponent {
@@ -113,12 +137,17 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
-                let file = try ModelFile.read(path: model)
-                print(summary(of: file.model))
+                // Read without expanding diag or spherical variances to D x D (the table shows
+                // covariances only for D <= 4, where they are small).
+                let file = try ModelFile.readSummary(path: model)
+                let covariances = file.means.columns <= 4 ? try ModelFile.read(path: model).model.covariances : nil
+                var text = summary(type: file.covarianceType, weights: file.weights, means: file.means,
+                                   covariances: covariances) + "\n"
                 if let converged = file.converged, let iterations = file.iterations {
-                    print("\(converged ? "converged" : "did not converge") after \(iterations) iterations"
-                          + (file.lowerBound.map { String(format: "; lower bound %.10g", $0) } ?? ""))
+                    text += "\(converged ? "converged" : "did not converge") after \(iterations) iterations"
+                        + (file.lowerBound.map { String(format: "; lower bound %.10g", $0) } ?? "") + "\n"
                 }
+                try printResult(text)
             }
         }
     }

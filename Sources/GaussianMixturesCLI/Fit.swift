@@ -13,7 +13,7 @@ extension GMM {
         @Argument(help: "Data file: CSV (or '-' for stdin) or .npy.")
         var data: String
 
-        @Option(name: .long, help: "Number of mixture components K.")
+        @Option(name: .long, parsing: .unconditional, help: "Number of mixture components K.")
         var components: Int
 
         @Option(name: .customLong("covariance-type"),
@@ -22,8 +22,19 @@ extension GMM {
 
         @OptionGroup var em: EMOptions
 
-        @Option(name: .customLong("init-model"), help: "Start EM from the weights, means and covariances in this model file.")
+        @Option(name: .customLong("init-model"),
+                help: "Start EM from this model file (a warm start: the first change is measured against its lower_bound).")
         var initModel: String?
+
+        @Option(name: .customLong("init-means"), help: "Starting means: K rows of D values (CSV or .npy); the rest as --init makes it.")
+        var initMeans: String?
+
+        @Option(name: .customLong("init-weights"), help: "Starting weights: K values summing to 1 (one CSV column or row, or .npy).")
+        var initWeights: String?
+
+        @Option(name: .customLong("init-precisions"),
+                help: "Starting precisions (inverse covariances), CSV or .npy: full K·D rows of D, diag K x D, spherical K values, tied D x D.")
+        var initPrecisions: String?
 
         @Option(help: "float64, or float32: half the memory and about twice the speed; the lower bound within about 1e-6 relative.")
         var precision: Precision = .float64
@@ -42,13 +53,19 @@ extension GMM {
         func validate() throws {
             guard components >= 1 else { throw ValidationError("--components must be at least 1, got \(components)") }
             guard !(quiet && verbose) else { throw ValidationError("--quiet and --verbose cannot be used together") }
+            if initModel != nil, let part = [("--init-means", initMeans), ("--init-weights", initWeights),
+                                             ("--init-precisions", initPrecisions)].first(where: { $0.1 != nil }) {
+                throw ValidationError("--init-model gives the weights, means and covariances; leave out \(part.0) "
+                                      + "or start from parts alone")
+            }
         }
 
         func run() throws {
             try reportingErrors {
-                try OutputFile.check(output, inputs: [data, initModel, em.sampleWeight])
-                let table = try DataTable.read(path: data, precision: precision)
+                try OutputFile.check(output, inputs: [data, initModel, initMeans, initWeights, initPrecisions, em.sampleWeight])
+                let table = try readTable(data, precision: precision)
                 if !quiet { table.warnings.forEach { printStderr("gmm: warning: " + $0) } }
+                try Memory.checkFit(components: components, features: table.columns, rows: table.rows)
                 let weights = try em.sampleWeights(rows: table.rows, dataPath: table.path)
                 var options = em.options(threads: threadOptions.threads)
                 options.covarianceType = covarianceType ?? .full
@@ -56,6 +73,12 @@ extension GMM {
                     let start = try ModelFile.read(path: initModel).model
                     options.initialization = .model(start)
                     options.covarianceType = covarianceType ?? start.covarianceType
+                }
+                let k = components, d = table.columns, type = options.covarianceType
+                options.initialMeans = try initMeans.map { try readInitialMeans($0, components: k, features: d) }
+                options.initialWeights = try initWeights.map { try readInitialWeights($0, components: k) }
+                options.initialPrecisions = try initPrecisions.map {
+                    try readInitialPrecisions($0, components: k, features: d, type: type)
                 }
                 let showProgress = verbose || (!quiet && isatty(STDERR_FILENO) != 0)
                 if showProgress {
@@ -65,7 +88,7 @@ extension GMM {
                     }
                 }
                 let result = try fit(table, components: components, sampleWeights: weights, options: options)
-                try OutputFile.write(Array(ModelFile(result).json().utf8), to: output ?? "-")
+                try writeOutput(Array(ModelFile(result).json().utf8), to: output)
                 if !quiet {
                     for r in result.reseeds {
                         printStderr("gmm: re-seeded component \(r.component) after iteration \(r.iteration) of restart \(r.restart): "
@@ -90,16 +113,16 @@ extension GMM {
 
 /// The EM options `fit` and `select` share, with scikit-learn's names and defaults.
 struct EMOptions: ParsableArguments {
-    @Option(name: .customLong("max-iter"), help: "EM iterations per restart at most.")
+    @Option(name: .customLong("max-iter"), parsing: .unconditional, help: "EM iterations per restart at most.")
     var maxIter: Int = 100
 
-    @Option(name: .customLong("tol"), help: "Stop when the mean log-likelihood per sample changes by less than this.")
+    @Option(name: .customLong("tol"), parsing: .unconditional, help: "Stop when the mean log-likelihood per sample changes by less than this.")
     var tolerance: Double = 1e-3
 
-    @Option(name: .customLong("reg-covar"), help: "Added to every covariance diagonal.")
+    @Option(name: .customLong("reg-covar"), parsing: .unconditional, help: "Added to every covariance diagonal.")
     var regCovar: Double = 1e-6
 
-    @Option(name: .customLong("n-init"), help: "Restarts; the best lower bound wins.")
+    @Option(name: .customLong("n-init"), parsing: .unconditional, help: "Restarts; the best lower bound wins.")
     var nInit: Int = 1
 
     @Option(name: .customLong("init"), help: "Initialisation: kmeans, k-means++, random, random-from-data.")
@@ -109,7 +132,7 @@ struct EMOptions: ParsableArguments {
             help: "One non-negative weight per row of DATA: a CSV (one column, optional header) or .npy file.")
     var sampleWeight: String?
 
-    @Option(help: "Seed of every random choice.")
+    @Option(parsing: .unconditional, help: "Seed of every random choice.")
     var seed: UInt64 = 0
 
     @Flag(name: .customLong("reseed-empty"),
@@ -164,7 +187,7 @@ func withWeights<R>(_ weights: [Double]?, _ body: (UnsafeBufferPointer<Double>?)
 /// - Throws: ``DataFileError/format(path:message:)`` naming the file for a wrong shape or count,
 ///   and the reader's errors (a non-number, NaN) with their line.
 func readSampleWeights(_ path: String, rows: Int, dataPath: String) throws -> [Double] {
-    let table = try DataTable.read(path: path)
+    let table = try readTable(path)
     guard table.columns == 1 else {
         throw DataFileError.format(path: table.path, message:
             "sample weights must be one column (one value per row of \(dataPath)), found \(table.columns) columns")
@@ -174,6 +197,71 @@ func readSampleWeights(_ path: String, rows: Int, dataPath: String) throws -> [D
             "\(table.rows) sample weights for the \(rows) rows of \(dataPath); give one weight per row")
     }
     return table.withUnsafeValues { Array($0) }
+}
+
+/// Reads `--init-means`: `components` rows of `features` values.
+/// - Throws: ``DataFileError/format(path:message:)`` with the shape found and the one expected.
+func readInitialMeans(_ path: String, components k: Int, features d: Int) throws -> Matrix {
+    let table = try readTable(path)
+    guard table.rows == k, table.columns == d else {
+        throw DataFileError.format(path: table.path, message:
+            "initial means must be \(k) rows (one per component) of \(d) values (one per feature), found "
+            + "\(table.rows) x \(table.columns); in Python: np.savetxt(path, means, delimiter=',')")
+    }
+    return try Matrix(rows: k, columns: d, values: table.withUnsafeValues { Array($0) })
+}
+
+/// Reads `--init-weights`: `components` values as one column or one row.
+/// - Throws: ``DataFileError/format(path:message:)`` with the shape found and the one expected.
+func readInitialWeights(_ path: String, components k: Int) throws -> [Double] {
+    let table = try readTable(path)
+    guard (table.rows == k && table.columns == 1) || (table.rows == 1 && table.columns == k) else {
+        throw DataFileError.format(path: table.path, message:
+            "initial weights must be \(k) values (one per component) in one column or one row, found "
+            + "\(table.rows) x \(table.columns)")
+    }
+    return table.withUnsafeValues { Array($0) }
+}
+
+/// Reads `--init-precisions` in the shape of `type`, as scikit-learn's `precisions_init` laid
+/// out in two dimensions: full `K·D x D` (the K matrices one under the other), diag `K x D`,
+/// spherical K values (a column or a row), tied `D x D`. Returns K full matrices.
+/// - Throws: ``DataFileError/format(path:message:)`` with the shape found and the one expected.
+func readInitialPrecisions(_ path: String, components k: Int, features d: Int, type: CovarianceType) throws -> [Matrix] {
+    let table = try readTable(path)
+    let values = table.withUnsafeValues { Array($0) }
+    let (stacked, overflow) = k.multipliedReportingOverflow(by: d)
+    let shape: (rows: Int, columns: Int, text: String)
+    switch type {
+    case .full: shape = (overflow ? -1 : stacked, d, "\(k)·\(d) rows of \(d) values: the \(k) matrices of \(d) x \(d) one under the other "
+                         + "(np.savetxt(path, precisions.reshape(-1, \(d)), delimiter=','))")
+    case .diag: shape = (k, d, "\(k) rows of \(d) values: one row of diagonal precisions per component")
+    case .spherical: shape = (k, 1, "\(k) values: one precision per component, in one column or one row")
+    case .tied: shape = (d, d, "one \(d) x \(d) matrix")
+    }
+    let fits = (table.rows == shape.rows && table.columns == shape.columns)
+        || (type == .spherical && table.rows == 1 && table.columns == k)
+    guard fits else {
+        throw DataFileError.format(path: table.path, message:
+            "initial precisions of a '\(type.rawValue)' model with \(k) components on \(d) features must be "
+            + "\(shape.text), found \(table.rows) x \(table.columns)")
+    }
+    func diagonal(_ v: ArraySlice<Double>) -> Matrix {
+        var m = Matrix(zeros: d, d)
+        for (i, x) in v.enumerated() { m[i, i] = x }
+        return m
+    }
+    switch type {
+    case .full:
+        return try (0..<k).map { c in try Matrix(rows: d, columns: d, values: Array(values[(c * d * d)..<((c + 1) * d * d)])) }
+    case .diag:
+        return (0..<k).map { c in diagonal(values[(c * d)..<((c + 1) * d)]) }
+    case .spherical:
+        return values.map { diagonal(ArraySlice(repeating: $0, count: d)) }
+    case .tied:
+        let shared = try Matrix(rows: d, columns: d, values: values)
+        return [Matrix](repeating: shared, count: k)
+    }
 }
 
 /// `--init` values, spelled as in scikit-learn.

@@ -20,11 +20,40 @@ public struct GMM: ParsableCommand {
     )
 
     public init() {}
+
+    /// Runs the command line of this process, after making the standard streams safe to use
+    /// (see ``StandardStreams/prepare()``). Help and the version go to stdout; a usage error
+    /// is `gmm: error: ...` on stderr, then the usage, and exit 64.
+    public static func main() {
+        StandardStreams.prepare()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                do {
+                    if !message.isEmpty { try StandardStreams.writeResults(Array((message + "\n").utf8)) }
+                } catch {
+                    printError("\(error)")
+                    Foundation.exit(74)
+                }
+            } else if !message.isEmpty {
+                let text = message.hasPrefix("Error: ") ? "gmm: error: " + message.dropFirst("Error: ".count) : message
+                StandardStreams.writeDiagnostic(text + "\n")
+            }
+            Foundation.exit(code.rawValue)
+        }
+    }
 }
+
+// Numeric options parse their next argument unconditionally, so that `--tol -1` is the value
+// -1 (and gets the option's range error) rather than an unknown flag `-1`.
 
 /// Options every data-reading subcommand shares.
 struct ThreadOptions: ParsableArguments {
-    @Option(help: "Worker threads (default: the number of cores). Results do not depend on it.")
+    @Option(parsing: .unconditional, help: "Worker threads (default: the number of cores). Results do not depend on it.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
@@ -47,12 +76,14 @@ func reportingErrors(_ body: () throws -> Void) throws {
     }
 }
 
+/// One error line on stderr (dropped when stderr cannot be written: the exit code says it).
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("gmm: error: \(message)\n".utf8))
+    StandardStreams.writeDiagnostic("gmm: error: \(message)\n")
 }
 
+/// One line of progress or summary on stderr (dropped when stderr cannot be written).
 func printStderr(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    StandardStreams.writeDiagnostic(message + "\n")
 }
 
 /// The output kind chosen by a file's extension; stdout (`nil` or `-`) is CSV.
@@ -74,7 +105,7 @@ func writeMatrix(_ matrix: Matrix, header: [String]? = nil, to path: String?) th
     case .json: bytes = Array(("[\n" + matrix.rowArrays.map { "  [" + $0.map(jsonNumber).joined(separator: ", ") + "]" }
             .joined(separator: ",\n") + "\n]\n").utf8)
     }
-    try OutputFile.write(bytes, to: path ?? "-")
+    try writeOutput(bytes, to: path)
 }
 
 /// Writes one value per row.
@@ -88,7 +119,7 @@ func writeColumn(doubles: [Double]? = nil, integers: [Int]? = nil, to path: Stri
         let numbers = doubles?.map(jsonNumber) ?? text
         bytes = Array(("[" + numbers.joined(separator: ", ") + "]\n").utf8)
     }
-    try OutputFile.write(bytes, to: path ?? "-")
+    try writeOutput(bytes, to: path)
 }
 
 /// A double as a JSON value: JSON has no infinity or NaN, so those are `null` (a row too far
@@ -99,15 +130,20 @@ func jsonNumber(_ value: Double) -> String {
 
 /// The model summary: a table of components, and for D <= 4 their covariances.
 func summary(of model: GaussianMixture) -> String {
-    let d = model.featureCount
+    summary(type: model.covarianceType, weights: model.weights, means: model.means, covariances: model.covariances)
+}
+
+/// The summary table from the parameters; `covariances` (full matrices) are shown for D <= 4.
+func summary(type: CovarianceType, weights: [Double], means: Matrix, covariances: [Matrix]?) -> String {
+    let d = means.columns
     func format(_ v: Double) -> String { String(format: "%.6g", v) }
-    var lines = ["\(model.componentCount) components, \(d) features, \(model.covarianceType.rawValue) covariances",
+    var lines = ["\(weights.count) components, \(d) features, \(type.rawValue) covariances",
                  "component  weight      mean"]
-    for c in 0..<model.componentCount {
-        let mean = model.means.row(c).map(format).joined(separator: ", ")
-        lines.append(padded("\(c)", 11) + padded(format(model.weights[c]), 12) + "[\(mean)]")
-        if d <= 4 {
-            for (i, row) in model.covariances[c].rowArrays.enumerated() {
+    for c in 0..<weights.count {
+        let mean = means.row(c).map(format).joined(separator: ", ")
+        lines.append(padded("\(c)", 11) + padded(format(weights[c]), 12) + "[\(mean)]")
+        if d <= 4, let covariances {
+            for (i, row) in covariances[c].rowArrays.enumerated() {
                 lines.append(padded(i == 0 ? "           covariance" : "", 23) + "[" + row.map(format).joined(separator: ", ") + "]")
             }
         }

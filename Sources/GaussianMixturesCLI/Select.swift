@@ -17,7 +17,7 @@ extension GMM {
         @Argument(help: "Data file: CSV (or '-' for stdin) or .npy.")
         var data: String
 
-        @Option(name: .long, help: "Component counts: a range 'A...B' or a comma list '2,4,8'.")
+        @Option(name: .long, parsing: .unconditional, help: "Component counts: a range 'A...B' or a comma list '2,4,8'.")
         var components: ComponentList
 
         @Option(name: .customLong("covariance-types"), help: "Comma list of full, diag, spherical, tied (default: all four).")
@@ -43,8 +43,10 @@ extension GMM {
             try reportingErrors {
                 try OutputFile.check(output, inputs: [data, em.sampleWeight])
                 try checkFigureOutput(plot, option: "--plot", inputs: [data, em.sampleWeight, output])
-                let table = try DataTable.read(path: data)
+                let table = try readTable(data)
                 if !quiet { table.warnings.forEach { printStderr("gmm: warning: " + $0) } }
+                try Memory.checkFit(components: components.values.filter { $0 <= table.rows }.max() ?? 1,
+                                    features: table.columns, rows: table.rows)
                 let weights = try em.sampleWeights(rows: table.rows, dataPath: table.path)
                 let options = em.options(threads: threadOptions.threads)
                 let selection = try table.withUnsafeValues { values in
@@ -54,11 +56,11 @@ extension GMM {
                                                    criterion: criterion, sampleWeights: weights, options: options)
                     }
                 }
-                print(Self.table(selection), terminator: "")
+                try printResult(Self.table(selection))
                 if let plot { try writeSelectionPlot(selection, dataPath: table.path, rows: table.rows, to: plot) }
                 let best = selection.best
                 if let output, let fit = best.fit {
-                    try OutputFile.write(Array(ModelFile(fit).json().utf8), to: output)
+                    try writeOutput(Array(ModelFile(fit).json().utf8), to: output)
                 }
                 if !quiet {
                     printStderr("best by \(criterion.rawValue.uppercased()): \(best.components) components, "

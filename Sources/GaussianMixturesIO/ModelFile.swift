@@ -6,10 +6,15 @@ import GaussianMixtures
 ///
 ///     format_version, covariance_type, n_components, n_features, weights [K], means [K][D],
 ///     covariances (full: [K][D][D]; diag: [K][D]; spherical: [K]; tied: [D][D]),
-///     converged, n_iter, lower_bound, lower_bound_history
+///     precisions_cholesky (the same shapes), converged, n_iter, lower_bound, lower_bound_history
 ///
-/// `lower_bound` is null when no iteration ran. Reading expands every shape to full matrices
-/// and keeps the type; writing uses the type's own shape.
+/// `precisions_cholesky` is scikit-learn's `precisions_cholesky_`: per component the upper
+/// triangular `L⁻ᵀ` of the covariance's Cholesky factor `L` (so `Σ⁻¹ = L⁻ᵀ L⁻¹`), for diag and
+/// spherical `1 / sqrt(variance)`; readers need not invert. Reading ignores it (the covariances
+/// are the model; files without it read alike). `lower_bound` is null when no iteration ran;
+/// reading gives it to the model (``GaussianMixture/lowerBound``), so that a warm start from
+/// the file measures its first change against it. Reading expands every shape to full
+/// matrices and keeps the type; writing uses the type's own shape.
 public struct ModelFile: Equatable {
     public static let formatVersion = 1
 
@@ -56,6 +61,7 @@ public struct ModelFile: Equatable {
             "  \"weights\": \(vector(m.weights))",
             "  \"means\": \(rows(m.means, indent: "  "))",
             "  \"covariances\": \(covariances(of: m))",
+            "  \"precisions_cholesky\": \(precisionsCholesky(of: m))",
         ]
         if let converged { lines.append("  \"converged\": \(converged)") }
         if let iterations { lines.append("  \"n_iter\": \(iterations)") }
@@ -85,9 +91,87 @@ public struct ModelFile: Equatable {
         }
     }
 
-    /// Parses and checks a model file: every key and shape, finite numbers, weights summing
-    /// to one, symmetric positive-definite covariances.
-    public static func parse(_ bytes: [UInt8], path: String) throws -> ModelFile {
+    /// `precisions_cholesky` in the shape of the model's type: `[K][D][D]` full (`L⁻ᵀ`), `[K][D]`
+    /// diag and `[K]` spherical (`1 / sqrt(variance)`, as scikit-learn computes them), `[D][D]` tied.
+    private func precisionsCholesky(of m: GaussianMixture) -> String {
+        func vector(_ v: [Double]) -> String { "[" + v.map { "\($0)" }.joined(separator: ", ") + "]" }
+        func rows(_ m: Matrix, indent: String) -> String {
+            "[\n" + m.rowArrays.map { indent + "  " + vector($0) }.joined(separator: ",\n") + "\n" + indent + "]"
+        }
+        let d = m.featureCount
+        switch m.covarianceType {
+        case .full:
+            return "[\n" + m.precisionCholeskyFactors.map { "    " + rows($0, indent: "    ") }.joined(separator: ",\n") + "\n  ]"
+        case .diag:
+            return "[\n" + m.covariances.map { c in "    " + vector((0..<d).map { 1 / c[$0, $0].squareRoot() }) }
+                .joined(separator: ",\n") + "\n  ]"
+        case .spherical:
+            return vector(m.covariances.map { 1 / $0[0, 0].squareRoot() })
+        case .tied:
+            return rows(m.precisionCholeskyFactors[0], indent: "  ")
+        }
+    }
+
+    /// What `gmm info` shows of a model with many features: the type, the weights and the means,
+    /// read without expanding diag or spherical variances (nor a tied matrix) to K full `D x D`
+    /// matrices, which for D = 30000 would be 7 GB each.
+    public struct Summary {
+        public let covarianceType: CovarianceType
+        public let weights: [Double]
+        public let means: Matrix
+        public let converged: Bool?
+        public let iterations: Int?
+        public let lowerBound: Double?
+    }
+
+    /// Reads and checks a model file's keys and shapes as ``parse(_:path:)`` does, except that
+    /// diag and spherical variances are checked to be finite and positive (which makes them
+    /// positive definite) without expanding them, and a tied or full covariance is checked
+    /// through one model of one component each when it is small enough to hold.
+    public static func readSummary(path: String) throws -> Summary {
+        let bytes = try readAllBytes(path: path)
+        let head = try header(bytes, path: path)
+        let (root, type, weights, meanRows) = head
+        let k = weights.count, d = meanRows[0].count
+        func fail(_ message: String) -> DataFileError { .format(path: path, message: message) }
+        switch type {
+        case .diag, .spherical:
+            try checkCovarianceDepth(root["covariances"], type: type, k: k, d: d, path: path)
+            let variances = type == .diag
+                ? try matrixRows(root["covariances"], key: "covariances", path: path)
+                : try doubles(root["covariances"], key: "covariances", path: path).map { [$0] }
+            let width = type == .diag ? d : 1
+            guard variances.count == k, variances.allSatisfy({ $0.count == width }) else {
+                throw fail("'covariances' of a '\(type.rawValue)' model must be "
+                           + (type == .diag ? "\(k) rows of \(d) variances" : "\(k) variances"))
+            }
+            for (c, row) in meanRows.enumerated() {
+                if let v = row.first(where: { !$0.isFinite }) { throw fail("mean of component \(c) holds \(v)") }
+            }
+            for (c, row) in variances.enumerated() {
+                if let v = row.first(where: { !($0.isFinite && $0 > 0) }) {
+                    throw fail("covariance of component \(c) holds the variance \(v); variances must be finite and positive")
+                }
+            }
+            for (i, w) in weights.enumerated() where !(w.isFinite && w >= 0) {
+                throw fail("weight of component \(i) is \(w); weights must be finite and non-negative")
+            }
+            guard abs(weights.reduce(0, +) - 1) <= 1e-6 else { throw fail("the weights sum to \(weights.reduce(0, +)), not 1") }
+        case .full, .tied:
+            _ = try parse(bytes, path: path)
+        }
+        var converged: Bool?, iterations: Int?, lowerBound: Double?
+        if case .bool(let value) = root["converged"] { converged = value }
+        if case .number(let n) = root["n_iter"], n >= 0, n == n.rounded(), n < 1e15 { iterations = Int(n) }
+        if case .number(let bound) = root["lower_bound"], bound.isFinite { lowerBound = bound }
+        return Summary(covarianceType: type, weights: weights, means: try Matrix(meanRows), converged: converged,
+                       iterations: iterations, lowerBound: lowerBound)
+    }
+
+    /// The JSON root, the covariance type, the weights and the means of a model file, checked
+    /// for shape (at least one component and one feature, the declared counts).
+    private static func header(_ bytes: [UInt8], path: String) throws
+        -> (root: [String: JSONValue], type: CovarianceType, weights: [Double], means: [[Double]]) {
         func fail(_ message: String) -> DataFileError { .format(path: path, message: message) }
         let value: JSONValue
         do {
@@ -124,6 +208,30 @@ public struct ModelFile: Equatable {
         if let declared = root["n_features"], declared != .number(Double(d)) {
             throw fail("n_features is \(declared) but the means have \(d) columns")
         }
+        return (root, type, weights, meanRows)
+    }
+
+    /// Parses and checks a model file: every key and shape, finite numbers, weights summing
+    /// to one, symmetric positive-definite covariances.
+    public static func parse(_ bytes: [UInt8], path: String) throws -> ModelFile {
+        func fail(_ message: String) -> DataFileError { .format(path: path, message: message) }
+        let (root, type, weights, meanRows) = try header(bytes, path: path)
+        let k = weights.count, d = meanRows[0].count
+        // The library holds every covariance as a full D x D matrix, with its Cholesky factor, its
+        // inverse and a scratch copy: refuse a model that cannot be held before allocating it.
+        if type != .full {
+            let machine = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+            let (square, o1) = d.multipliedReportingOverflow(by: d)
+            let (matrices, o2) = square.multipliedReportingOverflow(by: k)
+            let (bytes, o3) = matrices.multipliedReportingOverflow(by: 8 * 4)
+            if o1 || o2 || o3 || bytes > machine {
+                let size = o1 || o2 || o3 ? "more than 9 EB" : String(format: "%.1f GB", Double(bytes) / 1e9)
+                throw fail("this \(type.rawValue) model of \(k) components on \(d) features is used as \(k) full "
+                           + "\(d) x \(d) matrices, about \(size), more than this machine's "
+                           + String(format: "%.1f GB", Double(machine) / 1e9) + " of memory; `gmm info` shows it without "
+                           + "them; to score, predict or sample, fit fewer features (reduce the dimension first)")
+            }
+        }
         let covariances = try fullCovariances(root["covariances"], type: type, k: k, d: d, path: path)
         let model: GaussianMixture
         do {
@@ -135,7 +243,10 @@ public struct ModelFile: Equatable {
         var file = ModelFile(model: model)
         if case .bool(let converged) = root["converged"] { file.converged = converged }
         if case .number(let n) = root["n_iter"], n >= 0, n == n.rounded(), n < 1e15 { file.iterations = Int(n) }
-        if case .number(let bound) = root["lower_bound"] { file.lowerBound = bound }
+        if case .number(let bound) = root["lower_bound"], bound.isFinite {
+            file.lowerBound = bound
+            file.model.lowerBound = bound
+        }
         if let history = root["lower_bound_history"], history != .null {
             file.lowerBoundHistory = try doubles(history, key: "lower_bound_history", path: path)
         }
@@ -166,10 +277,51 @@ public struct ModelFile: Equatable {
         return try array.enumerated().map { try doubles($1, key: "\(key)[\($0)]", path: path) }
     }
 
+    /// The shape of a JSON value in words: "3 matrices of 4 x 4", "3 rows of 4 values",
+    /// "3 values", "a number"; nil when it is not a regular array of numbers.
+    static func shapeInWords(_ value: JSONValue?) -> (depth: Int, words: String)? {
+        switch value {
+        case .number: return (0, "a number")
+        case .array(let items):
+            guard let first = items.first else { return (1, "an empty array") }
+            guard let inner = shapeInWords(first) else { return nil }
+            switch inner.depth {
+            case 0: return (1, "\(items.count) values")
+            case 1:
+                guard case .array(let row) = first else { return nil }
+                return (2, "\(items.count) rows of \(row.count) values")
+            case 2:
+                guard case .array(let rows) = first, case .array(let row)? = rows.first else { return nil }
+                return (3, "\(items.count) matrices of \(rows.count) x \(row.count)")
+            default: return nil
+            }
+        default: return nil
+        }
+    }
+
+    /// Checks that `covariances` has the nesting of `type`'s shape; another type's shape (a full
+    /// `[K][D][D]` in a diag file, say) is named in those terms.
+    private static func checkCovarianceDepth(_ value: JSONValue?, type: CovarianceType, k: Int, d: Int, path: String) throws {
+        let depths: [CovarianceType: (Int, String)] = [
+            .full: (3, "\(k) matrices of \(d) x \(d)"), .diag: (2, "\(k) rows of \(d) variances (the diagonals)"),
+            .spherical: (1, "\(k) variances"), .tied: (2, "one \(d) x \(d) matrix"),
+        ]
+        if let expected = depths[type], let found = shapeInWords(value), found.depth != expected.0 {
+            let likely = found.depth == 3 ? "a full model's shape; set \"covariance_type\": \"full\""
+                : found.depth == 1 ? "a spherical model's shape; set \"covariance_type\": \"spherical\""
+                : found.depth == 2 ? "a diag or tied model's shape; set \"covariance_type\" to \"diag\" or \"tied\""
+                : "no model's shape; write them as `gmm fit` does"
+            throw DataFileError.format(path: path, message:
+                "'covariances' of a '\(type.rawValue)' model must be \(expected.1), but the file has \(found.words), "
+                + "\(likely), or write them in the '\(type.rawValue)' shape")
+        }
+    }
+
     private static func fullCovariances(_ value: JSONValue?, type: CovarianceType, k: Int, d: Int, path: String) throws -> [Matrix] {
         func fail(_ expected: String) -> DataFileError {
             .format(path: path, message: "'covariances' of a '\(type.rawValue)' model must be \(expected)")
         }
+        try checkCovarianceDepth(value, type: type, k: k, d: d, path: path)
         func diagonal(_ v: [Double]) -> Matrix {
             var m = Matrix(zeros: d, d)
             for i in 0..<d { m[i, i] = v[i] }
