@@ -1,7 +1,8 @@
 import Foundation
 
 extension GaussianMixture {
-    /// Fits a mixture of `components` full-covariance Gaussians to the rows of `data` by EM.
+    /// Fits a mixture of `components` Gaussians (of `options.covarianceType`) to the rows of
+    /// `data` by EM.
     ///
     /// Each iteration runs the E-step under the current parameters (its mean log-likelihood per
     /// sample is the lower bound, which EM never decreases) and then the M-step. A restart stops
@@ -11,10 +12,10 @@ extension GaussianMixture {
     /// - Parameters:
     ///   - data: one sample per row, one feature per column; every value finite.
     ///   - components: K >= 1, at most the number of rows.
-    ///   - options: tolerance, regularization, initialisation, threads, seed, ...
-    /// - Throws: ``GaussianMixtureError`` for bad data, bad options or a collapsed component.
     ///   - sampleWeights: one non-negative weight per row, or nil for all ones. A row of weight
     ///     `m` counts as `m` copies of it: integer weights give the model of the duplicated rows.
+    ///   - options: tolerance, regularization, initialisation, covariance type, threads, seed, ...
+    /// - Throws: ``GaussianMixtureError`` for bad data, bad options or a collapsed component.
     public static func fit(_ data: Matrix, components: Int, sampleWeights: [Double]? = nil,
                            options: FitOptions = FitOptions()) throws -> FitResult {
         try data.values.withUnsafeBufferPointer { buffer in
@@ -26,7 +27,7 @@ extension GaussianMixture {
     }
 
     /// Fits from row-major values owned by the caller (for example a memory-mapped file):
-    /// nothing is copied. See ``fit(_:components:options:)``.
+    /// nothing is copied. See ``fit(_:components:sampleWeights:options:)``.
     public static func fit(_ values: UnsafeBufferPointer<Double>, rows: Int, columns: Int, components: Int,
                            sampleWeights: UnsafeBufferPointer<Double>? = nil,
                            options: FitOptions = FitOptions()) throws -> FitResult {
@@ -38,7 +39,7 @@ extension GaussianMixture {
     /// `Float`, which halves the memory traffic and doubles the SIMD width; every sum over rows,
     /// the M-step and the model stay `Double`. On well-conditioned data the lower bound agrees
     /// with a float64 fit to about 1e-6 relative (BENCHMARKS.md has the measured gaps). Nothing
-    /// is copied. See ``fit(_:components:options:)``.
+    /// is copied. See ``fit(_:components:sampleWeights:options:)``.
     public static func fit(_ values: UnsafeBufferPointer<Float>, rows: Int, columns: Int, components: Int,
                            sampleWeights: UnsafeBufferPointer<Double>? = nil,
                            options: FitOptions = FitOptions()) throws -> FitResult {
@@ -57,9 +58,11 @@ extension GaussianMixture {
         }
     }
 
+    /// The fit over `Scalar` values; `dataChecked` skips the finiteness and range scans when the
+    /// caller has made them (model selection, once for its whole grid).
     static func fitValues<Scalar: EngineScalar>(_ values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int,
                                                 components: Int, sampleWeights: UnsafeBufferPointer<Double>?,
-                                                options: FitOptions) throws -> FitResult {
+                                                options: FitOptions, dataChecked: Bool = false) throws -> FitResult {
         try options.validate()
         let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
         guard rows >= 1, columns >= 1, !overflow, values.count == count, let base = values.baseAddress else {
@@ -91,8 +94,10 @@ extension GaussianMixture {
         }
         return try withOptionalBuffer(normalized) { weights in
             let data = DataView(base: base, rows: rows, columns: columns, weights: weights?.baseAddress)
-            try checkFinite(data)
-            try checkScale(data)
+            if !dataChecked {
+                try checkFinite(data)
+                try checkScale(data)
+            }
             switch options.path {
             case .lapack: return try runEM(data, components: components, options: options, kernel: BLASKernel<Scalar>.self)
             case .naive: return try runEM(data, components: components, options: options, kernel: NaiveKernel<Scalar>.self)

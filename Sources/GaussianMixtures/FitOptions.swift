@@ -61,7 +61,7 @@ public struct IterationProgress: Sendable {
     public let seconds: Double
 }
 
-/// Options of ``GaussianMixture/fit(_:components:options:)``, with scikit-learn's defaults.
+/// Options of ``GaussianMixture/fit(_:components:sampleWeights:options:)``, with scikit-learn's defaults.
 public struct FitOptions: Sendable {
     /// Stop when the lower bound changes by less than this between iterations (`tol`, 1e-3).
     public var tolerance: Double = 1e-3

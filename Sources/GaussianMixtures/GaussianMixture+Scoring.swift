@@ -90,8 +90,11 @@ extension GaussianMixture {
         Self.mostProbable(try predictProbabilities(values, rows: rows, columns: columns, threads: threads))
     }
 
-    private func evaluate<Scalar: EngineScalar>(_ values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int, threads: Int,
-                                                responsibilities wanted: Bool) throws -> (logLikelihoods: [Double], responsibilities: Matrix) {
+    /// Per-row log-likelihoods and, when `wanted`, responsibilities of `Scalar` values;
+    /// `dataChecked` skips the finiteness scan when the caller has made it.
+    func evaluate<Scalar: EngineScalar>(_ values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int, threads: Int,
+                                        responsibilities wanted: Bool,
+                                        dataChecked: Bool = false) throws -> (logLikelihoods: [Double], responsibilities: Matrix) {
         guard columns == featureCount else {
             throw GaussianMixtureError.invalidShape("the model has \(featureCount) features but the data have \(columns) columns")
         }
@@ -100,7 +103,7 @@ extension GaussianMixture {
         }
         guard threads >= 1 else { throw GaussianMixtureError.invalidOption("threads must be >= 1, got \(threads)") }
         let view = DataView(base: base, rows: rows, columns: columns)
-        try checkFinite(view)
+        if !dataChecked { try checkFinite(view) }
         var logLikelihoods = [Double](repeating: 0, count: rows)
         var posterior = Matrix(zeros: wanted ? rows : 0, componentCount)
         let kernel = BLASKernel<Scalar>(data: view, components: componentCount, covarianceType: covarianceType,

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A Gaussian mixture model with full covariance matrices:
+/// A Gaussian mixture model (covariances of any ``CovarianceType``, held as full matrices):
 ///
 ///     p(x) = Σ_k w_k N(x | μ_k, Σ_k),   N(x | μ, Σ) = (2π)^(-D/2) |Σ|^(-1/2) exp(-½ (x-μ)ᵀ Σ⁻¹ (x-μ))
 ///
@@ -34,9 +34,8 @@ public struct GaussianMixture: Sendable {
     public var featureCount: Int { means.columns }
 
     // Cached for the E-step (internal): P = [L_1⁻ᵀ | ... | L_K⁻ᵀ] as a D x (K·D) row-major
-    // matrix, b_k = L_k⁻¹ μ_k as a K x D matrix, and log w_k - ½ log|Σ_k| - (D/2) log 2π.
+    // matrix, and log w_k - ½ log|Σ_k| - (D/2) log 2π.
     let precisionFactors: [Double]
-    let whitenedMeans: [Double]
     let logNormalizers: [Double]
 
     /// Makes a model from its parameters, checking every shape, that the weights are
@@ -96,7 +95,6 @@ public struct GaussianMixture: Sendable {
         var factors: [Matrix] = []
         var logDets: [Double] = []
         var packed = [Double](repeating: 0, count: d * k * d)
-        var whitened = [Double](repeating: 0, count: k * d)
         var normalizers = [Double](repeating: 0, count: k)
         let logTwoPi = Foundation.log(2 * Double.pi)
         for c in 0..<k {
@@ -119,11 +117,6 @@ public struct GaussianMixture: Sendable {
             for a in 0..<d {
                 for b in 0..<d { packed[a * (k * d) + c * d + b] = inverse[b * d + a] }
             }
-            for b in 0..<d {
-                var s = 0.0
-                for a in 0...b { s += inverse[b * d + a] * means[c, a] }
-                whitened[c * d + b] = s
-            }
             normalizers[c] = Foundation.log(weights[c]) - 0.5 * logDet - 0.5 * Double(d) * logTwoPi
         }
         self.weights = weights
@@ -133,7 +126,6 @@ public struct GaussianMixture: Sendable {
         self.choleskyFactors = factors
         self.logDeterminants = logDets
         self.precisionFactors = packed
-        self.whitenedMeans = whitened
         self.logNormalizers = normalizers
         self.lowerBound = nil
     }

@@ -47,6 +47,25 @@ extension GaussianMixture {
                               components: [Int], covarianceTypes: [CovarianceType] = CovarianceType.allCases,
                               criterion: SelectionCriterion = .bic, sampleWeights: UnsafeBufferPointer<Double>? = nil,
                               options: FitOptions = FitOptions()) throws -> SelectionResult {
+        try selectValues(values, rows: rows, columns: columns, components: components, covarianceTypes: covarianceTypes,
+                         criterion: criterion, sampleWeights: sampleWeights, options: options)
+    }
+
+    /// The same selection over float32 values, without a copy: each candidate is fitted and
+    /// scored in float32, as the float32 `fit` does.
+    public static func select(_ values: UnsafeBufferPointer<Float>, rows: Int, columns: Int,
+                              components: [Int], covarianceTypes: [CovarianceType] = CovarianceType.allCases,
+                              criterion: SelectionCriterion = .bic, sampleWeights: UnsafeBufferPointer<Double>? = nil,
+                              options: FitOptions = FitOptions()) throws -> SelectionResult {
+        try selectValues(values, rows: rows, columns: columns, components: components, covarianceTypes: covarianceTypes,
+                         criterion: criterion, sampleWeights: sampleWeights, options: options)
+    }
+
+    /// The grid over `Scalar` data, checked for finiteness and range once for every candidate.
+    private static func selectValues<Scalar: EngineScalar>(
+        _ values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int, components: [Int], covarianceTypes: [CovarianceType],
+        criterion: SelectionCriterion, sampleWeights: UnsafeBufferPointer<Double>?, options: FitOptions
+    ) throws -> SelectionResult {
         guard !components.isEmpty, components.allSatisfy({ $0 >= 1 }) else {
             throw GaussianMixtureError.invalidOption("components must be a non-empty list of integers >= 1, got \(components)")
         }
@@ -102,13 +121,15 @@ extension GaussianMixture {
     }
 
     /// One point of the grid: the fit and its criteria, or why it failed.
-    private static func candidate(_ values: UnsafeBufferPointer<Double>, rows: Int, columns: Int, components k: Int,
-                                  type: CovarianceType, sampleWeights: UnsafeBufferPointer<Double>?,
-                                  options: FitOptions) -> SelectionCandidate {
+    private static func candidate<Scalar: EngineScalar>(_ values: UnsafeBufferPointer<Scalar>, rows: Int, columns: Int,
+                                                        components k: Int, type: CovarianceType,
+                                                        sampleWeights: UnsafeBufferPointer<Double>?,
+                                                        options: FitOptions) -> SelectionCandidate {
         do {
             let fit = try fitValues(values, rows: rows, columns: columns, components: k, sampleWeights: sampleWeights,
-                                    options: options)
-            let perRow = try fit.model.logLikelihoods(of: values, rows: rows, columns: columns, threads: options.threads)
+                                    options: options, dataChecked: true)
+            let perRow = try fit.model.evaluate(values, rows: rows, columns: columns, threads: options.threads,
+                                                responsibilities: false, dataChecked: true).logLikelihoods
             var total = 0.0, count = 0.0
             for n in 0..<rows {
                 let w = sampleWeights?[n] ?? 1

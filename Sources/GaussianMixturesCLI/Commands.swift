@@ -15,6 +15,8 @@ extension GMM {
         var perSample = false
         @Option(name: .shortAndLong, help: "File for the per-sample values (needs --per-sample).") var output: String?
         @OptionGroup var threadOptions: ThreadOptions
+        @Option(help: "float64, or float32 (a float32 .npy is read as it is, without a float64 copy).")
+        var precision: Precision = .float64
 
         func validate() throws {
             if output != nil && !perSample { throw ValidationError("-o is only used with --per-sample") }
@@ -24,9 +26,9 @@ extension GMM {
             try reportingErrors {
                 try OutputFile.check(output, inputs: [model, data])
                 let model = try ModelFile.read(path: model).model
-                let table = try readTable(data)
+                let table = try readTable(data, precision: precision)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
-                let values = try table.withUnsafeValues {
+                let values = try table.withValues {
                     try model.logLikelihoods(of: $0, rows: table.rows, columns: table.columns, threads: threadOptions.threads)
                 }
                 let mean = values.reduce(0, +) / Double(values.count)
@@ -48,18 +50,20 @@ extension GMM {
         @Flag(help: "Write the N x K matrix of posterior probabilities instead of labels.") var proba = false
         @Option(name: .shortAndLong, help: "Output file (.csv, .npy, .json; default stdout).") var output: String?
         @OptionGroup var threadOptions: ThreadOptions
+        @Option(help: "float64, or float32 (a float32 .npy is read as it is, without a float64 copy).")
+        var precision: Precision = .float64
 
         func run() throws {
             try reportingErrors {
                 try OutputFile.check(output, inputs: [model, data])
                 let model = try ModelFile.read(path: model).model
-                let table = try readTable(data)
+                let table = try readTable(data, precision: precision)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
                 let k = model.componentCount, d = table.columns, rows = table.rows
                 let step = chunkRows(components: k)
                 // Chunk by chunk: the N x K responsibilities are never held whole.
-                try table.withUnsafeValues { values in
-                    guard let base = values.baseAddress, d == model.featureCount else {
+                try table.withValues { values in
+                    guard d == model.featureCount, rows >= 1 else {
                         _ = try model.predict(values, rows: rows, columns: d, threads: threadOptions.threads)  // throws the shape error
                         return
                     }
@@ -68,7 +72,7 @@ extension GMM {
                     labels.reserveCapacity(proba ? 0 : rows)
                     for start in stride(from: 0, to: rows, by: step) {
                         let count = min(step, rows - start)
-                        let chunk = UnsafeBufferPointer(start: base + start * d, count: count * d)
+                        let chunk = values.rows(start..<(start + count), columns: d)
                         if let stream {
                             try stream.append(try model.predictProbabilities(chunk, rows: count, columns: d,
                                                                              threads: threadOptions.threads))

@@ -135,10 +135,10 @@ public enum NPY {
         return table
     }
 
-    /// The bytes of an `.npy` (version 1.0) file holding `values` as a C-order array of `shape`,
-    /// float64 (`<f8`) or, with `integer`, int64 (`<i8`).
-    public static func encode(shape: [Int], doubles: [Double]? = nil, integers: [Int]? = nil) -> [UInt8] {
-        let descr = integers != nil ? "<i8" : "<f8"
+    /// The bytes of an `.npy` (version 1.0) file holding `values` as a C-order array of `shape`:
+    /// float64 (`<f8`), with `floats` float32 (`<f4`), with `integers` int64 (`<i8`).
+    public static func encode(shape: [Int], doubles: [Double]? = nil, floats: [Float]? = nil, integers: [Int]? = nil) -> [UInt8] {
+        let descr = integers != nil ? "<i8" : floats != nil ? "<f4" : "<f8"
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
         let unpadded = magic.count + 2 + 2 + header.utf8.count + 1
@@ -149,6 +149,7 @@ public enum NPY {
         out += Array(header.utf8)
         out.reserveCapacity(out.count + 8 * (doubles?.count ?? integers?.count ?? 0))
         if let doubles { for v in doubles { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } } }
+        if let floats { for v in floats { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } } }
         if let integers { for v in integers { withUnsafeBytes(of: Int64(v).littleEndian) { out += $0 } } }
         return out
     }

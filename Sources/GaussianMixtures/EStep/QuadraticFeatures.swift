@@ -25,8 +25,8 @@ import CGaussianMixturesKernels
 /// so its absolute error is of order `ε B_k` (ε = 2.2e-16) where the whitening road's is of
 /// order ε times the Mahalanobis distance itself; the covariance recovered from `Σ r x̃ x̃ᵀ`
 /// carries the same relative error. A model is run on this road only when every `B_k` is at
-/// most `EngineScalar.quadraticConditionLimit` (4.5e5 in float64, which bounds those errors near
-/// 1e-10; 2e4 in float32); otherwise (outlying rows,
+/// most `EngineScalar.quadraticConditionLimit` (4.5e5, which bounds those errors near 1e-10 in
+/// float64; float32 uses the same limit, see `Scalar.swift`); otherwise (outlying rows,
 /// components far from the data's centre compared with their spread, nearly singular
 /// covariances) the iteration takes the whitening road, which is slower but never loses digits.
 struct QuadraticFeatures {
