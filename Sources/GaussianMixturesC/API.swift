@@ -101,14 +101,6 @@ private func request(_ pointer: UnsafePointer<gm_options>?) throws -> Request {
     return r
 }
 
-/// Mixes a restart number into a seed (SplitMix64's finaliser) for partial starts' restarts.
-private func mixedSeed(_ seed: UInt64, _ restart: Int) -> UInt64 {
-    var z = seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(restart + 1)
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-}
-
 /// The fit shared by gm_fit and gm_fit_float: `run` fits the data with given options.
 private func fitBox(_ r: Request, columns d: Int, start: ModelBox?, run: (FitOptions) throws -> FitResult) throws -> ModelBox {
     let k = r.components, type = r.options.covarianceType
@@ -118,41 +110,15 @@ private func fitBox(_ r: Request, columns d: Int, start: ModelBox?, run: (FitOpt
         options.initialization = .model(start.model)
         result = try run(options)
     } else if r.weightsInit != nil || r.meansInit != nil || r.precisionsInit != nil {
+        // scikit-learn's partial start: what is given replaces what the initialisation makes.
         _ = try product(k, d, "means_init")
-        let weights = r.weightsInit.map { Array(UnsafeBufferPointer(start: $0, count: k)) }
-        let means = try r.meansInit.map { try Matrix(rows: k, columns: d, values: Array(UnsafeBufferPointer(start: $0, count: k * d))) }
-        let covariances = try r.precisionsInit.map { try covariancesFromPrecisions($0, type: type, k: k, d: d) }
-        func startModel(_ initial: GaussianMixture?) throws -> GaussianMixture {
-            do {
-                return try GaussianMixture(weights: weights ?? initial?.weights ?? [], means: means ?? initial?.means ?? Matrix(zeros: 0, 0),
-                                           covariances: covariances ?? initial?.covariances ?? [], covarianceType: type)
-            } catch GaussianMixtureError.invalidModel(let message) {
-                throw BoundaryError.argument("the start given by weights_init, means_init and precisions_init: \(message)")
-            }
+        var options = r.options
+        options.initialWeights = r.weightsInit.map { Array(UnsafeBufferPointer(start: $0, count: k)) }
+        options.initialMeans = try r.meansInit.map {
+            try Matrix(rows: k, columns: d, values: Array(UnsafeBufferPointer(start: $0, count: k * d)))
         }
-        if weights != nil, means != nil, covariances != nil {
-            var options = r.options
-            options.initialization = .model(try startModel(nil))
-            result = try run(options)
-        } else {
-            // scikit-learn's partial start: each restart initialises as init_params says, then the
-            // given parts replace the initial weights, means or precisions.
-            var best: FitResult?
-            for restart in 0..<r.options.restarts {
-                var first = r.options
-                first.restarts = 1
-                first.maxIterations = 0
-                first.seed = mixedSeed(r.options.seed, restart)
-                let initial = try run(first).model
-                var options = r.options
-                options.restarts = 1
-                options.initialization = .model(try startModel(initial))
-                let fitted = try run(options)
-                if best == nil || fitted.lowerBound > best!.lowerBound { best = fitted }
-            }
-            guard let best else { throw BoundaryError.argument("n_init must be >= 1") }
-            result = best
-        }
+        options.initialPrecisions = try r.precisionsInit.map { try precisionMatrices($0, type: type, k: k, d: d) }
+        result = try run(options)
     } else {
         result = try run(r.options)
     }
