@@ -106,8 +106,7 @@ struct PartialStart {
                 throw fail("initial precisions: " + problem.replacingOccurrences(of: "covariance", with: "precision"))
             }
             covariances = try precisions.enumerated().map { c, p in
-                guard let covariance = Self.inverse(of: p, diagonal: options.covarianceType == .diag
-                                                    || options.covarianceType == .spherical) else {
+                guard let covariance = Self.inverse(of: p, diagonal: options.covarianceType.structure.hasDiagonalPrecisions) else {
                     throw fail("the initial precision of component \(c) is not positive definite")
                 }
                 return covariance

@@ -41,22 +41,7 @@ func maximizationStep<Kernel: EMKernel>(_ stats: SufficientStatistics, covarianc
         }
         scatters.append(scatter)
     }
-    var covariances: [Matrix]
-    switch covarianceType {
-    case .full:
-        covariances = (0..<k).map { c in scatters[c].scaled(by: 1 / counts[c]) }
-    case .diag:
-        covariances = (0..<k).map { c in Matrix.diagonal((0..<d).map { scatters[c][$0, $0] / counts[c] }) }
-    case .spherical:
-        covariances = (0..<k).map { c in
-            let variance = (0..<d).reduce(0) { $0 + scatters[c][$1, $1] / counts[c] } / Double(d)
-            return Matrix.diagonal([Double](repeating: variance, count: d))
-        }
-    case .tied:
-        var sum = Matrix(zeros: d, d)
-        for scatter in scatters { for i in sum.values.indices { sum.values[i] += scatter.values[i] } }
-        covariances = [Matrix](repeating: sum.scaled(by: 1 / total), count: k)
-    }
+    var covariances = covarianceType.structure.covariances(scatters: scatters, counts: counts, total: total)
     for c in 0..<k { for i in 0..<d { covariances[c][i, i] += regularization } }
     return try GaussianMixture(validatedWeights: weights, means: means, covariances: covariances,
                                covarianceType: covarianceType, kernel: kernel, iteration: iteration,

@@ -41,46 +41,25 @@ func precisionMatrices(_ values: UnsafePointer<Double>, type: CovarianceType, k:
 
 /// The model's covariances in scikit-learn's shape, flattened.
 func compactCovariances(_ m: GaussianMixture) -> [Double] {
-    let k = m.componentCount, d = m.featureCount
-    switch m.covarianceType {
-    case .full: return m.covariances.flatMap(\.values)
-    case .tied: return m.covariances[0].values
-    case .diag: return (0..<k).flatMap { c in (0..<d).map { j in m.covariances[c][j, j] } }
-    case .spherical: return (0..<k).map { c in m.covariances[c][0, 0] }
-    }
+    m.covarianceType.compact(m.covariances).values
 }
 
 /// scikit-learn's `precisions_cholesky_`: `U = L⁻ᵀ` (upper) for full and tied, `1/√σ²` otherwise.
 func compactPrecisionsCholesky(_ m: GaussianMixture) -> [Double] {
-    switch m.covarianceType {
-    case .full, .tied:
-        let factors = m.covarianceType == .tied ? [m.precisionCholeskyFactors[0]] : m.precisionCholeskyFactors
-        return factors.flatMap(\.values)
-    case .diag, .spherical:
-        return compactCovariances(m).map { 1 / $0.squareRoot() }
-    }
+    m.covarianceType.compact(m.precisionCholeskyFactors).values
 }
 
-/// scikit-learn's `precisions_`: `U Uᵀ` for full and tied, `1/σ²` otherwise.
+/// scikit-learn's `precisions_`: `U Uᵀ` per component (`1/σ²` for diag and spherical).
 func compactPrecisions(_ m: GaussianMixture) -> [Double] {
     let d = m.featureCount
-    let u = compactPrecisionsCholesky(m)
-    switch m.covarianceType {
-    case .full, .tied:
-        let blocks = u.count / (d * d)
-        var out = [Double](repeating: 0, count: u.count)
-        for b in 0..<blocks {
-            let o = b * d * d
-            for i in 0..<d {
-                for j in 0..<d {
-                    var s = 0.0
-                    for m in 0..<d { s += u[o + i * d + m] * u[o + j * d + m] }
-                    out[o + i * d + j] = s
-                }
-            }
-        }
-        return out
-    case .diag, .spherical:
-        return u.map { $0 * $0 }
+    let precisions = m.precisionCholeskyFactors.map { u -> Matrix in
+        var p = Matrix(zeros: d, d)
+        for i in 0..<d { for j in 0..<d {
+            var s = 0.0
+            for k in 0..<d { s += u[i, k] * u[j, k] }
+            p[i, j] = s
+        } }
+        return p
     }
+    return m.covarianceType.compact(precisions).values
 }

@@ -73,42 +73,34 @@ public struct ModelFile: Equatable {
     /// `covariances` in the shape of the model's type: `[K][D][D]` full, `[K][D]` diag (the
     /// variances), `[K]` spherical, `[D][D]` tied.
     private func covariances(of m: GaussianMixture) -> String {
-        func number(_ v: Double) -> String { "\(v)" }
-        func vector(_ v: [Double]) -> String { "[" + v.map(number).joined(separator: ", ") + "]" }
-        func rows(_ m: Matrix, indent: String) -> String {
-            "[\n" + m.rowArrays.map { indent + "  " + vector($0) }.joined(separator: ",\n") + "\n" + indent + "]"
-        }
-        let d = m.featureCount
-        switch m.covarianceType {
-        case .full:
-            return "[\n" + m.covariances.map { "    " + rows($0, indent: "    ") }.joined(separator: ",\n") + "\n  ]"
-        case .diag:
-            return "[\n" + m.covariances.map { c in "    " + vector((0..<d).map { c[$0, $0] }) }.joined(separator: ",\n") + "\n  ]"
-        case .spherical:
-            return vector(m.covariances.map { $0[0, 0] })
-        case .tied:
-            return rows(m.covariances[0], indent: "  ")
-        }
+        json(m.covarianceType.compact(m.covariances))
     }
 
     /// `precisions_cholesky` in the shape of the model's type: `[K][D][D]` full (`L⁻ᵀ`), `[K][D]`
     /// diag and `[K]` spherical (`1 / sqrt(variance)`, as scikit-learn computes them), `[D][D]` tied.
     private func precisionsCholesky(of m: GaussianMixture) -> String {
-        func vector(_ v: [Double]) -> String { "[" + v.map { "\($0)" }.joined(separator: ", ") + "]" }
-        func rows(_ m: Matrix, indent: String) -> String {
-            "[\n" + m.rowArrays.map { indent + "  " + vector($0) }.joined(separator: ",\n") + "\n" + indent + "]"
+        json(m.covarianceType.compact(m.precisionCholeskyFactors))
+    }
+
+    /// Nested JSON arrays of `array`'s shape (rank 1 to 3), one innermost row per line.
+    private func json(_ array: CompactMatrices) -> String {
+        func vector(_ v: ArraySlice<Double>) -> String { "[" + v.map { "\($0)" }.joined(separator: ", ") + "]" }
+        func rows(_ v: ArraySlice<Double>, width: Int, indent: String) -> String {
+            let lines = stride(from: v.startIndex, to: v.endIndex, by: max(1, width)).map {
+                indent + "  " + vector(v[$0..<min($0 + width, v.endIndex)])
+            }
+            return "[\n" + lines.joined(separator: ",\n") + "\n" + indent + "]"
         }
-        let d = m.featureCount
-        switch m.covarianceType {
-        case .full:
-            return "[\n" + m.precisionCholeskyFactors.map { "    " + rows($0, indent: "    ") }.joined(separator: ",\n") + "\n  ]"
-        case .diag:
-            return "[\n" + m.covariances.map { c in "    " + vector((0..<d).map { 1 / c[$0, $0].squareRoot() }) }
-                .joined(separator: ",\n") + "\n  ]"
-        case .spherical:
-            return vector(m.covariances.map { 1 / $0[0, 0].squareRoot() })
-        case .tied:
-            return rows(m.precisionCholeskyFactors[0], indent: "  ")
+        let v = array.values[...]
+        switch array.shape.count {
+        case 1: return vector(v)
+        case 2: return rows(v, width: array.shape[1], indent: "  ")
+        default:
+            let block = array.shape[1] * array.shape[2]
+            let blocks = stride(from: 0, to: v.count, by: max(1, block)).map {
+                "    " + rows(v[$0..<min($0 + block, v.count)], width: array.shape[2], indent: "    ")
+            }
+            return "[\n" + blocks.joined(separator: ",\n") + "\n  ]"
         }
     }
 

@@ -65,7 +65,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         self.components = components
         self.threads = max(1, threads)
         let d = data.columns, k = components
-        let quadratic = QuadraticFeatures(data: data, diagonal: covarianceType == .diag || covarianceType == .spherical)
+        let quadratic = QuadraticFeatures(data: data, diagonal: covarianceType.structure.hasDiagonalPrecisions)
         let m = quadratic.count
         self.quadratic = quadratic
         center = quadratic.center.map { Scalar($0) }

@@ -23,7 +23,7 @@ enum RoadSelector {
     /// the whitening road. A `forced` road is taken as it is; a forced quadratic road skips the guard.
     static func choose(model: GaussianMixture, quadratic: QuadraticFeatures, fusedAvailable: Bool, limit: Double,
                        forced: EStepRoad?) -> (road: EStepRoad, theta: [Double]?) {
-        if forced == .tied || (forced == nil && model.covarianceType == .tied && !fusedAvailable
+        if forced == .tied || (forced == nil && model.covarianceType.structure.sharesOneCovariance && !fusedAvailable
                                && quadratic.coefficients(of: model, limit: limit) != nil) {
             return (.tied, nil)
         }

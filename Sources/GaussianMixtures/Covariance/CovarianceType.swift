@@ -1,0 +1,95 @@
+/// The shape of the component covariances, with scikit-learn's `covariance_type` semantics.
+/// Every type is stored as full `D x D` matrices in ``GaussianMixture/covariances``; the type
+/// decides what the M-step estimates, how many parameters the model has, how the E-step lays out
+/// its features, and the shape the covariances take in files.
+///
+/// With `S_k = Σ_n r_nk (x_n - μ_k)(x_n - μ_k)ᵀ`, `n_k = Σ_n r_nk + 10 ε` and `λ` the
+/// regularization:
+///
+/// | type | covariance | free covariance parameters | file shape |
+/// |---|---|---|---|
+/// | full | `Σ_k = S_k / n_k + λ I` | `K·D(D+1)/2` | `[K][D][D]` |
+/// | diag | `Σ_k = diag(S_k) / n_k + λ I` | `K·D` | `[K][D]` |
+/// | spherical | `Σ_k = (tr(S_k) / (D n_k) + λ) I` | `K` | `[K]` |
+/// | tied | `Σ = Σ_k S_k / Σ_k n_k + λ I`, shared by all components | `D(D+1)/2` | `[D][D]` |
+///
+/// Each type is one ``CovarianceStructure`` in a file of its own (`FullCovariance.swift`, ...);
+/// ``structure`` registers them.
+public enum CovarianceType: String, Sendable, CaseIterable {
+    case full, diag, spherical, tied
+
+    /// The type's rules: one line per type.
+    var structure: any CovarianceStructure {
+        switch self {
+        case .full: return FullCovariance()
+        case .diag: return DiagonalCovariance()
+        case .spherical: return SphericalCovariance()
+        case .tied: return TiedCovariance()
+        }
+    }
+
+    /// Free parameters of a K-component, D-feature mixture: covariances, `K·D` means and
+    /// `K - 1` weights (scikit-learn's `_n_parameters`).
+    public func parameterCount(components k: Int, features d: Int) -> Int {
+        structure.covarianceParameterCount(components: k, features: d) + k * d + (k - 1)
+    }
+
+    /// `matrices` (K full `D x D` matrices of this type's shape: covariances, or precisions'
+    /// Cholesky factors) in scikit-learn's shape for the type, for files and foreign interfaces.
+    public func compact(_ matrices: [Matrix]) -> CompactMatrices {
+        structure.compact(matrices)
+    }
+
+    /// Whether `covariances` have this type's shape (within `tolerance` relative to the largest
+    /// diagonal entry): zero off-diagonals for diag and spherical, one variance for spherical,
+    /// the same matrix for every component for tied. Returns what is wrong, or nil.
+    func shapeProblem(_ covariances: [Matrix], tolerance: Double = 1e-9) -> String? {
+        structure.shapeProblem(covariances, tolerance: tolerance)
+    }
+}
+
+/// Matrices in scikit-learn's shape for a covariance type: `shape` is `[K, D, D]`, `[K, D]`,
+/// `[K]` or `[D, D]`, and `values` holds the entries in row-major order.
+public struct CompactMatrices: Sendable, Equatable {
+    public let shape: [Int]
+    public let values: [Double]
+}
+
+/// What one covariance type decides, in one place: its M-step, its parameter count, the E-step's
+/// layout, its shape check and its compact (file) shape.
+protocol CovarianceStructure: Sendable {
+    /// Free covariance parameters of K components in D dimensions.
+    func covarianceParameterCount(components k: Int, features d: Int) -> Int
+    /// The M-step's covariances before regularization, from `T_k = Σ_n r_nk (x_n - μ_k)(x_n - μ_k)ᵀ`
+    /// (full, symmetric), `n_k` and `Σ_k n_k`.
+    func covariances(scatters: [Matrix], counts: [Double], total: Double) -> [Matrix]
+    /// Whether the precisions are diagonal, so that the E-step's quadratic features need only
+    /// the squares `x̃_i²` (M = 2D + 1).
+    var hasDiagonalPrecisions: Bool { get }
+    /// Whether every component shares one covariance (the E-step's tied road).
+    var sharesOneCovariance: Bool { get }
+    /// What makes `covariances` not of this shape, or nil.
+    func shapeProblem(_ covariances: [Matrix], tolerance: Double) -> String?
+    /// K full matrices of this shape in scikit-learn's shape.
+    func compact(_ matrices: [Matrix]) -> CompactMatrices
+}
+
+extension CovarianceStructure {
+    var hasDiagonalPrecisions: Bool { false }
+    var sharesOneCovariance: Bool { false }
+
+    /// The slack for shape checks: `tolerance` times the largest diagonal entry of `covariance`.
+    func slack(_ covariance: Matrix, tolerance: Double) -> Double {
+        let scale = (0..<covariance.rows).map { abs(covariance[$0, $0]) }.max() ?? 0
+        return tolerance * max(scale, .leastNormalMagnitude)
+    }
+
+    /// The first nonzero off-diagonal entry of component `c`'s covariance, as a problem for `type`.
+    func offDiagonalProblem(_ cov: Matrix, component c: Int, tolerance: Double, type: String) -> String? {
+        let d = cov.rows, allowed = slack(cov, tolerance: tolerance)
+        for i in 0..<d { for j in 0..<d where i != j && abs(cov[i, j]) > allowed {
+            return "covariance of component \(c) has (\(i), \(j)) = \(cov[i, j]); a \(type) covariance is diagonal"
+        } }
+        return nil
+    }
+}

@@ -1,0 +1,22 @@
+/// `covariance_type="diag"`: each component its own diagonal `Σ_k = diag(T_k) / n_k`.
+struct DiagonalCovariance: CovarianceStructure {
+    var hasDiagonalPrecisions: Bool { true }
+
+    func covarianceParameterCount(components k: Int, features d: Int) -> Int { k * d }
+
+    func covariances(scatters: [Matrix], counts: [Double], total: Double) -> [Matrix] {
+        scatters.indices.map { c in Matrix.diagonal((0..<scatters[c].rows).map { scatters[c][$0, $0] / counts[c] }) }
+    }
+
+    func shapeProblem(_ covariances: [Matrix], tolerance: Double) -> String? {
+        for (c, cov) in covariances.enumerated() {
+            if let problem = offDiagonalProblem(cov, component: c, tolerance: tolerance, type: "diag") { return problem }
+        }
+        return nil
+    }
+
+    func compact(_ matrices: [Matrix]) -> CompactMatrices {
+        let d = matrices.first?.rows ?? 0
+        return CompactMatrices(shape: [matrices.count, d], values: matrices.flatMap { m in (0..<d).map { m[$0, $0] } })
+    }
+}

@@ -1,0 +1,15 @@
+/// `covariance_type="full"`: each component its own symmetric positive-definite `Σ_k = T_k / n_k`.
+struct FullCovariance: CovarianceStructure {
+    func covarianceParameterCount(components k: Int, features d: Int) -> Int { k * d * (d + 1) / 2 }
+
+    func covariances(scatters: [Matrix], counts: [Double], total: Double) -> [Matrix] {
+        scatters.indices.map { c in scatters[c].scaled(by: 1 / counts[c]) }
+    }
+
+    func shapeProblem(_ covariances: [Matrix], tolerance: Double) -> String? { nil }
+
+    func compact(_ matrices: [Matrix]) -> CompactMatrices {
+        let d = matrices.first?.rows ?? 0
+        return CompactMatrices(shape: [matrices.count, d, d], values: matrices.flatMap(\.values))
+    }
+}
