@@ -19,11 +19,11 @@ public func c_gm_model_last_error(_ model: OpaquePointer?) -> UnsafePointer<CCha
 }
 
 /// Stops a fit when the cancellation flag is set or the progress callback asks to.
-private final class StopSignal: @unchecked Sendable {
+final class StopSignal: @unchecked Sendable {
     let flag: UnsafePointer<Int32>?
     let callback: gm_progress_fn?
     let userData: UnsafeMutableRawPointer?
-    private var requested = false  // written and read on the fitting thread only
+    var requested = false  // written and read on the fitting thread only
 
     init(flag: UnsafePointer<Int32>?, callback: gm_progress_fn?, userData: UnsafeMutableRawPointer?) {
         self.flag = flag
@@ -44,7 +44,7 @@ private final class StopSignal: @unchecked Sendable {
 }
 
 /// The fit options of a gm_options, and the partial start it names.
-private struct Request {
+struct Request {
     var options = FitOptions()
     var components = 1
     var weightsInit: UnsafePointer<Double>?
@@ -52,7 +52,7 @@ private struct Request {
     var precisionsInit: UnsafePointer<Double>?
 }
 
-private func request(_ pointer: UnsafePointer<gm_options>?) throws -> Request {
+func request(_ pointer: UnsafePointer<gm_options>?) throws -> Request {
     var c = gm_options()
     gm_options_init(&c)
     if let pointer {
@@ -102,7 +102,7 @@ private func request(_ pointer: UnsafePointer<gm_options>?) throws -> Request {
 }
 
 /// The fit shared by gm_fit and gm_fit_float: `run` fits the data with given options.
-private func fitBox(_ r: Request, columns d: Int, start: ModelBox?, run: (FitOptions) throws -> FitResult) throws -> ModelBox {
+func fitBox(_ r: Request, columns d: Int, start: ModelBox?, run: (FitOptions) throws -> FitResult) throws -> ModelBox {
     let k = r.components, type = r.options.covarianceType
     var result: FitResult
     if let start {
@@ -126,7 +126,7 @@ private func fitBox(_ r: Request, columns d: Int, start: ModelBox?, run: (FitOpt
                     lowerBound: result.lowerBound, history: result.lowerBoundHistory, threads: r.options.threads)
 }
 
-private func fit<Scalar>(_ name: String, _ x: UnsafePointer<Scalar>?, _ rows: Int, _ cols: Int,
+func fit<Scalar>(_ name: String, _ x: UnsafePointer<Scalar>?, _ rows: Int, _ cols: Int,
                          _ sampleWeight: UnsafePointer<Double>?, _ options: UnsafePointer<gm_options>?,
                          _ start: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?,
                          engine: (UnsafeBufferPointer<Scalar>, Int, Int, Int, UnsafeBufferPointer<Double>?, FitOptions) throws -> FitResult)
@@ -197,234 +197,5 @@ public func c_gm_model_set_threads(_ model: OpaquePointer?, _ threads: Int64) ->
     return guarded("gm_model_set_threads", handle: b) {
         let b = try box(model)
         b.threads = try defaultThreads(threads)
-    }
-}
-
-@_cdecl("gm_model_get_info")
-public func c_gm_model_get_info(_ model: OpaquePointer?, _ info: UnsafeMutablePointer<gm_model_info>?) -> gm_status {
-    onModel("gm_model_get_info", model) { b in
-        guard let info else { throw BoundaryError.argument("info is NULL") }
-        let m = b.model
-        var i = gm_model_info()
-        i.n_components = Int64(m.componentCount)
-        i.n_features = Int64(m.featureCount)
-        i.covariance_type = covarianceCode(m.covarianceType)
-        i.covariance_size = Int64(try covarianceSize(m.covarianceType, k: m.componentCount, d: m.featureCount))
-        i.converged = b.converged ? 1 : 0
-        i.n_iter = Int64(b.iterations)
-        i.lower_bound = b.lowerBound
-        i.lower_bounds_count = Int64(b.history.count)
-        i.n_parameters = Int64(m.parameterCount)
-        info.pointee = i
-    }
-}
-
-/// Runs `body` on the handle's box, storing a failure's message on the handle too.
-private func onModel(_ name: String, _ model: OpaquePointer?, _ body: (ModelBox) throws -> Void) -> gm_status {
-    let b = model.map { Unmanaged<ModelBox>.fromOpaque(UnsafeRawPointer($0)).takeUnretainedValue() }
-    return guarded(name, handle: b) {
-        guard let b else { throw BoundaryError.argument("model is NULL") }
-        try body(b)
-    }
-}
-
-/// Copies `values` into a caller's array of `count` elements.
-private func copyOut(_ name: String, _ model: OpaquePointer?, _ out: UnsafeMutablePointer<Double>?, _ count: Int,
-                     _ values: (ModelBox) -> [Double]) -> gm_status {
-    onModel(name, model) { b in
-        let v = values(b)
-        try checkOutput(out, count: count, required: v.count, "out")
-        guard let out else { return }
-        for i in v.indices { out[i] = v[i] }
-    }
-}
-
-@_cdecl("gm_model_weights")
-public func c_gm_model_weights(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Double>?, _ count: Int) -> gm_status {
-    copyOut("gm_model_weights", model, out, count) { $0.model.weights }
-}
-
-@_cdecl("gm_model_means")
-public func c_gm_model_means(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Double>?, _ count: Int) -> gm_status {
-    copyOut("gm_model_means", model, out, count) { $0.model.means.values }
-}
-
-@_cdecl("gm_model_covariances")
-public func c_gm_model_covariances(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Double>?, _ count: Int) -> gm_status {
-    copyOut("gm_model_covariances", model, out, count) { compactCovariances($0.model) }
-}
-
-@_cdecl("gm_model_precisions")
-public func c_gm_model_precisions(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Double>?, _ count: Int) -> gm_status {
-    copyOut("gm_model_precisions", model, out, count) { compactPrecisions($0.model) }
-}
-
-@_cdecl("gm_model_precisions_cholesky")
-public func c_gm_model_precisions_cholesky(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Double>?, _ count: Int) -> gm_status {
-    copyOut("gm_model_precisions_cholesky", model, out, count) { compactPrecisionsCholesky($0.model) }
-}
-
-@_cdecl("gm_model_lower_bounds")
-public func c_gm_model_lower_bounds(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Double>?, _ count: Int) -> gm_status {
-    copyOut("gm_model_lower_bounds", model, out, count) { $0.history }
-}
-
-/// Checks data for a model and hands `body` a buffer over them.
-private func withData(_ b: ModelBox, _ x: UnsafePointer<Double>?, _ rows: Int, _ cols: Int,
-                      _ body: (UnsafeBufferPointer<Double>) throws -> Void) throws {
-    let count = try checkData(x, rows: rows, cols: cols)
-    guard cols == b.model.featureCount else {
-        throw BoundaryError.argument("the model has \(b.model.featureCount) features but X has \(cols) columns")
-    }
-    guard let x else { throw BoundaryError.argument("X is NULL") }
-    try body(UnsafeBufferPointer(start: x, count: count))
-}
-
-@_cdecl("gm_score_samples")
-public func c_gm_score_samples(_ model: OpaquePointer?, _ x: UnsafePointer<Double>?, _ rows: Int, _ cols: Int,
-                               _ out: UnsafeMutablePointer<Double>?) -> gm_status {
-    onModel("gm_score_samples", model) { b in
-        guard let out else { throw BoundaryError.argument("out is NULL") }
-        try withData(b, x, rows, cols) { data in
-            let v = try b.model.logLikelihoods(of: data, rows: rows, columns: cols, threads: b.threads)
-            for i in v.indices { out[i] = v[i] }
-        }
-    }
-}
-
-/// The sum of the rows' log-likelihoods.
-private func totalLogLikelihood(_ b: ModelBox, _ x: UnsafePointer<Double>?, _ rows: Int, _ cols: Int) throws -> Double {
-    var total = 0.0
-    try withData(b, x, rows, cols) { data in
-        total = try b.model.logLikelihoods(of: data, rows: rows, columns: cols, threads: b.threads).reduce(0, +)
-    }
-    return total
-}
-
-@_cdecl("gm_score")
-public func c_gm_score(_ model: OpaquePointer?, _ x: UnsafePointer<Double>?, _ rows: Int, _ cols: Int,
-                       _ out: UnsafeMutablePointer<Double>?) -> gm_status {
-    onModel("gm_score", model) { b in
-        guard let out else { throw BoundaryError.argument("out is NULL") }
-        out.pointee = try totalLogLikelihood(b, x, rows, cols) / Double(rows)
-    }
-}
-
-@_cdecl("gm_bic")
-public func c_gm_bic(_ model: OpaquePointer?, _ x: UnsafePointer<Double>?, _ rows: Int, _ cols: Int,
-                     _ out: UnsafeMutablePointer<Double>?) -> gm_status {
-    onModel("gm_bic", model) { b in
-        guard let out else { throw BoundaryError.argument("out is NULL") }
-        out.pointee = -2 * (try totalLogLikelihood(b, x, rows, cols)) + Double(b.model.parameterCount) * log(Double(rows))
-    }
-}
-
-@_cdecl("gm_aic")
-public func c_gm_aic(_ model: OpaquePointer?, _ x: UnsafePointer<Double>?, _ rows: Int, _ cols: Int,
-                     _ out: UnsafeMutablePointer<Double>?) -> gm_status {
-    onModel("gm_aic", model) { b in
-        guard let out else { throw BoundaryError.argument("out is NULL") }
-        out.pointee = -2 * (try totalLogLikelihood(b, x, rows, cols)) + 2 * Double(b.model.parameterCount)
-    }
-}
-
-@_cdecl("gm_predict")
-public func c_gm_predict(_ model: OpaquePointer?, _ x: UnsafePointer<Double>?, _ rows: Int, _ cols: Int,
-                         _ labels: UnsafeMutablePointer<Int64>?) -> gm_status {
-    onModel("gm_predict", model) { b in
-        guard let labels else { throw BoundaryError.argument("labels is NULL") }
-        try withData(b, x, rows, cols) { data in
-            let v = try b.model.predict(data, rows: rows, columns: cols, threads: b.threads)
-            for i in v.indices { labels[i] = Int64(v[i]) }
-        }
-    }
-}
-
-@_cdecl("gm_predict_proba")
-public func c_gm_predict_proba(_ model: OpaquePointer?, _ x: UnsafePointer<Double>?, _ rows: Int, _ cols: Int,
-                               _ out: UnsafeMutablePointer<Double>?) -> gm_status {
-    onModel("gm_predict_proba", model) { b in
-        guard let out else { throw BoundaryError.argument("out is NULL") }
-        _ = try product(rows, b.model.componentCount, "out (rows x n_components)")
-        try withData(b, x, rows, cols) { data in
-            let r = try b.model.predictProbabilities(data, rows: rows, columns: cols, threads: b.threads)
-            for i in r.values.indices { out[i] = r.values[i] }
-        }
-    }
-}
-
-@_cdecl("gm_sample")
-public func c_gm_sample(_ model: OpaquePointer?, _ n: Int, _ seed: UInt64, _ out: UnsafeMutablePointer<Double>?,
-                        _ labels: UnsafeMutablePointer<Int64>?) -> gm_status {
-    onModel("gm_sample", model) { b in
-        guard n >= 0 else { throw BoundaryError.argument("n is larger than the address space") }
-        _ = try product(n, b.model.featureCount, "out (n x n_features)")
-        guard n > 0 else { return }
-        guard let out else { throw BoundaryError.argument("out is NULL") }
-        let (samples, components) = b.model.sample(count: n, seed: seed)
-        for i in samples.values.indices { out[i] = samples.values[i] }
-        if let labels { for i in components.indices { labels[i] = Int64(components[i]) } }
-    }
-}
-
-private func modelFile(_ b: ModelBox) -> ModelFile {
-    ModelFile(model: b.model, converged: b.converged, iterations: b.iterations,
-              lowerBound: b.lowerBound.isFinite ? b.lowerBound : nil, lowerBoundHistory: b.history)
-}
-
-private func box(_ file: ModelFile) -> ModelBox {
-    ModelBox(model: file.model, converged: file.converged ?? false, iterations: file.iterations ?? 0,
-             lowerBound: file.lowerBound ?? -.infinity, history: file.lowerBoundHistory ?? [],
-             threads: ProcessInfo.processInfo.activeProcessorCount)
-}
-
-@_cdecl("gm_model_to_json")
-public func c_gm_model_to_json(_ model: OpaquePointer?, _ json: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
-                               _ length: UnsafeMutablePointer<Int>?) -> gm_status {
-    onModel("gm_model_to_json", model) { b in
-        guard let json else { throw BoundaryError.argument("json is NULL") }
-        let text = modelFile(b).json()
-        guard let copy = strdup(text) else { throw BoundaryError(status: gm_status(GM_INTERNAL_ERROR), message: "out of memory") }
-        json.pointee = copy
-        length?.pointee = text.utf8.count
-    }
-}
-
-@_cdecl("gm_string_free")
-public func c_gm_string_free(_ text: UnsafeMutablePointer<CChar>?) {
-    free(text)
-}
-
-@_cdecl("gm_model_from_json")
-public func c_gm_model_from_json(_ json: UnsafePointer<CChar>?, _ length: Int, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> gm_status {
-    guarded("gm_model_from_json") {
-        guard let out else { throw BoundaryError.argument("out is NULL") }
-        guard let json else { throw BoundaryError.argument("json is NULL") }
-        guard length >= 0 else { throw BoundaryError.argument("length is larger than the address space") }
-        let bytes = UnsafeRawBufferPointer(start: json, count: length)
-        out.pointee = handle(box(try ModelFile.parse(Array(bytes), path: "JSON text")))
-    }
-}
-
-@_cdecl("gm_model_save")
-public func c_gm_model_save(_ model: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> gm_status {
-    onModel("gm_model_save", model) { b in
-        guard let path else { throw BoundaryError.argument("path is NULL") }
-        let name = String(cString: path)
-        do {
-            try Data(modelFile(b).json().utf8).write(to: URL(fileURLWithPath: name), options: .atomic)
-        } catch {
-            throw BoundaryError(status: gm_status(GM_IO_ERROR),
-                                message: "cannot write '\(name)': \(error.localizedDescription); check the folder exists and is writable")
-        }
-    }
-}
-
-@_cdecl("gm_model_load")
-public func c_gm_model_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> gm_status {
-    guarded("gm_model_load") {
-        guard let out else { throw BoundaryError.argument("out is NULL") }
-        guard let path else { throw BoundaryError.argument("path is NULL") }
-        out.pointee = handle(box(try ModelFile.read(path: String(cString: path))))
     }
 }
