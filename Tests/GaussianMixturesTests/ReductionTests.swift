@@ -59,7 +59,7 @@ func lowerPacked(_ stats: SufficientStatistics, diagonal: Bool = false) -> [Doub
         let roads: [EStepRoad?] = type == .tied ? [nil, .quadratic, .whitening, .tied] : [nil, .quadratic, .whitening]
         for road in roads {
             data.values.withUnsafeBufferPointer { values in
-                let whole = expectation(values, rows: 0..<1_001, columns: 3, model: model, reducer: SingleProcess(), road: road)
+                let whole = expectation(values, rows: 0..<1_001, columns: 3, model: model, reducer: SingleProcess.shared, road: road)
                 let reducer = TwoPartReducer()
                 let parts = UnsafeTransfer(UnsafeMutablePointer<SufficientStatistics>.allocate(capacity: 2))
                 defer { parts.wrappedValue.deallocate() }

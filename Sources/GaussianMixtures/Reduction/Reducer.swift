@@ -11,7 +11,7 @@
 /// log-likelihood (``SufficientStatistics/packed``), the quadratic road's `K x M` feature sums,
 /// the data's column sums, spreads and row counts (``QuadraticFeatures``, ``checkScale(_:)``),
 /// and k-means' centroid sums, counts and seeding potentials.
-protocol Reducer: Sendable {
+protocol Reducer: AnyObject, Sendable {
     /// Replaces `values` by their elementwise sum over every process holding part of the data.
     func sum(_ values: inout [Double])
     /// Replaces `values` by their elementwise maximum over every process.
@@ -19,7 +19,10 @@ protocol Reducer: Sendable {
 }
 
 /// The reducer of data held wholly by this process: every value is already the total.
-struct SingleProcess: Reducer {
+final class SingleProcess: Reducer {
+    /// The one instance, which every view of data held by one process uses.
+    static let shared = SingleProcess()
+
     func sum(_ values: inout [Double]) {}
     func maximum(_ values: inout [Double]) {}
 }

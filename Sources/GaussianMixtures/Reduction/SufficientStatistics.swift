@@ -142,7 +142,9 @@ struct DataView<Scalar: EngineScalar> {
     /// Sample weights (`rows` values), or nil for all ones.
     var weights: UnsafePointer<Double>? = nil
     /// Combines what is summed over these rows with the other parts of the data set, if any.
-    var reducer: any Reducer = SingleProcess()
+    /// Held without a reference count, so that a view stays a plain value that hot loops copy
+    /// for free: the reducer must outlive the view (``SingleProcess/shared`` lives for ever).
+    unowned(unsafe) var reducer: any Reducer = SingleProcess.shared
 
     /// Pointer to the first value of row `i`.
     @inline(__always) func row(_ i: Int) -> UnsafePointer<Scalar> { base + i * columns }
