@@ -6,8 +6,8 @@ import GaussianMixturesIO
 // Per-row log-likelihoods, scores, labels, responsibilities and samples of a model.
 
 /// Checks data for a model and hands `body` a buffer over them.
-func withData(_ b: ModelBox, _ x: UnsafePointer<Double>?, _ rows: Int, _ cols: Int,
-                      _ body: (UnsafeBufferPointer<Double>) throws -> Void) throws {
+func withData<Scalar>(_ b: ModelBox, _ x: UnsafePointer<Scalar>?, _ rows: Int, _ cols: Int,
+                      _ body: (UnsafeBufferPointer<Scalar>) throws -> Void) throws {
     let count = try checkData(x, rows: rows, cols: cols)
     guard cols == b.model.featureCount else {
         throw BoundaryError.argument("the model has \(b.model.featureCount) features but X has \(cols) columns")
@@ -100,5 +100,45 @@ public func c_gm_sample(_ model: OpaquePointer?, _ n: Int, _ seed: UInt64, _ out
         let (samples, components) = b.model.sample(count: n, seed: seed)
         for i in samples.values.indices { out[i] = samples.values[i] }
         if let labels { for i in components.indices { labels[i] = Int64(components[i]) } }
+    }
+}
+
+// The same over float32 rows, scored in float32 without a copy (each row centred on each mean
+// in float64, whitened in float32).
+
+@_cdecl("gm_score_samples_float")
+public func c_gm_score_samples_float(_ model: OpaquePointer?, _ x: UnsafePointer<Float>?, _ rows: Int, _ cols: Int,
+                                     _ out: UnsafeMutablePointer<Double>?) -> gm_status {
+    onModel("gm_score_samples_float", model) { b in
+        guard let out else { throw BoundaryError.argument("out is NULL") }
+        try withData(b, x, rows, cols) { data in
+            let v = try b.model.logLikelihoods(of: data, rows: rows, columns: cols, threads: b.threads)
+            for i in v.indices { out[i] = v[i] }
+        }
+    }
+}
+
+@_cdecl("gm_predict_float")
+public func c_gm_predict_float(_ model: OpaquePointer?, _ x: UnsafePointer<Float>?, _ rows: Int, _ cols: Int,
+                               _ labels: UnsafeMutablePointer<Int64>?) -> gm_status {
+    onModel("gm_predict_float", model) { b in
+        guard let labels else { throw BoundaryError.argument("labels is NULL") }
+        try withData(b, x, rows, cols) { data in
+            let v = try b.model.predict(data, rows: rows, columns: cols, threads: b.threads)
+            for i in v.indices { labels[i] = Int64(v[i]) }
+        }
+    }
+}
+
+@_cdecl("gm_predict_proba_float")
+public func c_gm_predict_proba_float(_ model: OpaquePointer?, _ x: UnsafePointer<Float>?, _ rows: Int, _ cols: Int,
+                                     _ out: UnsafeMutablePointer<Double>?) -> gm_status {
+    onModel("gm_predict_proba_float", model) { b in
+        guard let out else { throw BoundaryError.argument("out is NULL") }
+        _ = try product(rows, b.model.componentCount, "out (rows x n_components)")
+        try withData(b, x, rows, cols) { data in
+            let r = try b.model.predictProbabilities(data, rows: rows, columns: cols, threads: b.threads)
+            for i in r.values.indices { out[i] = r.values[i] }
+        }
     }
 }

@@ -114,6 +114,22 @@ static void test_invariants(void) {
         EXPECT(labels[n] == best, "row %zu label %lld argmax %d", n, (long long)labels[n], best);
         total += ls[n];
     }
+    /* float32 rows: scored in float32, within 1e-5 of the float64 scores of the same values. */
+    float *Xf = malloc(N * D * sizeof *Xf);
+    double *Xw = malloc(N * D * sizeof *Xw), *lsf = malloc(N * sizeof *lsf), *lsw = malloc(N * sizeof *lsw);
+    double *rf = malloc(N * 3 * sizeof *rf);
+    int64_t *labelsf = malloc(N * sizeof *labelsf);
+    for (size_t i = 0; i < N * D; i++) { Xf[i] = (float)X[i]; Xw[i] = (double)Xf[i]; }
+    OK(gm_score_samples_float(m, Xf, N, D, lsf));
+    OK(gm_predict_proba_float(m, Xf, N, D, rf));
+    OK(gm_predict_float(m, Xf, N, D, labelsf));
+    OK(gm_score_samples(m, Xw, N, D, lsw));
+    for (size_t n = 0; n < N; n++) {
+        EXPECT(fabs(lsf[n] - lsw[n]) <= 1e-5 * fmax(1, fabs(lsw[n])), "float32 row %zu: %g vs %g", n, lsf[n], lsw[n]);
+        CLOSE(rf[n * 3] + rf[n * 3 + 1] + rf[n * 3 + 2], 1.0, 1e-12);
+    }
+    EXPECT(gm_score_samples_float(m, Xf, N, D - 1, lsf) == GM_INVALID_ARGUMENT, "float32 column check");
+    free(Xf); free(Xw); free(lsf); free(lsw); free(rf); free(labelsf);
     double score, bic, aic;
     OK(gm_score(m, X, N, D, &score));
     OK(gm_bic(m, X, N, D, &bic));

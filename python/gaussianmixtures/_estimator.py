@@ -276,15 +276,26 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     # ----------------------------------------------------------------- using a fitted model
 
     def _score_array(self, X):
+        """X as scoring reads it: float32 rows stay float32 (scored without a copy) unless
+        `dtype` is "float64"; anything else becomes C-contiguous float64."""
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=np.float64, order="C")
+        wanted = _DTYPES.get(self.dtype, self.dtype)
+        dtypes = [np.float64, np.float32] if wanted in (None, np.float32) else np.float64
+        return validate_data(self, X, reset=False, dtype=dtypes, order="C")
+
+    @staticmethod
+    def _call(double_function, float_function, model, X, out, out_type=ctypes.c_double):
+        """Calls the float32 or float64 C function for X's dtype."""
+        if X.dtype == np.float32:
+            return float_function(model.handle, pointer(X, ctypes.c_float), X.shape[0], X.shape[1], pointer(out, out_type))
+        return double_function(model.handle, pointer(X), X.shape[0], X.shape[1], pointer(out, out_type))
 
     def score_samples(self, X):
         """Log-likelihood of every row, log p(x)."""
         X = self._score_array(X)
         model = self._handle()
         out = np.empty(X.shape[0], dtype=np.float64)
-        check(lib.gm_score_samples(model.handle, pointer(X), X.shape[0], X.shape[1], pointer(out)))
+        check(self._call(lib.gm_score_samples, lib.gm_score_samples_float, model, X, out))
         return out
 
     def score(self, X, y=None):
@@ -296,7 +307,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         X = self._score_array(X)
         model = self._handle()
         out = np.empty(X.shape[0], dtype=np.int64)
-        check(lib.gm_predict(model.handle, pointer(X), X.shape[0], X.shape[1], pointer(out, ctypes.c_int64)))
+        check(self._call(lib.gm_predict, lib.gm_predict_float, model, X, out, ctypes.c_int64))
         return out
 
     def predict_proba(self, X):
@@ -304,7 +315,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         X = self._score_array(X)
         model = self._handle()
         out = np.empty((X.shape[0], self.weights_.shape[0]), dtype=np.float64)
-        check(lib.gm_predict_proba(model.handle, pointer(X), X.shape[0], X.shape[1], pointer(out)))
+        check(self._call(lib.gm_predict_proba, lib.gm_predict_proba_float, model, X, out))
         return out
 
     def sample(self, n_samples=1):

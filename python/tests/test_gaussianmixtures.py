@@ -137,6 +137,17 @@ def test_float32_fits_in_place():
     assert abs(model.lower_bound_ - double.lower_bound_) <= 1e-5 * abs(double.lower_bound_)
 
 
+def test_float32_rows_are_scored_in_place_and_agree_with_float64():
+    X = np.ascontiguousarray(load_iris().data, dtype=np.float32)
+    model = GaussianMixture(3, random_state=1).fit(X.astype(np.float64))
+    assert model._score_array(X) is X
+    assert GaussianMixture(3, dtype="float64").fit(X)._score_array(X).dtype == np.float64
+    wide = X.astype(np.float64)
+    assert np.allclose(model.score_samples(X), model.score_samples(wide), rtol=1e-5, atol=1e-5)
+    assert np.allclose(model.predict_proba(X), model.predict_proba(wide), atol=1e-5)
+    assert (model.predict(X) == model.predict(wide)).mean() >= 0.99
+
+
 def test_gil_is_released_during_a_fit():
     # The fit runs until cancelled, and only a Python thread can cancel it: if the fit held the
     # GIL, that thread could never run and the test would hang instead of passing.

@@ -143,6 +143,10 @@ gm_status gm_score_samples(const gm_model *model, const double *X, size_t rows, 
 gm_status gm_score(const gm_model *model, const double *X, size_t rows, size_t cols, double *out);         /* 1 */
 gm_status gm_predict(const gm_model *model, const double *X, size_t rows, size_t cols, int64_t *labels);   /* rows */
 gm_status gm_predict_proba(const gm_model *model, const double *X, size_t rows, size_t cols, double *out); /* rows x K */
+/* The same three over float32 rows, scored in float32 without a copy (to about 1e-6 relative). */
+gm_status gm_score_samples_float(const gm_model *model, const float *X, size_t rows, size_t cols, double *out);
+gm_status gm_predict_float(const gm_model *model, const float *X, size_t rows, size_t cols, int64_t *labels);
+gm_status gm_predict_proba_float(const gm_model *model, const float *X, size_t rows, size_t cols, double *out);
 gm_status gm_bic(const gm_model *model, const double *X, size_t rows, size_t cols, double *out);
 gm_status gm_aic(const gm_model *model, const double *X, size_t rows, size_t cols, double *out);
 
