@@ -201,7 +201,11 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
     var best: (model: GaussianMixture, converged: Bool, iterations: Int, lowerBound: Double, history: [Double], restart: Int)?
     var restartBounds: [Double] = []
     var reseeds: [Reseed] = []
-    for restart in 0..<options.restarts {
+    // A start model is one start: its restarts would all be the same fit (scikit-learn's
+    // warm_start likewise fits once).
+    var restarts = options.restarts
+    if case .model = options.initialization { restarts = 1 }
+    for restart in 0..<restarts {
         if let stop = options.shouldStop, stop() { throw CancellationError() }
         var model = try initialModel(data, components: k, options: options,
                                      seed: restartSeed(options.seed, restart: restart), engine: engine, start: start)

@@ -216,3 +216,18 @@ import Testing
         }
     }
 }
+
+/// A start model is fitted once whatever `restarts` says (every restart would repeat it), as
+/// scikit-learn's `warm_start` fits once.
+@Suite struct WarmStartRestartTests {
+    @Test func aStartModelIsFittedOnce() throws {
+        let data = try syntheticData(rows: 400, seed: 8).data
+        let first = try GaussianMixture.fit(data, components: 3, options: FitOptions(maxIterations: 3, seed: 2))
+        let once = try GaussianMixture.fit(data, components: 3, options: FitOptions(
+            maxIterations: 5, restarts: 1, initialization: .model(first.model)))
+        let thrice = try GaussianMixture.fit(data, components: 3, options: FitOptions(
+            maxIterations: 5, restarts: 3, initialization: .model(first.model)))
+        #expect(thrice.restartLowerBounds.count == 1)
+        #expect(thrice.lowerBound == once.lowerBound && thrice.model.means == once.model.means)
+    }
+}
