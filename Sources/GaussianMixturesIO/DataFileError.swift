@@ -3,13 +3,13 @@
 public enum DataFileError: Error, Equatable, CustomStringConvertible {
     /// The file cannot be opened, read, written or renamed (`reason` comes from the system).
     case io(path: String, reason: String)
-    /// A CSV token is not a number (line and column are 1-based; `token` is an ``excerpt(_:)``).
+    /// A CSV token is not a number (line and column are 1-based; `token` is an ``excerpt(_:limit:)``).
     case parse(path: String, line: Int, column: Int, token: String)
     /// The file is readable but not what we expect (message says what and what to try).
     case format(path: String, message: String)
     /// NaN or infinity at a 1-based row and column (`line` is the text line for CSV).
     case nonFinite(path: String, row: Int, column: Int, line: Int?, value: Double)
-    /// A number written in the file (`token`, an ``excerpt(_:)``) beyond the range of a double,
+    /// A number written in the file (`token`, an ``excerpt(_:limit:)``) beyond the range of a double,
     /// such as `1e400`, at a 1-based row and column (`line` is the text line).
     case outOfRange(path: String, row: Int, column: Int, line: Int, token: String)
     /// An output file that is also one of the command's inputs: writing it would destroy the input.
