@@ -66,13 +66,14 @@ struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
         }
     }
 
-    /// `log p(x_n)`, leaving the responsibilities `r_nk` in `r` (a row too far from every
-    /// component for a finite log-density gets `-∞` and its nearest component, see ``FarRows``).
+    /// `log p(x_n)`, leaving the responsibilities `r_nk` in `r` (a row far from every component
+    /// as ``FarRows`` computes it).
     private func posterior(row n: Int, _ model: GaussianMixture, into r: inout [Double]) -> Double {
         let logLikelihood = self.logLikelihood(row: n, model, into: &r)
-        guard logLikelihood.isFinite else {
-            r.withUnsafeMutableBufferPointer { FarRows.nearest(data.doubles(ofRow: n), model: model, into: $0.baseAddress!) }
-            return -.infinity
+        // A row far from every component (every log joint density below FarRows.threshold, or
+        // none a number) is computed again as the fast path does.
+        guard (r.max() ?? -.infinity) >= FarRows.threshold else {
+            return r.withUnsafeMutableBufferPointer { FarRows.posterior(data.doubles(ofRow: n), model: model, into: $0.baseAddress!) }
         }
         for c in 0..<components { r[c] = Foundation.exp(r[c] - logLikelihood) }
         return logLikelihood

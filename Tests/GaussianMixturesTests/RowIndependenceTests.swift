@@ -116,9 +116,6 @@ import Testing
                 naiveGap = max(naiveGap, gap(inBatch.ll[i], naive.ll[i]))
                 for c in 0..<k {
                     aloneGap = max(aloneGap, abs(inBatch.r[i * k + c] - alone.r[c]))
-                    // A far row's responsibilities rest on differences of ‖y_k‖² ~ 1e300 that no
-                    // double holds when the components share a covariance: both paths round them.
-                    guard !marked[i].isFar || type != .tied else { continue }
                     rGap = max(rGap, abs(inBatch.r[i * k + c] - naive.r[i * k + c]))
                 }
                 let sum = (0..<k).reduce(0.0) { $0 + inBatch.r[i * k + $1] }
@@ -208,6 +205,38 @@ import Testing
                 #expect(result.r[2] == 0 && result.r[3] == 1)
                 #expect(result.r[6] == 0 && result.r[7] == 1)
                 for i in 0..<4 { #expect(abs(result.r[2 * i] + result.r[2 * i + 1] - 1) < 1e-15) }
+            }
+        }
+    }
+
+    /// Components that share a covariance: far along `v`, the log-density ratio of two of them
+    /// is linear in the row, `(μ_0 - μ_1)ᵀ Λ x` (equal weights), so the row belongs wholly to
+    /// the component whose mean leans its way, at any distance, even where `log p(x) = -∞`.
+    @Test(arguments: [CovarianceType.tied, .full, .spherical])
+    func farRowsOfComponentsSharingACovarianceGoToTheNearerMean(type: CovarianceType) throws {
+        let shared = type == .spherical ? try Matrix([[2, 0, 0], [0, 2, 0], [0, 0, 2]])
+            : try Matrix([[2, 0.3, 0.1], [0.3, 1, -0.2], [0.1, -0.2, 0.5]])
+        let model = try GaussianMixture(weights: [0.5, 0.5], means: Matrix([[1, 2, -1], [-1, -2, 1]]),
+                                        covariances: [shared, shared], covarianceType: type)
+        let factor = try #require(NaiveKernel<Double>.choleskyLower(shared.values, dimension: 3))
+        let inverse = try #require(NaiveKernel<Double>.invertLower(factor, dimension: 3))
+        var rows: [[Double]] = [], winners: [Int] = []
+        let directions: [[Double]] = [[1, 1, 1], [-1, -1, -1], [1, -3, 0.5], [-0.2, 1, 4]]
+        for scale in [1e3, 1e8, 1e17, 1e100, 1e160, 1e300] {
+            for v in directions {
+                rows.append(v.map { $0 * scale })
+                // sign of (μ_0 - μ_1)ᵀ Λ v with Λ = L⁻ᵀ L⁻¹: (L⁻¹ (μ_0 - μ_1)) · (L⁻¹ v).
+                let delta = [2.0, 4, -2]
+                func solve(_ b: [Double]) -> [Double] { (0..<3).map { i in (0...i).reduce(0) { $0 + inverse[i * 3 + $1] * b[$1] } } }
+                let (a, b) = (solve(delta), solve(v))
+                winners.append(zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } > 0 ? 0 : 1)
+            }
+        }
+        let values = rows.flatMap { $0 }
+        for result in [fastScore(model, values, rows: rows.count), naiveScore(model, values, rows: rows.count)] {
+            for (i, winner) in winners.enumerated() {
+                #expect(result.r[i * 2 + winner] == 1 && result.r[i * 2 + 1 - winner] == 0,
+                        "\(type) row \(rows[i]): \(result.r[i * 2]), \(result.r[i * 2 + 1]) (component \(winner) expected)")
             }
         }
     }

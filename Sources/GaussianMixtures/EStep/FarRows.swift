@@ -1,18 +1,34 @@
 import Foundation
 
-/// Rows too far from every component for any of their log-densities to be a double.
+/// Rows far from every component, whose log-densities the E-step's roads cannot resolve.
 ///
-/// `log w_k + log N(x | μ_k, Σ_k) = a_k - ½ ‖L_k⁻¹ (x - μ_k)‖²` overflows to `-∞` once the
-/// Mahalanobis distance passes about 1e154, for every component at once when the row is far
-/// from all of them; the log-sum-exp then has no finite maximum to shift by and would give NaN.
-/// Such a row's `log p(x)` is `-∞` (it is below `-1.7e308`), and its responsibilities are decided
-/// by the distances alone, which are computed here with scaling so that they stay finite: the
-/// nearest component takes the row (an exact tie shares it). This is scikit-learn's answer
-/// wherever scikit-learn's own arithmetic does not overflow.
+/// A road computes `log w_k + log N(x | μ_k, Σ_k) = a_k - ½ ‖L_k⁻¹ (x - μ_k)‖²` with an absolute
+/// rounding error of about `ε ‖L_k⁻¹ (x - μ_k)‖²`. Far from every component (Mahalanobis
+/// distances past about 140, log-densities below `-10⁴`) that error reaches the differences
+/// between components that decide the responsibilities: for components that share a
+/// covariance (every tied model) those differences are linear in `x` while each term is
+/// quadratic, and they drown. Past about 1e154 the squares overflow and every log-density is
+/// `-∞`, so the log-sum-exp has nothing to shift by.
+///
+/// Such a row is computed again here, per group of components with one Cholesky factor `L`
+/// (a group of one for a component with a covariance of its own): with `c` the mean of the
+/// group's means, `z = L⁻¹ (x - c)` and `v_k = L⁻¹ (μ_k - c)`,
+///
+///     log w_k + log N(x | μ_k, Σ) = (a_k - ½ ‖v_k‖² + v_k · z) - ½ ‖z‖²
+///
+/// where the bracket holds what tells the group's components apart without cancellation, and
+/// `-½ ‖z‖²`, shared by the group, may be `-∞`. `x - c` and the solve are taken on values
+/// scaled by a power of two (exact), so nothing overflows before the last step. When every
+/// group's `-½ ‖z‖²` is `-∞`, the row's `log p(x)` is `-∞` and it belongs to the group at the
+/// smallest Mahalanobis distance, shared among that group's components by their brackets.
 enum FarRows {
-    /// The indices (within the chunk) of the rows of `r` (n x K log joint densities) with no
-    /// entry above `-∞` or with a NaN; those rows are set to zero so that the log-sum-exp over
-    /// the chunk stays finite, and the caller then overwrites them with ``nearest(_:model:into:)``.
+    /// Rows whose largest log joint density is below this are computed again here.
+    static let threshold = -1e4
+
+    /// The indices (within the chunk) of the rows of `r` (n x K log joint densities) whose
+    /// largest entry is below ``threshold`` or NaN; those rows are set to zero so that the
+    /// log-sum-exp over the chunk stays finite, and the caller then overwrites them with
+    /// ``posterior(_:model:into:)``.
     static func detach(_ r: UnsafeMutablePointer<Double>, rows n: Int, components k: Int) -> [Int] {
         var far: [Int] = []
         for i in 0..<n {
@@ -21,49 +37,109 @@ enum FarRows {
                 let v = r[i * k + c]
                 if v.isNaN { nan = true } else if v > best { best = v }
             }
-            guard nan || best == -.infinity else { continue }
+            guard nan || !(best >= threshold) else { continue }
             far.append(i)
             for c in 0..<k { r[i * k + c] = 0 }
         }
         return far
     }
 
-    /// Writes the responsibilities of the far row `x` into `r[0..<K]`: one for the component of
-    /// smallest Mahalanobis distance among those of positive weight, shared equally on an exact tie.
-    static func nearest(_ x: [Double], model: GaussianMixture, into r: UnsafeMutablePointer<Double>) {
+    /// Writes the responsibilities of the far row `x` into `r[0..<K]` (finite, summing to one)
+    /// and returns its `log p(x)` (`-∞` when it is below the smallest double). Within a group the
+    /// shares come from the brackets alone; between groups from `-½ ‖z‖²` plus the group's
+    /// log-sum-exp of brackets, or, when those are all `-∞`, from the Mahalanobis distances.
+    static func posterior(_ x: [Double], model: GaussianMixture, into r: UnsafeMutablePointer<Double>) -> Double {
         let k = model.componentCount
-        let distances = (0..<k).map { c in
-            model.weights[c] > 0 ? logMahalanobisDistance(x, component: c, of: model) : .infinity
+        var bracket = [Double](repeating: -.infinity, count: k)
+        var groupsOfRow: [(members: [Int], logSum: Double, total: Double, logDistance: Double)] = []
+        for members in groups(of: model) {
+            let c = center(of: members, in: model)
+            let (z, scale, zMax) = whitened(x, about: c, factor: model.choleskyFactors[members[0]])
+            var squares = 0.0
+            if zMax > 0 { for v in z { squares += (v / zMax) * (v / zMax) } }
+            // -½ ‖z‖² with ‖z‖ = scale · zMax · √squares; -∞ when it overflows.
+            let norm = scale * zMax
+            let common = -0.5 * norm * norm * squares
+            let logDistance = zMax > 0 ? Foundation.log(scale) + Foundation.log(zMax) + 0.5 * Foundation.log(squares) : -.infinity
+            let live = members.filter { model.weights[$0] > 0 }
+            for m in live {
+                let (scaled, vScale, _) = whitened(model.means.row(m), about: c, factor: model.choleskyFactors[m])
+                var dot = 0.0, vv = 0.0
+                for j in scaled.indices {
+                    let v = scaled[j] * vScale
+                    dot += v * z[j]
+                    vv += v * v
+                }
+                // z was divided by `scale`: v·z is `dot` times scale.
+                bracket[m] = model.logNormalizers[m] - 0.5 * vv + dot * scale
+            }
+            let logSum = logSumExp(live.map { bracket[$0] })
+            groupsOfRow.append((live, logSum, common + logSum, logDistance))
         }
-        let smallest = distances.min() ?? .infinity
-        let winners = (0..<k).filter { distances[$0] == smallest || (smallest == .infinity && model.weights[$0] > 0) }
-        let chosen = winners.isEmpty ? Array(0..<k) : winners
+        // Each group's share of the row.
+        var shares = [Double](repeating: 0, count: groupsOfRow.count)
+        var logLikelihood = -Double.infinity
+        let top = groupsOfRow.map(\.total).max() ?? -.infinity
+        if top > -.infinity {
+            logLikelihood = logSumExp(groupsOfRow.map(\.total))
+            for (g, group) in groupsOfRow.enumerated() { shares[g] = Foundation.exp(group.total - logLikelihood) }
+        } else {
+            // Every log-density is below the smallest double: the nearest group takes the row.
+            let candidates = groupsOfRow.indices.filter { !groupsOfRow[$0].members.isEmpty }
+            let nearest = candidates.map { groupsOfRow[$0].logDistance }.min() ?? 0
+            let tied = candidates.filter { groupsOfRow[$0].logDistance == nearest }
+            for g in tied { shares[g] = 1 / Double(tied.count) }
+        }
         for c in 0..<k { r[c] = 0 }
-        for c in chosen { r[c] = 1 / Double(chosen.count) }
+        for (g, group) in groupsOfRow.enumerated() where shares[g] > 0 {
+            for m in group.members {
+                r[m] = shares[g] * (group.logSum.isFinite ? Foundation.exp(bracket[m] - group.logSum) : 1 / Double(group.members.count))
+            }
+        }
+        return logLikelihood
     }
 
-    /// `log ‖L_c⁻¹ (x - μ_c)‖`, with `x - μ_c` and the solve taken on values scaled by a power of
-    /// two (exact) so that neither overflows.
-    static func logMahalanobisDistance(_ x: [Double], component c: Int, of model: GaussianMixture) -> Double {
+    /// `log Σ exp(v)`, shifted by the largest (`-∞` for none).
+    static func logSumExp(_ values: [Double]) -> Double {
+        guard let top = values.max(), top > -.infinity else { return -.infinity }
+        guard top.isFinite else { return top }
+        return top + Foundation.log(values.reduce(0) { $0 + Foundation.exp($1 - top) })
+    }
+
+    /// The components grouped by identical Cholesky factors (each group in increasing order).
+    static func groups(of model: GaussianMixture) -> [[Int]] {
+        var groups: [[Int]] = []
+        for c in 0..<model.componentCount {
+            if let g = groups.firstIndex(where: { model.choleskyFactors[$0[0]].values == model.choleskyFactors[c].values }) {
+                groups[g].append(c)
+            } else {
+                groups.append([c])
+            }
+        }
+        return groups
+    }
+
+    /// The mean of the means of `members`.
+    static func center(of members: [Int], in model: GaussianMixture) -> [Double] {
         let d = model.featureCount
+        return (0..<d).map { j in members.reduce(0) { $0 + model.means[$1, j] } / Double(members.count) }
+    }
+
+    /// `L⁻¹ (x - c) / scale` by forward substitution, with `scale` a power of two above the
+    /// largest magnitude in `x` and `c`, and the largest `|z_i|`.
+    static func whitened(_ x: [Double], about c: [Double], factor l: Matrix) -> (z: [Double], scale: Double, zMax: Double) {
+        let d = x.count
         var largest = 0.0
-        for j in 0..<d { largest = max(largest, abs(x[j]), abs(model.means[c, j])) }
-        guard largest > 0 else { return -.infinity }
-        // A power of two near the largest magnitude: dividing by it is exact.
-        let scale = Double(sign: .plus, exponent: largest.exponent, significand: 1)
-        let l = model.choleskyFactors[c]
+        for j in 0..<d { largest = max(largest, abs(x[j]), abs(c[j])) }
+        let scale = largest > 0 && largest.isFinite ? Double(sign: .plus, exponent: largest.exponent + 1, significand: 1) : 1
         var z = [Double](repeating: 0, count: d)
         var zMax = 0.0
         for i in 0..<d {
-            var s = x[i] / scale - model.means[c, i] / scale
+            var s = x[i] / scale - c[i] / scale
             for m in 0..<i { s -= l[i, m] * z[m] }
             z[i] = s / l[i, i]
             zMax = max(zMax, abs(z[i]))
         }
-        guard zMax > 0 else { return -.infinity }
-        guard zMax.isFinite else { return .infinity }
-        var squares = 0.0
-        for v in z { squares += (v / zMax) * (v / zMax) }
-        return Foundation.log(scale) + Foundation.log(zMax) + 0.5 * Foundation.log(squares)
+        return (z, scale, zMax)
     }
 }

@@ -4,9 +4,8 @@ import CGaussianMixturesKernels
 /// Turning a chunk's log joint densities into responsibilities, shared by every road.
 extension BLASKernel {
     /// Turns the chunk's log joint densities `r` (n x K) into responsibilities and returns
-    /// `Σ_n w_n log p(x_n)`; writes each `log p(x_n)` to `logLikelihoodsOut` if given. A row too far
-    /// from every component for any log-density to be a double (see ``FarRows``) gets
-    /// `log p(x_n) = -∞` and its nearest component by Mahalanobis distance.
+    /// `Σ_n w_n log p(x_n)`; writes each `log p(x_n)` to `logLikelihoodsOut` if given. A row far
+    /// from every component is computed again by ``FarRows``.
     func normalize(_ r: UnsafeMutablePointer<Double>, rows: Range<Int>, scratch: ChunkScratch<Scalar>,
                            model: GaussianMixture, logLikelihoodsOut: UnsafeMutablePointer<Double>? = nil) -> Double {
         let k = components
@@ -14,14 +13,14 @@ extension BLASKernel {
         let perRow = logLikelihoodsOut ?? scratch.rowLogLikelihoods
         var total = gmm_normalize_rows(r, rows.count, k, perRow)
         for i in far {
-            FarRows.nearest(data.doubles(ofRow: rows.lowerBound + i), model: model, into: r + i * k)
-            perRow[i] = -.infinity
+            perRow[i] = FarRows.posterior(data.doubles(ofRow: rows.lowerBound + i), model: model, into: r + i * k)
         }
         if let weights = data.weights {
             total = 0
             for i in 0..<rows.count where weights[rows.lowerBound + i] > 0 { total += weights[rows.lowerBound + i] * perRow[i] }
         } else if !far.isEmpty {
-            total = -.infinity
+            total = 0
+            for i in 0..<rows.count { total += perRow[i] }
         }
         return total
     }
