@@ -126,7 +126,14 @@ struct PlotBuilder {
             }
             binCount = min(max(binCount, 1), PlotLimits.maxAutomaticBins)
         }
-        let start = high > low ? low : low - 0.5, end = high > low ? high : high + 0.5
+        // One value only: a bin of width 1, or of the value's own scale when 1 is below its
+        // precision (at 1e16 and beyond, low ± 0.5 is low itself).
+        let pad = max(0.5, abs(low) * 1e-3)
+        let start = high > low ? low : low - pad, end = high > low ? high : high + pad
+        guard (end - start).isFinite, end > start else {
+            throw DataFileError.format(path: table.path, message:
+                "the values of the plotted column span \(low) to \(high), which no axis can show; divide the column first")
+        }
         let width = (end - start) / Double(binCount)
         var counts = [Double](repeating: 0, count: binCount)
         withValues { value in

@@ -174,10 +174,14 @@ public enum CSV {
         case notANumber
     }
 
-    /// The field as a double, or `.notANumber` unless the whole field (spaces aside) is one number.
+    /// The field as a double, or `.notANumber` unless the whole field (spaces aside) is one
+    /// decimal number: strtod also reads C's hexadecimal floats (`0x10`, `0x1p3`), which no
+    /// table of data means, so a field with an `x` is not a number.
     private static func number(_ base: UnsafeMutablePointer<UInt8>, _ range: Range<Int>) -> Field {
-        let (value, consumed, rangeError) = prefixNumber(base, trimmed(base, range))
-        guard consumed == trimmed(base, range).count, consumed > 0 else { return .notANumber }
+        let field = trimmed(base, range)
+        if field.contains(where: { base[$0] == UInt8(ascii: "x") || base[$0] == UInt8(ascii: "X") }) { return .notANumber }
+        let (value, consumed, rangeError) = prefixNumber(base, field)
+        guard consumed == field.count, consumed > 0 else { return .notANumber }
         return rangeError && value.isInfinite ? .overflow(value) : .value(value)
     }
 
