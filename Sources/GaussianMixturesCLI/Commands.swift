@@ -28,6 +28,7 @@ extension GMM {
                 let model = try ModelFile.read(path: model).model
                 let table = try readTable(data, precision: precision)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
+                try checkColumns(table, model: model, modelPath: self.model)
                 let values = try table.withValues {
                     try model.logLikelihoods(of: $0, rows: table.rows, columns: table.columns, threads: threadOptions.threads)
                 }
@@ -59,6 +60,7 @@ extension GMM {
                 let model = try ModelFile.read(path: model).model
                 let table = try readTable(data, precision: precision)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
+                try checkColumns(table, model: model, modelPath: self.model)
                 let k = model.componentCount, d = table.columns, rows = table.rows
                 let step = chunkRows(components: k)
                 // Chunk by chunk: the N x K responsibilities are never held whole.
@@ -154,5 +156,14 @@ extension GMM {
                 try printResult(text)
             }
         }
+    }
+}
+
+/// Refuses data whose column count is not the model's feature count, naming both files.
+func checkColumns(_ table: DataTable, model: GaussianMixture, modelPath: String) throws {
+    guard table.columns == model.featureCount else {
+        throw DataFileError.format(path: table.path, message:
+            "\(table.columns) columns, but the model \(modelPath) has \(model.featureCount) features; "
+            + "score and predict data with the columns the model was fitted on")
     }
 }

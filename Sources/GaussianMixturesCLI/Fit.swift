@@ -71,6 +71,13 @@ extension GMM {
                 options.covarianceType = covarianceType ?? .full
                 if let initModel {
                     let start = try ModelFile.read(path: initModel).model
+                    guard start.componentCount == components, start.featureCount == table.columns else {
+                        throw DataFileError.format(path: initModel, message:
+                            "the start model has \(start.componentCount) components and \(start.featureCount) features, but the fit "
+                            + "asks for \(components) components on the \(table.columns) columns of \(table.path); "
+                            + (start.featureCount == table.columns ? "give --components \(start.componentCount) or another start model"
+                               : "start from a model fitted on data with \(table.columns) columns"))
+                    }
                     options.initialization = .model(start)
                     options.covarianceType = covarianceType ?? start.covarianceType
                 }
@@ -87,7 +94,7 @@ extension GMM {
                                            p.restart, p.iteration, p.lowerBound, p.change, p.seconds))
                     }
                 }
-                let result = try fit(table, components: components, sampleWeights: weights, options: options)
+                let result = try namingStartFiles { try fit(table, components: components, sampleWeights: weights, options: options) }
                 try writeOutput(Array(ModelFile(result).json().utf8), to: output)
                 if !quiet {
                     for r in result.reseeds {
@@ -156,6 +163,22 @@ struct EMOptions: ParsableArguments {
     /// The `--sample-weight` file's weights for a data set of `rows` rows, or nil.
     func sampleWeights(rows: Int, dataPath: String) throws -> [Double]? {
         try sampleWeight.map { try readSampleWeights($0, rows: rows, dataPath: dataPath) }
+    }
+}
+
+extension GMM.Fit {
+    /// Runs `body`, naming the file of a partial start that the engine finds wrong (the engine
+    /// says which component and what; the file is the user's to fix).
+    func namingStartFiles<R>(_ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch GaussianMixtureError.invalidModel(let message) {
+            let file = message.hasPrefix("the initial weight") ? initWeights
+                : message.hasPrefix("the initial mean") ? initMeans
+                : message.contains("initial precision") ? initPrecisions : nil
+            guard let file else { throw GaussianMixtureError.invalidModel(message) }
+            throw DataFileError.format(path: file, message: message)
+        }
     }
 }
 

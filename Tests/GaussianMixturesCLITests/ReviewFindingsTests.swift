@@ -33,3 +33,29 @@ extension EndToEndTests {
         }
     }
 }
+
+extension EndToEndTests {
+    /// Errors about a file the user gave name that file: data whose columns do not match the
+    /// model, a start model of another shape, a partial start the engine refuses.
+    @Test func errorsNameTheFileAtFault() throws {
+        let scratch = Scratch()
+        #expect(try gmm(["fit", Self.iris, "--components", "3", "--quiet", "-o", scratch.path("m.json")]).status == 0)
+        let narrow = try String(contentsOfFile: Self.iris, encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",").prefix(3).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        try narrow.write(toFile: scratch.path("narrow.csv"), atomically: true, encoding: .utf8)
+        for command in ["score", "predict"] {
+            let run = try gmm([command, scratch.path("m.json"), scratch.path("narrow.csv")])
+            #expect(run.status == 65 && run.stderr.contains("narrow.csv") && run.stderr.contains("m.json"), "\(run.stderr)")
+        }
+        let wrongK = try gmm(["fit", Self.iris, "--components", "2", "--init-model", scratch.path("m.json"), "-o", scratch.path("z.json")])
+        #expect(wrongK.status == 65 && wrongK.stderr.contains("m.json") && wrongK.stderr.contains("--components 3"), "\(wrongK.stderr)")
+        try "0.5\n0.6\n-0.1\n".write(toFile: scratch.path("w.csv"), atomically: true, encoding: .utf8)
+        let weights = try gmm(["fit", Self.iris, "--components", "3", "--init-weights", scratch.path("w.csv"), "-o", scratch.path("z.json")])
+        #expect(weights.status == 65 && weights.stderr.contains("w.csv: the initial weight of component 2"), "\(weights.stderr)")
+        try "1\n-2\n3\n".write(toFile: scratch.path("p.csv"), atomically: true, encoding: .utf8)
+        let precisions = try gmm(["fit", Self.iris, "--components", "3", "--covariance-type", "spherical",
+                                  "--init-precisions", scratch.path("p.csv"), "-o", scratch.path("z.json")])
+        #expect(precisions.status == 65 && precisions.stderr.contains("p.csv:"), "\(precisions.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("z.json")))
+    }
+}
