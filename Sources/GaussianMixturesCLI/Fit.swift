@@ -62,12 +62,15 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
-                try OutputFile.check(output, inputs: [data, initModel, initMeans, initWeights, initPrecisions, em.sampleWeight])
-                let table = try readTable(data, precision: precision)
+                if Cluster.isLeader {
+                    try OutputFile.check(output, inputs: [data, initModel, initMeans, initWeights, initPrecisions, em.sampleWeight])
+                }
+                let table = try readDataBlock(data, precision: precision)
                 if !quiet { table.warnings.forEach { printStderr("gmm: warning: " + $0) } }
                 try Memory.checkFit(components: components, features: table.columns, rows: table.rows)
-                let weights = try em.sampleWeights(rows: table.rows, dataPath: table.path)
+                let weights = try em.sampleWeights(of: table)
                 var options = em.options(threads: threadOptions.threads)
+                options.reducer = Cluster.reducer
                 options.covarianceType = covarianceType ?? .full
                 if let initModel {
                     let start = try ModelFile.read(path: initModel).model
@@ -87,8 +90,16 @@ extension GMM {
                                            p.restart, p.iteration, p.lowerBound, p.change, p.seconds))
                     }
                 }
+                if let delay = ProcessInfo.processInfo.environment["GMM_TEST_ITERATION_DELAY"].flatMap(Double.init), delay > 0 {
+                    // For the tests of a process killed mid-fit: each iteration lasts at least `delay` seconds.
+                    let report = options.progress
+                    options.progress = { p in
+                        report?(p)
+                        usleep(UInt32(min(delay, 60) * 1e6))
+                    }
+                }
                 let result = try fit(table, components: components, sampleWeights: weights, options: options)
-                try writeOutput(Array(ModelFile(result).json().utf8), to: output)
+                if Cluster.isLeader { try writeOutput(Array(ModelFile(result).json().utf8), to: output) }
                 if !quiet {
                     for r in result.reseeds {
                         printStderr("gmm: re-seeded component \(r.component) after iteration \(r.iteration) of restart \(r.restart): "
@@ -156,6 +167,13 @@ struct EMOptions: ParsableArguments {
     /// The `--sample-weight` file's weights for a data set of `rows` rows, or nil.
     func sampleWeights(rows: Int, dataPath: String) throws -> [Double]? {
         try sampleWeight.map { try readSampleWeights($0, rows: rows, dataPath: dataPath) }
+    }
+
+    /// The `--sample-weight` file's weights for the rows of `table`, which may be one block of
+    /// its file's rows (under MPI): the file must hold one weight per row of the whole file.
+    func sampleWeights(of table: DataTable) throws -> [Double]? {
+        guard let all = try sampleWeights(rows: table.fileRows, dataPath: table.path) else { return nil }
+        return Array(all[table.firstRow..<(table.firstRow + table.rows)])
     }
 }
 

@@ -78,14 +78,32 @@ func readTable(_ path: String, precision: Precision = .float64) throws -> DataTa
     return try DataTable.read(path: path, precision: precision)
 }
 
+/// Reads the data of a fit: the whole file, or under MPI this process's block of its rows
+/// (``NPY/read(path:precision:block:of:)``: an `.npy` file is mapped and only the block read; a
+/// CSV file is parsed whole and the block kept). Standard input is refused under MPI: every
+/// process reads the data itself.
+func readDataBlock(_ path: String, precision: Precision) throws -> DataTable {
+    guard Cluster.isDistributed else { return try readTable(path, precision: precision) }
+    guard path != "-" else {
+        throw DataFileError.io(path: "<stdin>", reason: "under mpirun every process reads its own rows of the data: "
+                               + "give a file (.npy or CSV), not standard input")
+    }
+    if path.lowercased().hasSuffix(".npy") {
+        return try NPY.read(path: path, precision: precision, block: Cluster.rank, of: Cluster.size)
+    }
+    return try DataTable.read(path: path, precision: precision).block(Cluster.rank, of: Cluster.size)
+}
+
 /// Writes `bytes` to `path`, or to standard output for nil or `-`.
 /// - Throws: ``DataFileError/io(path:reason:)`` when they cannot be written (exit 74).
 func writeOutput(_ bytes: [UInt8], to path: String?) throws {
+    guard Cluster.isLeader else { return }  // under MPI, rank 0 alone writes results
     guard let path, path != "-" else { return try StandardStreams.writeResults(bytes) }
     try OutputFile.write(bytes, to: path)
 }
 
 /// Writes text to standard output (the results of `score`, `info` and `select`).
 func printResult(_ text: String) throws {
+    guard Cluster.isLeader else { return }
     try StandardStreams.writeResults(Array(text.utf8))
 }
