@@ -128,9 +128,14 @@ extension GaussianMixture {
 /// constants assume (the M-step's `10 ε` added to each `N_k` is a tiny share of one row, and
 /// k-means++ keeps `w · d²` in `Float`); weights of 1 stay exactly 1 (the unweighted fit, bit
 /// for bit). The mean is taken as `max · Σ (w / max) / N`, which neither overflows nor
-/// underflows: each `w / max` is in [0, 1]. Over several processes the maximum, the sum and the
-/// count are of all of them.
-func meanNormalizedWeights(_ weights: UnsafeBufferPointer<Double>, reducer: any Reducer = SingleProcess()) -> [Double] {
+/// underflows: each `w / max` is in [0, 1].
+func meanNormalizedWeights(_ weights: UnsafeBufferPointer<Double>) -> [Double] {
+    meanNormalizedWeights(weights, reducer: SingleProcess())
+}
+
+/// ``meanNormalizedWeights(_:)`` of one block of the weights, with the maximum, sum and count of
+/// every process's block.
+func meanNormalizedWeights(_ weights: UnsafeBufferPointer<Double>, reducer: any Reducer) -> [Double] {
     var largestOfAll = [weights.max() ?? 0]
     reducer.maximum(&largestOfAll)
     let largest = reducer.size > 1 ? largestOfAll[0] : (weights.max() ?? 1)
