@@ -13,5 +13,6 @@ static inline MPI_Op gmm_mpi_sum(void) { return MPI_SUM; }
 static inline MPI_Op gmm_mpi_max(void) { return MPI_MAX; }
 static inline MPI_Errhandler gmm_mpi_errors_are_fatal(void) { return MPI_ERRORS_ARE_FATAL; }
 static inline MPI_Info gmm_mpi_info_null(void) { return MPI_INFO_NULL; }
+static inline MPI_Status *gmm_mpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
 
 #endif

@@ -60,31 +60,34 @@ extension Cluster {
     }
 }
 
-/// Sums, maxima and gathers across the processes of `MPI_COMM_WORLD`. A sum gathers every
-/// process's values and adds them in rank order on each process, so all processes get the same
-/// bits whatever algorithm Open MPI picks for its collectives (an `MPI_Allreduce` may add in
-/// different orders on different processes, which would let them take different branches).
-/// The cost is `P` times the values received instead of about twice; `P · K · M` doubles per
-/// E-step is small next to the E-step itself (docs/DISTRIBUTED.md).
+/// Sums, maxima and gathers across the processes of `MPI_COMM_WORLD`. A sum runs up a fixed
+/// binary tree over the ranks (at step `s`, rank `r` with `r mod 2s = 0` adds rank `r + s`'s
+/// partial sum after its own), then rank 0's total is broadcast: every process gets the same
+/// bits, whatever algorithm Open MPI would pick for an `MPI_Allreduce` (which may add in
+/// different orders on different processes and so let them take different branches), and each
+/// process sends and receives at most `2·log2(P)` messages of the values' size.
 struct MPIReducer: Reducer {
     let rank: Int
     let size: Int
 
     func sum(_ values: inout [Double]) {
-        let count = values.count
+        let count = Int32(values.count)
         guard count > 0 else { return }
-        var all = [Double](repeating: 0, count: count * size)
-        values.withUnsafeBufferPointer { send in
-            all.withUnsafeMutableBufferPointer { receive in
-                _ = MPI_Allgather(send.baseAddress, Int32(count), gmm_mpi_double(),
-                                  receive.baseAddress, Int32(count), gmm_mpi_double(), gmm_mpi_comm_world())
+        var partner = [Double](repeating: 0, count: values.count)
+        var step = 1
+        while step < size {
+            if rank % (2 * step) == step {
+                _ = MPI_Send(values, count, gmm_mpi_double(), Int32(rank - step), 7, gmm_mpi_comm_world())
+                break
             }
+            if rank + step < size {
+                _ = MPI_Recv(&partner, count, gmm_mpi_double(), Int32(rank + step), 7, gmm_mpi_comm_world(),
+                             gmm_mpi_status_ignore())
+                for i in values.indices { values[i] += partner[i] }
+            }
+            step *= 2
         }
-        for i in 0..<count {
-            var total = all[i]
-            for p in 1..<size { total += all[p * count + i] }
-            values[i] = total
-        }
+        _ = MPI_Bcast(&values, count, gmm_mpi_double(), 0, gmm_mpi_comm_world())
     }
 
     func maximum(_ values: inout [Double]) {

@@ -16,14 +16,14 @@
 /// and empty-cluster arg-max, and the sizes of the blocks.
 ///
 /// Every process must get the same bits from every call (the fit takes the same branches on
-/// all of them): an implementation sums the processes' values in process order, not in an
-/// order its transport chooses.
+/// all of them): an implementation adds the processes' values in an order fixed by their ranks
+/// (a fixed tree, say), not in an order its transport chooses.
 public protocol Reducer: Sendable {
     /// This process's place among the processes (0-based) and their number.
     var rank: Int { get }
     var size: Int { get }
     /// Replaces `values` by their elementwise sum over every process holding part of the data,
-    /// added in process order.
+    /// added in an order that depends on the ranks alone; every process gets the same bits.
     func sum(_ values: inout [Double])
     /// Replaces `values` by their elementwise maximum over every process.
     func maximum(_ values: inout [Double])
