@@ -10,7 +10,7 @@ extension GMM {
             abstract: "Mean log-likelihood per sample of DATA under MODEL (last line on stdout).")
 
         @Argument(help: "Model file written by `gmm fit`.") var model: String
-        @Argument(help: "Data file: CSV (or '-') or .npy.") var data: String
+        @Argument(help: "Data file: CSV (or '-') or .npy, or a quoted glob of them (rows in the order of the sorted paths).") var data: String
         @Flag(name: .customLong("per-sample"), help: "Also write log p(x) for every row (to -o, or to stdout before the mean).")
         var perSample = false
         @Option(name: .shortAndLong, help: "File for the per-sample values (needs --per-sample).") var output: String?
@@ -22,14 +22,21 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
-                try OutputFile.check(output, inputs: [model, data])
+                if Cluster.isLeader { try OutputFile.check(output, inputs: [model, data]) }
+                if Cluster.isDistributed && perSample {
+                    throw DataFileError.io(path: output ?? "stdout", reason: "--per-sample is not distributed yet; "
+                                           + "run `gmm score --per-sample` without mpirun")
+                }
                 let model = try ModelFile.read(path: model).model
-                let table = try readTable(data)
+                // Under mpirun each process scores its block of the rows; the mean is over all of them.
+                let table = try readDataBlock(dataFiles(data), precision: .float64)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
-                let values = try table.withUnsafeValues {
+                let values = table.rows == 0 ? [] : try table.withUnsafeValues {
                     try model.logLikelihoods(of: $0, rows: table.rows, columns: table.columns, threads: threadOptions.threads)
                 }
-                let mean = values.reduce(0, +) / Double(values.count)
+                var totals = [values.reduce(0, +), Double(values.count)]
+                Cluster.reducer.sum(&totals)
+                let mean = Cluster.isDistributed ? totals[0] / totals[1] : values.reduce(0, +) / Double(values.count)
                 if perSample {
                     try writeColumn(doubles: values, to: output)
                 }
@@ -44,16 +51,18 @@ extension GMM {
             abstract: "Most probable component of every row, or with --proba the responsibilities.")
 
         @Argument(help: "Model file written by `gmm fit`.") var model: String
-        @Argument(help: "Data file: CSV (or '-') or .npy.") var data: String
+        @Argument(help: "Data file: CSV (or '-') or .npy, or a quoted glob of them (rows in the order of the sorted paths).") var data: String
         @Flag(help: "Write the N x K matrix of posterior probabilities instead of labels.") var proba = false
         @Option(name: .shortAndLong, help: "Output file (.csv, .npy, .json; default stdout).") var output: String?
         @OptionGroup var threadOptions: ThreadOptions
 
         func run() throws {
             try reportingErrors {
+                // Not distributed yet: under mpirun rank 0 alone predicts every row.
+                guard Cluster.isLeader else { return }
                 try OutputFile.check(output, inputs: [model, data])
                 let model = try ModelFile.read(path: model).model
-                let table = try readTable(data)
+                let table = try readDataBlock(dataFiles(data), precision: .float64, block: false)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
                 let k = model.componentCount, d = table.columns, rows = table.rows
                 let step = chunkRows(components: k)

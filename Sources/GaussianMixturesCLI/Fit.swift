@@ -10,8 +10,12 @@ extension GMM {
             abstract: "Fit a Gaussian mixture to DATA by EM and write the model as JSON.",
             discussion: "Without -o the model goes to stdout; a summary goes to stderr unless --quiet.")
 
-        @Argument(help: "Data file: CSV (or '-' for stdin) or .npy.")
-        var data: String
+        @Argument(help: "Data file: CSV (or '-' for stdin) or .npy; or a quoted glob ('parts/*.npy'): the files' rows in the order of their sorted paths.")
+        var data: String?
+
+        @Option(name: .customLong("files-from"),
+                help: "A file listing the data files, one path a line (relative to the current folder), read in that order; DATA is then left out.")
+        var filesFrom: String?
 
         @Option(name: .long, parsing: .unconditional, help: "Number of mixture components K.")
         var components: Int
@@ -51,6 +55,10 @@ extension GMM {
         var verbose = false
 
         func validate() throws {
+            guard (data == nil) != (filesFrom == nil) else {
+                throw ValidationError(data == nil ? "give the data: DATA or --files-from LIST"
+                                                  : "give DATA or --files-from LIST, not both")
+            }
             guard components >= 1 else { throw ValidationError("--components must be at least 1, got \(components)") }
             guard !(quiet && verbose) else { throw ValidationError("--quiet and --verbose cannot be used together") }
             if initModel != nil, let part = [("--init-means", initMeans), ("--init-weights", initWeights),
@@ -63,9 +71,9 @@ extension GMM {
         func run() throws {
             try reportingErrors {
                 if Cluster.isLeader {
-                    try OutputFile.check(output, inputs: [data, initModel, initMeans, initWeights, initPrecisions, em.sampleWeight])
+                    try OutputFile.check(output, inputs: [data, filesFrom, initModel, initMeans, initWeights, initPrecisions, em.sampleWeight])
                 }
-                let table = try readDataBlock(data, precision: precision)
+                let table = try readDataBlock(dataFiles(data, filesFrom: filesFrom), precision: precision)
                 if !quiet { table.warnings.forEach { printStderr("gmm: warning: " + $0) } }
                 try Memory.checkFit(components: components, features: table.columns, rows: table.rows)
                 let weights = try em.sampleWeights(of: table)

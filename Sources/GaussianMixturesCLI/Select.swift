@@ -41,6 +41,8 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
+                // Not distributed yet: under mpirun rank 0 alone runs the grid.
+                guard Cluster.isLeader else { return }
                 try OutputFile.check(output, inputs: [data, em.sampleWeight])
                 try checkFigureOutput(plot, option: "--plot", inputs: [data, em.sampleWeight, output])
                 let table = try readTable(data)

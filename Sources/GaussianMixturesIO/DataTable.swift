@@ -138,7 +138,12 @@ public final class DataTable {
     /// Block `block` of `count` balanced, contiguous blocks of these rows
     /// (``NPY/blockRange(rows:block:of:)``), as a table of its own that remembers where it starts.
     public func block(_ block: Int, of count: Int) throws -> DataTable {
-        let range = NPY.blockRange(rows: rows, block: block, of: count)
+        try self.rows(NPY.blockRange(rows: rows, block: block, of: count))
+    }
+
+    /// Rows `range` of this table, as a table of its own that remembers where it starts.
+    public func rows(_ range: Range<Int>) throws -> DataTable {
+        let range = range.clamped(to: 0..<rows)
         let table: DataTable
         if let single = withUnsafeSingleValues({ $0.map { Array($0[(range.lowerBound * columns)..<(range.upperBound * columns)]) } }) {
             table = DataTable(path: path, rows: range.count, columns: columns, values: single, header: header)
@@ -149,6 +154,40 @@ public final class DataTable {
         table.firstRow = firstRow + range.lowerBound
         table.fileRows = fileRows
         table.warnings = warnings
+        return table
+    }
+
+    /// The rows of `parts` one after the other, in `precision`, as one table named `path`:
+    /// the data set of several files. Its ``firstRow`` is `firstRow` and its ``fileRows``
+    /// `totalRows` (the rows of every file, of which these may be one block).
+    /// - Throws: ``DataFileError/format(path:message:)`` naming a part whose columns differ from the first's.
+    public static func concatenating(_ parts: [DataTable], path: String, precision: Precision, firstRow: Int,
+                                     totalRows: Int) throws -> DataTable {
+        let columns = parts.first?.columns ?? 1
+        for part in parts where part.columns != columns {
+            throw DataFileError.format(path: part.path, message:
+                "has \(part.columns) columns, but \(parts[0].path) has \(columns); every file of one data set needs the same columns")
+        }
+        let rows = parts.reduce(0) { $0 + $1.rows }
+        let table: DataTable
+        if precision == .float32 {
+            var values: [Float] = []
+            values.reserveCapacity(rows * columns)
+            for part in parts {
+                part.withUnsafeSingleValues { single in
+                    if let single { values += single } else { part.withUnsafeValues { values += $0.map { Float($0) } } }
+                }
+            }
+            table = DataTable(path: path, rows: rows, columns: columns, values: values, header: parts.first?.header)
+        } else {
+            var values: [Double] = []
+            values.reserveCapacity(rows * columns)
+            for part in parts { part.withUnsafeValues { values += $0 } }
+            table = try DataTable(path: path, matrix: Matrix(rows: rows, columns: columns, values: values), header: parts.first?.header)
+        }
+        table.firstRow = firstRow
+        table.fileRows = totalRows
+        table.warnings = parts.flatMap(\.warnings)
         return table
     }
 

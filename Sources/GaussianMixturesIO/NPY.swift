@@ -68,7 +68,20 @@ public enum NPY {
     /// processes fits. The file is mapped, but only this block's pages are read, checked and
     /// kept; error messages give rows of the whole file.
     public static func read(path: String, precision: Precision = .float64, block: Int, of count: Int) throws -> DataTable {
-        try table(in: MappedFile(path: path), path: path, precision: precision, block: (block, count))
+        try table(in: MappedFile(path: path), path: path, precision: precision) { blockRange(rows: $0, block: block, of: count) }
+    }
+
+    /// The rows `selecting(N)` of the file's N rows (clamped to them), as
+    /// ``read(path:precision:block:of:)`` reads a block.
+    public static func read(path: String, precision: Precision = .float64, selecting: (Int) -> Range<Int>) throws -> DataTable {
+        try table(in: MappedFile(path: path), path: path, precision: precision, selecting: selecting)
+    }
+
+    /// The number of rows and columns of the `.npy` file at `path`, from its header alone.
+    /// - Throws: ``DataFileError`` as ``read(path:precision:)`` for a header it cannot use.
+    public static func shape(path: String) throws -> (rows: Int, columns: Int) {
+        let table = try read(path: path) { _ in 0..<0 }
+        return (table.fileRows, table.columns)
     }
 
     /// Rows `⌊rows·block/count⌋ ..< ⌊rows·(block+1)/count⌋`: the balanced contiguous blocks.
@@ -87,7 +100,7 @@ public enum NPY {
     }
 
     private static func table(in file: MappedFile, path: String, precision: Precision,
-                              block: (index: Int, count: Int)? = nil) throws -> DataTable {
+                              selecting: (Int) -> Range<Int> = { 0..<$0 }) throws -> DataTable {
         let header = try parseHeader(UnsafeRawBufferPointer(start: file.base, count: min(file.size, 1 << 20)), path: path)
         let itemSize: Int
         switch header.descr {
@@ -128,7 +141,7 @@ public enum NPY {
                 + "the file has \(file.size); it was cut short (copy it again, or save it again with np.save)")
         }
         let fileRows = rows
-        let selected = block.map { blockRange(rows: fileRows, block: $0.index, of: $0.count) } ?? 0..<fileRows
+        let selected = selecting(fileRows).clamped(to: 0..<fileRows)
         let count = selected.count * columns
         let start = header.dataOffset + selected.lowerBound * columns * itemSize
         var table: DataTable
