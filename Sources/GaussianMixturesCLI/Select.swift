@@ -14,7 +14,7 @@ extension GMM {
                 row and the rest goes on. With -o the best model is written as JSON.
                 """)
 
-        @Argument(help: "Data file: CSV (or '-' for stdin) or .npy.")
+        @Argument(help: "Data file: CSV (or '-' for stdin) or .npy, or a quoted glob of them (rows in the order of the sorted paths).")
         var data: String
 
         @Option(name: .long, parsing: .unconditional, help: "Component counts: a range 'A...B' or a comma list '2,4,8'.")
@@ -41,16 +41,18 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
-                // Not distributed yet: under mpirun rank 0 alone runs the grid.
-                guard Cluster.isLeader else { return }
-                try OutputFile.check(output, inputs: [data, em.sampleWeight])
-                try checkFigureOutput(plot, option: "--plot", inputs: [data, em.sampleWeight, output])
-                let table = try readTable(data)
+                if Cluster.isLeader {
+                    try OutputFile.check(output, inputs: [data, em.sampleWeight])
+                    try checkFigureOutput(plot, option: "--plot", inputs: [data, em.sampleWeight, output])
+                }
+                // Under mpirun each process holds a block of the rows; every fit of the grid is distributed.
+                let table = try readDataBlock(dataFiles(data), precision: .float64)
                 if !quiet { table.warnings.forEach { printStderr("gmm: warning: " + $0) } }
-                try Memory.checkFit(components: components.values.filter { $0 <= table.rows }.max() ?? 1,
+                try Memory.checkFit(components: components.values.filter { $0 <= table.fileRows }.max() ?? 1,
                                     features: table.columns, rows: table.rows)
-                let weights = try em.sampleWeights(rows: table.rows, dataPath: table.path)
-                let options = em.options(threads: threadOptions.threads)
+                let weights = try em.sampleWeights(of: table)
+                var options = em.options(threads: threadOptions.threads)
+                options.reducer = Cluster.reducer
                 let selection = try table.withUnsafeValues { values in
                     try withWeights(weights) { weights in
                         try GaussianMixture.select(values, rows: table.rows, columns: table.columns,
@@ -59,7 +61,9 @@ extension GMM {
                     }
                 }
                 try printResult(Self.table(selection))
-                if let plot { try writeSelectionPlot(selection, dataPath: table.path, rows: table.rows, to: plot) }
+                if let plot, Cluster.isLeader {
+                    try writeSelectionPlot(selection, dataPath: table.path, rows: table.fileRows, to: plot)
+                }
                 let best = selection.best
                 if let output, let fit = best.fit {
                     try writeOutput(Array(ModelFile(fit).json().utf8), to: output)
