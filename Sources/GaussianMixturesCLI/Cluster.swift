@@ -34,6 +34,33 @@ enum Cluster {
         exit(code)
     }
 
+    /// Rank 0 calls `body` with every process's `values`, in rank order (its own first), one at
+    /// a time, so that it holds at most one other process's part; the other processes send
+    /// theirs and return. Without MPI, `body(values)`.
+    static func forEachPart(_ values: [Double], _ body: ([Double]) throws -> Void) throws {
+        #if MPI
+        guard isDistributed else { return try body(values) }
+        if isLeader {
+            try body(values)
+            for p in 1..<size {
+                var count: Int64 = 0
+                _ = MPI_Recv(&count, 8, gmm_mpi_byte(), Int32(p), 11, gmm_mpi_comm_world(), gmm_mpi_status_ignore())
+                var part = [Double](repeating: 0, count: Int(count))
+                if count > 0 {
+                    _ = MPI_Recv(&part, Int32(count), gmm_mpi_double(), Int32(p), 12, gmm_mpi_comm_world(), gmm_mpi_status_ignore())
+                }
+                try body(part)
+            }
+        } else {
+            var count = Int64(values.count)
+            _ = MPI_Send(&count, 8, gmm_mpi_byte(), 0, 11, gmm_mpi_comm_world())
+            if count > 0 { _ = MPI_Send(values, Int32(count), gmm_mpi_double(), 0, 12, gmm_mpi_comm_world()) }
+        }
+        #else
+        try body(values)
+        #endif
+    }
+
     #if !MPI
     static func start() {}
     static func finish() {}

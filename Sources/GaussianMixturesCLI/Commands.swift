@@ -58,35 +58,50 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
-                // Not distributed yet: under mpirun rank 0 alone predicts every row.
-                guard Cluster.isLeader else { return }
-                try OutputFile.check(output, inputs: [model, data])
+                if Cluster.isLeader { try OutputFile.check(output, inputs: [model, data]) }
                 let model = try ModelFile.read(path: model).model
-                let table = try readDataBlock(dataFiles(data), precision: .float64, block: false)
+                // Under mpirun each process predicts its block of the rows and rank 0 writes them all, in row order.
+                let table = try readDataBlock(dataFiles(data), precision: .float64)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
                 let k = model.componentCount, d = table.columns, rows = table.rows
                 let step = chunkRows(components: k)
-                // Chunk by chunk: the N x K responsibilities are never held whole.
+                let distributed = Cluster.isDistributed
+                var stream: MatrixStream?
+                var labels: [Int] = []
+                var probabilities: [Double] = []  // this process's, under mpirun
+                // Chunk by chunk: one process's N x K responsibilities are never held whole outside mpirun.
                 try table.withUnsafeValues { values in
-                    guard let base = values.baseAddress, d == model.featureCount else {
+                    guard d == model.featureCount else {
                         _ = try model.predict(values, rows: rows, columns: d, threads: threadOptions.threads)  // throws the shape error
                         return
                     }
-                    let stream = try proba ? MatrixStream(rows: rows, columns: k, to: output) : nil
-                    var labels: [Int] = []
+                    if proba && Cluster.isLeader { stream = try MatrixStream(rows: table.fileRows, columns: k, to: output) }
+                    guard let base = values.baseAddress else { return }  // a process with no rows
                     labels.reserveCapacity(proba ? 0 : rows)
                     for start in stride(from: 0, to: rows, by: step) {
                         let count = min(step, rows - start)
                         let chunk = UnsafeBufferPointer(start: base + start * d, count: count * d)
-                        if let stream {
-                            try stream.append(try model.predictProbabilities(chunk, rows: count, columns: d,
-                                                                             threads: threadOptions.threads))
+                        if proba {
+                            let part = try model.predictProbabilities(chunk, rows: count, columns: d, threads: threadOptions.threads)
+                            if distributed { probabilities += part.values } else { try stream?.append(part) }
                         } else {
                             labels += try model.predict(chunk, rows: count, columns: d, threads: threadOptions.threads)
                         }
                     }
-                    if let stream { try stream.finish() } else { try writeColumn(integers: labels, to: output) }
                 }
+                if distributed {
+                    var all: [Int] = []
+                    try Cluster.forEachPart(proba ? probabilities : labels.map(Double.init)) { part in
+                        if proba {
+                            if !part.isEmpty { try stream?.append(try Matrix(rows: part.count / k, columns: k, values: part)) }
+                        } else {
+                            all += part.map { Int($0) }
+                        }
+                    }
+                    labels = all
+                }
+                guard Cluster.isLeader else { return }
+                if let stream { try stream.finish() } else { try writeColumn(integers: labels, to: output) }
             }
         }
     }
