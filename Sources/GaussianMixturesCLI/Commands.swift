@@ -23,10 +23,6 @@ extension GMM {
         func run() throws {
             try reportingErrors {
                 if Cluster.isLeader { try OutputFile.check(output, inputs: [model, data]) }
-                if Cluster.isDistributed && perSample {
-                    throw DataFileError.io(path: output ?? "stdout", reason: "--per-sample is not distributed yet; "
-                                           + "run `gmm score --per-sample` without mpirun")
-                }
                 let model = try ModelFile.read(path: model).model
                 // Under mpirun each process scores its block of the rows; the mean is over all of them.
                 let table = try readDataBlock(dataFiles(data), precision: .float64)
@@ -38,7 +34,10 @@ extension GMM {
                 Cluster.reducer.sum(&totals)
                 let mean = Cluster.isDistributed ? totals[0] / totals[1] : values.reduce(0, +) / Double(values.count)
                 if perSample {
-                    try writeColumn(doubles: values, to: output)
+                    // Under mpirun rank 0 receives every process's values, in row order, and writes them.
+                    var all: [Double] = []
+                    try Cluster.forEachPart(values) { all += $0 }
+                    try writeColumn(doubles: all, to: output)
                 }
                 try printResult("\(mean)\n")
             }
