@@ -148,7 +148,7 @@ struct EMOptions: ParsableArguments {
     var initialization: InitArgument = .kmeans
 
     @Option(name: .customLong("sample-weight"),
-            help: "One non-negative weight per row of DATA: a CSV (one column, optional header) or .npy file.")
+            help: "One non-negative weight per row of DATA: a CSV (one column, optional header) or .npy file, or a quoted glob of them (one per data file, in the same sorted order).")
     var sampleWeight: String?
 
     @Option(parsing: .unconditional, help: "Seed of every random choice.")
@@ -174,7 +174,25 @@ struct EMOptions: ParsableArguments {
 
     /// The `--sample-weight` file's weights for a data set of `rows` rows, or nil.
     func sampleWeights(rows: Int, dataPath: String) throws -> [Double]? {
-        try sampleWeight.map { try readSampleWeights($0, rows: rows, dataPath: dataPath) }
+        guard let sampleWeight else { return nil }
+        let files = try dataFiles(sampleWeight)
+        guard files.count > 1 else { return try readSampleWeights(sampleWeight, rows: rows, dataPath: dataPath) }
+        // Several weight files (a glob): their values one after the other, as the data files' rows.
+        var all: [Double] = []
+        for file in files {
+            let table = try readTable(file)
+            guard table.columns == 1 else {
+                throw DataFileError.format(path: table.path, message:
+                    "sample weights must be one column, found \(table.columns) columns")
+            }
+            all += table.withUnsafeValues { Array($0) }
+        }
+        guard all.count == rows else {
+            throw DataFileError.format(path: sampleWeight, message:
+                "the \(files.count) weight files hold \(all.count) weights for the \(rows) rows of \(dataPath); "
+                + "give one weight per row, one weight file per data file")
+        }
+        return all
     }
 
     /// The `--sample-weight` file's weights for the rows of `table`, which may be one block of

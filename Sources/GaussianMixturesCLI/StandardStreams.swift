@@ -78,8 +78,8 @@ func readTable(_ path: String, precision: Precision = .float64) throws -> DataTa
     return try DataTable.read(path: path, precision: precision)
 }
 
-/// The data files of a command: `data` itself, or the files a glob in it matches (`*`, `?`,
-/// `[`; sorted by their paths' bytes), or the lines of `filesFrom` (one path a line, relative
+/// The data files of a command: `data` itself (also when it names an existing file), or the
+/// files a glob in it matches (`*`, `?`, `[`; sorted by their paths' bytes), or the lines of `filesFrom` (one path a line, relative
 /// to the current folder, in their order; blank lines skipped).
 /// - Throws: ``DataFileError/io(path:reason:)`` for a glob that matches nothing or a list that
 ///   cannot be read or is empty.
@@ -93,7 +93,10 @@ func dataFiles(_ data: String?, filesFrom: String? = nil) throws -> [String] {
         return paths
     }
     guard let data else { throw DataFileError.io(path: "DATA", reason: "no data file given; give DATA or --files-from LIST") }
-    guard data != "-", data.contains(where: { "*?[".contains($0) }) else { return [data] }
+    // A file whose name holds a glob character is itself, not a pattern.
+    guard data != "-", data.contains(where: { "*?[".contains($0) }), !FileManager.default.fileExists(atPath: data) else {
+        return [data]
+    }
     var matches = glob_t()
     defer { globfree(&matches) }
     guard glob(data, 0, nil, &matches) == 0, matches.gl_pathc > 0 else {
