@@ -78,8 +78,14 @@ func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as DataFileError {
-        // Under MPI a data file's error is this process's own (its block of rows): it reports it at once.
-        if Cluster.isDistributed { Cluster.fail("\(error)", code: error.category.exitCode, ownData: true) }
+        // Under MPI a bad value in an .npy file (no line number) lies in this process's own block of
+        // rows: it reports it at once. Others (a missing file, a CSV that every process parses
+        // whole) every process may meet alike: rank 0 reports them.
+        if Cluster.isDistributed {
+            var ownBlock = false
+            if case .nonFinite(_, _, _, nil, _) = error { ownBlock = true }
+            Cluster.fail("\(error)", code: error.category.exitCode, ownData: ownBlock)
+        }
         printError("\(error)")
         throw ExitCode(error.category.exitCode)
     } catch let error as GaussianMixtureError {
