@@ -123,6 +123,7 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
+                guard Cluster.isLeader else { return }  // under mpirun, one process draws the sample
                 try OutputFile.check(output, inputs: [model])
                 let model = try ModelFile.read(path: model).model
                 let d = model.featureCount
@@ -160,6 +161,7 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
+                guard Cluster.isLeader else { return }  // under mpirun, one process prints
                 // Read without expanding diag or spherical variances to D x D (the table shows
                 // covariances only for D <= 4, where they are small).
                 let file = try ModelFile.readSummary(path: model)
