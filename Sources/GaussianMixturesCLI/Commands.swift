@@ -10,7 +10,9 @@ extension GMM {
             abstract: "Mean log-likelihood per sample of DATA under MODEL (last line on stdout).")
 
         @Argument(help: "Model file written by `gmm fit`.") var model: String
-        @Argument(help: "Data file: CSV (or '-') or .npy, or a quoted glob of them (rows in the order of the sorted paths).") var data: String
+        @Argument(help: "Data file: CSV (or '-') or .npy, or a quoted glob of them (rows in the order of the sorted paths).") var data: String?
+        @Option(name: .customLong("files-from"), help: "A file listing the data files, one path a line, read in that order; DATA is then left out.")
+        var filesFrom: String?
         @Flag(name: .customLong("per-sample"), help: "Also write log p(x) for every row (to -o, or to stdout before the mean).")
         var perSample = false
         @Option(name: .shortAndLong, help: "File for the per-sample values (needs --per-sample).") var output: String?
@@ -18,14 +20,15 @@ extension GMM {
 
         func validate() throws {
             if output != nil && !perSample { throw ValidationError("-o is only used with --per-sample") }
+            try validateDataInputs(data, filesFrom)
         }
 
         func run() throws {
             try reportingErrors {
-                if Cluster.isLeader { try OutputFile.check(output, inputs: [model, data]) }
+                if Cluster.isLeader { try OutputFile.check(output, inputs: [model, data, filesFrom]) }
                 let model = try ModelFile.read(path: model).model
                 // Under mpirun each process scores its block of the rows; the mean is over all of them.
-                let table = try readDataBlock(dataFiles(data), precision: .float64)
+                let table = try readDataBlock(dataFiles(data, filesFrom: filesFrom), precision: .float64)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
                 let values = table.rows == 0 ? [] : try table.withUnsafeValues {
                     try model.logLikelihoods(of: $0, rows: table.rows, columns: table.columns, threads: threadOptions.threads)
@@ -50,17 +53,21 @@ extension GMM {
             abstract: "Most probable component of every row, or with --proba the responsibilities.")
 
         @Argument(help: "Model file written by `gmm fit`.") var model: String
-        @Argument(help: "Data file: CSV (or '-') or .npy, or a quoted glob of them (rows in the order of the sorted paths).") var data: String
+        @Argument(help: "Data file: CSV (or '-') or .npy, or a quoted glob of them (rows in the order of the sorted paths).") var data: String?
+        @Option(name: .customLong("files-from"), help: "A file listing the data files, one path a line, read in that order; DATA is then left out.")
+        var filesFrom: String?
         @Flag(help: "Write the N x K matrix of posterior probabilities instead of labels.") var proba = false
         @Option(name: .shortAndLong, help: "Output file (.csv, .npy, .json; default stdout).") var output: String?
         @OptionGroup var threadOptions: ThreadOptions
 
+        func validate() throws { try validateDataInputs(data, filesFrom) }
+
         func run() throws {
             try reportingErrors {
-                if Cluster.isLeader { try OutputFile.check(output, inputs: [model, data]) }
+                if Cluster.isLeader { try OutputFile.check(output, inputs: [model, data, filesFrom]) }
                 let model = try ModelFile.read(path: model).model
                 // Under mpirun each process predicts its block of the rows and rank 0 writes them all, in row order.
-                let table = try readDataBlock(dataFiles(data), precision: .float64)
+                let table = try readDataBlock(dataFiles(data, filesFrom: filesFrom), precision: .float64)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
                 let k = model.componentCount, d = table.columns, rows = table.rows
                 let step = chunkRows(components: k)

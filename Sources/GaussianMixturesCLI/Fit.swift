@@ -55,10 +55,7 @@ extension GMM {
         var verbose = false
 
         func validate() throws {
-            guard (data == nil) != (filesFrom == nil) else {
-                throw ValidationError(data == nil ? "give the data: DATA or --files-from LIST"
-                                                  : "give DATA or --files-from LIST, not both")
-            }
+            try validateDataInputs(data, filesFrom)
             guard components >= 1 else { throw ValidationError("--components must be at least 1, got \(components)") }
             guard !(quiet && verbose) else { throw ValidationError("--quiet and --verbose cannot be used together") }
             if initModel != nil, let part = [("--init-means", initMeans), ("--init-weights", initWeights),

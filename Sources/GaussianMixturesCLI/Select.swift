@@ -15,7 +15,10 @@ extension GMM {
                 """)
 
         @Argument(help: "Data file: CSV (or '-' for stdin) or .npy, or a quoted glob of them (rows in the order of the sorted paths).")
-        var data: String
+        var data: String?
+
+        @Option(name: .customLong("files-from"), help: "A file listing the data files, one path a line, read in that order; DATA is then left out.")
+        var filesFrom: String?
 
         @Option(name: .long, parsing: .unconditional, help: "Component counts: a range 'A...B' or a comma list '2,4,8'.")
         var components: ComponentList
@@ -39,14 +42,16 @@ extension GMM {
         @Option(help: "Also draw the criterion against K, one line per covariance type, as SVG.")
         var plot: String?
 
+        func validate() throws { try validateDataInputs(data, filesFrom) }
+
         func run() throws {
             try reportingErrors {
                 if Cluster.isLeader {
-                    try OutputFile.check(output, inputs: [data, em.sampleWeight])
+                    try OutputFile.check(output, inputs: [data, filesFrom, em.sampleWeight])
                     try checkFigureOutput(plot, option: "--plot", inputs: [data, em.sampleWeight, output])
                 }
                 // Under mpirun each process holds a block of the rows; every fit of the grid is distributed.
-                let table = try readDataBlock(dataFiles(data), precision: .float64)
+                let table = try readDataBlock(dataFiles(data, filesFrom: filesFrom), precision: .float64)
                 if !quiet { table.warnings.forEach { printStderr("gmm: warning: " + $0) } }
                 try Memory.checkFit(components: components.values.filter { $0 <= table.fileRows }.max() ?? 1,
                                     features: table.columns, rows: table.rows)

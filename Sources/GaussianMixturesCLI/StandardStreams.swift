@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import GaussianMixtures
 import GaussianMixturesIO
@@ -104,6 +105,13 @@ func dataFiles(_ data: String?, filesFrom: String? = nil) throws -> [String] {
     }
     let paths = (0..<Int(matches.gl_pathc)).compactMap { matches.gl_pathv[$0].map { String(cString: $0) } }
     return paths.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+}
+
+/// Checks that a command got its data one way: DATA or `--files-from LIST`.
+func validateDataInputs(_ data: String?, _ filesFrom: String?) throws {
+    guard (data == nil) != (filesFrom == nil) else {
+        throw ValidationError(data == nil ? "give the data: DATA or --files-from LIST" : "give DATA or --files-from LIST, not both")
+    }
 }
 
 /// Reads the data of a command from `paths` (``dataFiles(_:filesFrom:)``): their rows one after

@@ -51,6 +51,12 @@ import Testing
         let scoreWhole = try e2e.gmm(["score", scratch.path("whole.json"), EndToEndTests.iris])
         let scoreGlob = try e2e.gmm(["score", scratch.path("whole.json"), scratch.path("part-*.npy")])
         #expect(scoreGlob.status == 0 && scoreGlob.stdout == scoreWhole.stdout)
+        let scoreList = try e2e.gmm(["score", scratch.path("whole.json"), "--files-from", scratch.path("list.txt")])
+        #expect(scoreList.status == 0 && scoreList.stdout == scoreWhole.stdout)
+        // predict over a list: the labels of the whole file, in the same order.
+        let predictWhole = try e2e.gmm(["predict", scratch.path("whole.json"), EndToEndTests.iris])
+        let predictList = try e2e.gmm(["predict", scratch.path("whole.json"), "--files-from", scratch.path("list.txt")])
+        #expect(predictList.status == 0 && predictList.stdout == predictWhole.stdout)
     }
 
     @Test func mistakesAreNamed() throws {
