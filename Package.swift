@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -9,6 +9,11 @@ let package = Package(
         .executable(name: "gmm", targets: ["gmm"]),
         // libgaussianmixtures.so: the C interface (gaussian_mixtures.h), installed by scripts/install-c.
         .library(name: "gaussianmixtures", type: .dynamic, targets: ["GaussianMixturesC"]),
+    ],
+    // `swift build --traits MPI`: `mpirun -np P gmm fit` spreads the rows over P processes
+    // (docs/DISTRIBUTED.md); needs Open MPI (Debian's libopenmpi-dev, `scripts/setup --mpi`).
+    traits: [
+        .trait(name: "MPI", description: "Fits across processes and hosts with Open MPI (mpirun -np P gmm fit)"),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,12 +41,16 @@ let package = Package(
         .target(name: "GaussianMixturesIO", dependencies: ["GaussianMixtures", "FileGuard"]),
         // SVG figures: drawing primitives, axes with round ticks, legend, palette; no maths of the model.
         .target(name: "GaussianMixturesPlot"),
+        // Open MPI (pkg-config ompi-c), with inline functions returning its handles; used only
+        // under the MPI trait.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         // The `gmm` command's logic, a library so tests can parse and run it in-process.
         .target(
             name: "GaussianMixturesCLI",
             dependencies: [
                 "GaussianMixtures", "GaussianMixturesIO", "GaussianMixturesPlot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .target(name: "CMPI", condition: .when(traits: ["MPI"])),
             ]
         ),
         .executableTarget(name: "gmm", dependencies: ["GaussianMixturesCLI"]),

@@ -64,19 +64,38 @@ extension GaussianMixture {
                                                 components: Int, sampleWeights: UnsafeBufferPointer<Double>?,
                                                 options: FitOptions, dataChecked: Bool = false) throws -> FitResult {
         try options.validate()
+        let reducer = options.reducer
         let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
-        guard rows >= 1, columns >= 1, !overflow, values.count == count, let base = values.baseAddress else {
+        // Over several processes one of them may hold no rows; all of them together must hold some.
+        let globalRows = reducer.size > 1 ? Int(reducer.total(Double(rows))) : rows
+        guard globalRows >= 1, rows >= 0, columns >= 1, !overflow, values.count == count else {
             throw GaussianMixtureError.invalidShape(
                 "expected a non-empty \(rows) x \(columns) data matrix, got \(values.count) values")
         }
+        // A block of no rows still needs a pointer: one row of zeros that no loop reads.
+        let spare = [Scalar](repeating: 0, count: columns)
+        return try spare.withUnsafeBufferPointer { spareBuffer in
+            guard let base = values.baseAddress ?? spareBuffer.baseAddress else {
+                throw GaussianMixtureError.invalidShape("expected a \(rows) x \(columns) data matrix")
+            }
+            return try fitRows(base, rows: rows, globalRows: globalRows, columns: columns, components: components,
+                               sampleWeights: sampleWeights, options: options, dataChecked: dataChecked)
+        }
+    }
+
+    private static func fitRows<Scalar: EngineScalar>(_ base: UnsafePointer<Scalar>, rows: Int, globalRows: Int, columns: Int,
+                                                      components: Int, sampleWeights: UnsafeBufferPointer<Double>?,
+                                                      options: FitOptions, dataChecked: Bool) throws -> FitResult {
+        let reducer = options.reducer
         guard components >= 1 else {
             throw GaussianMixtureError.invalidOption("components must be >= 1, got \(components)")
         }
-        _ = try checkSampleWeights(sampleWeights, rows: rows)
+        _ = try checkSampleWeights(sampleWeights, rows: rows, reducer: reducer)
         // A row whose weight underflows to zero next to the largest (a ratio below about 1e-323)
         // counts as absent, here as in the fit.
-        let normalized = sampleWeights.map(meanNormalizedWeights)
-        let weightedRows = normalized.map { w in w.reduce(0) { $0 + ($1 > 0 ? 1 : 0) } } ?? rows
+        let normalized = sampleWeights.map { meanNormalizedWeights($0, reducer: reducer) }
+        let localWeighted = normalized.map { w in w.reduce(0) { $0 + ($1 > 0 ? 1 : 0) } } ?? rows
+        let weightedRows = reducer.size > 1 ? Int(reducer.total(Double(localWeighted))) : localWeighted
         guard weightedRows >= components else {
             throw GaussianMixtureError.tooFewSamples(samples: weightedRows, components: components)
         }
@@ -93,7 +112,9 @@ extension GaussianMixture {
             }
         }
         return try withOptionalBuffer(normalized) { weights in
-            let data = DataView(base: base, rows: rows, columns: columns, weights: weights?.baseAddress)
+            let firstRow = reducer.size > 1 ? Int(reducer.exclusivePrefixSum(Double(rows))) : 0
+            let data = DataView(base: base, rows: rows, columns: columns, weights: weights?.baseAddress,
+                                reducer: reducer, firstRow: firstRow, globalRows: globalRows)
             if !dataChecked {
                 try checkFinite(data)
                 try checkScale(data)
@@ -114,11 +135,21 @@ extension GaussianMixture {
 /// for bit). The mean is taken as `max · Σ (w / max) / N`, which neither overflows nor
 /// underflows: each `w / max` is in [0, 1].
 func meanNormalizedWeights(_ weights: UnsafeBufferPointer<Double>) -> [Double] {
-    let largest = weights.max() ?? 1
+    meanNormalizedWeights(weights, reducer: SingleProcess.shared)
+}
+
+/// ``meanNormalizedWeights(_:)`` of one block of the weights, with the maximum, sum and count of
+/// every process's block.
+func meanNormalizedWeights(_ weights: UnsafeBufferPointer<Double>, reducer: any Reducer) -> [Double] {
+    var largestOfAll = [weights.max() ?? 0]
+    reducer.maximum(&largestOfAll)
+    let largest = reducer.size > 1 ? largestOfAll[0] : (weights.max() ?? 1)
     guard largest > 0 else { return Array(weights) }
     var sum = 0.0
     for w in weights { sum += w / largest }
-    let factor = Double(weights.count) / sum
+    var totals = [sum, Double(weights.count)]
+    reducer.sum(&totals)
+    let factor = totals[1] / totals[0]
     return weights.map { ($0 / largest) * factor }
 }
 
@@ -131,7 +162,8 @@ func withOptionalBuffer<R>(_ array: [Double]?, _ body: (UnsafeBufferPointer<Doub
 /// Checks sample weights: one per row, finite, non-negative, not all zero (their sum may
 /// exceed double range: the fit only uses them relative to their mean).
 /// - Returns: their base pointer (nil for no weights).
-func checkSampleWeights(_ weights: UnsafeBufferPointer<Double>?, rows: Int) throws -> UnsafePointer<Double>? {
+func checkSampleWeights(_ weights: UnsafeBufferPointer<Double>?, rows: Int,
+                        reducer: any Reducer = SingleProcess.shared) throws -> UnsafePointer<Double>? {
     guard let weights else { return nil }
     guard weights.count == rows else {
         throw GaussianMixtureError.invalidSampleWeights("\(weights.count) weights for \(rows) rows; give one weight per row")
@@ -144,7 +176,9 @@ func checkSampleWeights(_ weights: UnsafeBufferPointer<Double>?, rows: Int) thro
         }
         if w > 0 { positive = true }
     }
-    guard positive else {
+    var anyPositive = [positive ? 1.0 : 0]
+    reducer.maximum(&anyPositive)
+    guard anyPositive[0] > 0 else {
         throw GaussianMixtureError.invalidSampleWeights("every weight is zero; at least one row must count")
     }
     return weights.baseAddress
@@ -226,7 +260,7 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
                 let empty = (0..<k).filter { stats.weightSums[$0] <= emptyComponentShare * stats.sampleCount }
                 if !empty.isEmpty {
                     let rows = engine.worstExplainedRows(model, count: empty.count)
-                    model = try model.reseeding(empty, at: rows.map(data.doubles(ofRow:)),
+                    model = try model.reseeding(empty, at: data.doubles(ofGlobalRows: rows),
                                                 sampleCount: stats.sampleCount, kernel: Kernel.self, iteration: iteration,
                                                 regularization: options.regularization)
                     for (component, row) in zip(empty, rows) {

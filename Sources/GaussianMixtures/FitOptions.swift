@@ -102,6 +102,10 @@ public struct FitOptions: Sendable {
     public var reseedEmptyComponents = false
     /// Called after every iteration (for progress display); keep it cheap.
     public var progress: (@Sendable (IterationProgress) -> Void)? = nil
+    /// How sums over rows are combined with other processes holding other rows of the same
+    /// data (`mpirun -np P gmm fit`): the rows given to the fit are then this process's block,
+    /// in process order. One process by default.
+    public var reducer: any Reducer = SingleProcess.shared
     /// Asked before every iteration (and every restart); when it returns true the fit stops by
     /// throwing `CancellationError`. Lets a caller abandon a long fit (the C library's
     /// cancellation flag, Ctrl-C in Python). Keep it cheap.

@@ -13,7 +13,7 @@ func initialModel<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components 
     var generator = Xoshiro256StarStar(seed: seed)
     let source: ResponsibilitySource
     var shifts = [Double](repeating: 0, count: k * d)
-    func copyRows(_ rows: [Int]) { shifts = rows.flatMap(data.doubles(ofRow:)) }
+    func copyRows(_ rows: [Int]) { shifts = data.doubles(ofGlobalRows: rows).flatMap { $0 } }
     switch options.initialization {
     case .model(let model):
         return model
@@ -30,7 +30,8 @@ func initialModel<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components 
     case .randomFromData:
         // Rows of weight zero cannot start a component: draw among the others.
         let candidates = data.weights.map { w in (0..<data.rows).filter { w[$0] > 0 } }
-        let rows = distinctRandomRows(k, below: candidates?.count ?? data.rows, using: &generator).map { candidates?[$0] ?? $0 }
+        let rows = globalCandidates(candidates, of: data, picks: distinctRandomRows(
+            k, below: data.reducer.total(Double(candidates?.count ?? data.rows)).rounded().clampedToInt, using: &generator))
         source = .seedRows(rows)
         copyRows(rows)
     case .randomResponsibilities:
@@ -38,7 +39,8 @@ func initialModel<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components 
         // Shift every component's statistics by the data mean (avoids cancellation).
         var mean = [Double](repeating: 0, count: d)
         for n in 0..<data.rows { for j in 0..<d { mean[j] += Double(data.row(n)[j]) } }
-        for c in 0..<k { for j in 0..<d { shifts[c * d + j] = mean[j] / Double(data.rows) } }
+        data.reducer.sum(&mean)
+        for c in 0..<k { for j in 0..<d { shifts[c * d + j] = mean[j] / Double(data.globalRows) } }
     }
     let stats = engine.statistics(of: source, shifts: shifts)
     let model = try maximizationStep(stats, covarianceType: options.covarianceType, regularization: options.regularization,
@@ -138,6 +140,25 @@ struct PartialStart {
         }
         return result.values.allSatisfy(\.isFinite) ? result : nil
     }
+}
+
+/// The global rows of the `picks`-th candidates (0-based among all processes' candidates, in
+/// row order), where `candidates` are this process's (its rows, or all of them when nil).
+private func globalCandidates<Scalar>(_ candidates: [Int]?, of data: DataView<Scalar>, picks: [Int]) -> [Int] {
+    let count = candidates?.count ?? data.rows
+    guard data.reducer.size > 1 else { return picks.map { candidates?[$0] ?? $0 } }
+    let before = Int(data.reducer.exclusivePrefixSum(Double(count)))
+    var mine = [Double](repeating: -1, count: picks.count)
+    for (i, p) in picks.enumerated() where p >= before && p < before + count {
+        mine[i] = Double(data.firstRow + (candidates?[p - before] ?? (p - before)))
+    }
+    let parts = data.reducer.gather(mine)
+    return picks.indices.map { i in Int(parts.map { $0[i] }.max() ?? 0) }
+}
+
+extension Double {
+    /// This whole number as an Int (0 when it is not finite or beyond Int's range).
+    var clampedToInt: Int { isFinite && abs(self) < 0x1p62 ? Int(self) : 0 }
 }
 
 /// `count` distinct integers from `0..<bound`, in draw order (Floyd's algorithm).

@@ -5,7 +5,9 @@ import Foundation
 /// move less than `1e-4` times the mean feature variance (at most 300 iterations). With sample
 /// weights (scikit-learn's `KMeans(sample_weight=)`), seeds are drawn with probability
 /// proportional to `w_n d_n²` and centres are weighted means.
-/// Runs in the same deterministic parallel chunks as the E-step.
+/// Runs in the same deterministic parallel chunks as the E-step; rows are global (the data may
+/// be one block of rows among several processes'), and every sum, draw and arg-max over rows goes
+/// through the data's reducer.
 struct KMeans<Scalar: EngineScalar> {
     let data: DataView<Scalar>
     let clusters: Int
@@ -50,6 +52,7 @@ struct KMeans<Scalar: EngineScalar> {
         for slot in 0..<schedule.slots {
             for i in 0..<count { total[i] += partial[slot * count + i] }
         }
+        data.reducer.sum(&total)
         return total
     }
 
@@ -61,23 +64,29 @@ struct KMeans<Scalar: EngineScalar> {
     }
 
     /// Greedy k-means++ (Arthur and Vassilvitskii 2007, with scikit-learn's `2 + ⌊ln K⌋` local
-    /// trials per centre). Returns the row indices of the seeds.
+    /// trials per centre). Returns the global row indices of the seeds.
+    ///
+    /// Over several processes each draw is the first global row whose running sum reaches the
+    /// target: each process starts its running sum at the sum of the processes before it (one
+    /// gather), and the lowest row found by any process wins (one more).
     func plusPlusSeeds(using generator: inout Xoshiro256StarStar) -> [Int] {
         let n = data.rows, k = clusters
         let trials = 2 + Int(Foundation.log(Double(k)))
-        var seeds = [data.weights == nil ? generator.nextInt(below: n) : weightedDraw(using: &generator)]
+        var seeds = [data.weights == nil ? generator.nextInt(below: data.globalRows) : weightedDraw(using: &generator)]
         // Squared distance of each row to its nearest seed, as Float: it only weighs the draws,
         // and N floats is the largest allocation of a fit (40 MB at 10^7 rows). Distances are in
         // units of the mean feature variance, so that data at 1e150 or 1e-150 neither overflow
         // nor underflow a Float.
         let variance = meanFeatureVariance()
         let unit = variance > 0 && variance.isFinite ? 1 / variance : 1
-        var closest = [Float](repeating: 0, count: n)
+        var closest = [Float](repeating: 0, count: max(1, n))  // one spare: a process may hold no rows
+        let firstSeed = data.doubles(ofGlobalRows: [seeds[0]])[0].map { Scalar($0) }
         closest.withUnsafeMutableBufferPointer { buffer in
-            let out = UnsafeTransfer(buffer.baseAddress!)
-            let first = data.row(seeds[0])
-            forEachChunk(schedule, threads: threads) { _, rows in
-                for r in rows { out.wrappedValue[r] = Float(scaledDistance(row: r, first, unit: unit)) }
+            firstSeed.withUnsafeBufferPointer { seedBuffer in
+                let out = UnsafeTransfer((buffer.baseAddress, seedBuffer.baseAddress!))
+                forEachChunk(schedule, threads: threads) { _, rows in
+                    for r in rows { out.wrappedValue.0![r] = Float(scaledDistance(row: r, out.wrappedValue.1, unit: unit)) }
+                }
             }
         }
         var potential = parallelSums(count: 1) { r, sums in sums[0] += Double(closest[r]) }[0]
@@ -86,16 +95,19 @@ struct KMeans<Scalar: EngineScalar> {
             // running sum reaches each sorted target (numpy's searchsorted), in one pass.
             let targets = (0..<trials).map { _ in generator.nextUniform() * potential }
             let order = targets.indices.sorted { targets[$0] < targets[$1] }
-            var candidates = [Int](repeating: n - 1, count: trials)
-            var running = 0.0, next = 0
+            var candidates = [Int](repeating: data.globalRows - 1, count: trials)
+            var running = data.reducer.size > 1 ? data.reducer.exclusivePrefixSum(localSum(closest)) : 0.0
+            var next = 0
             for r in 0..<n where next < trials {
                 running += Double(closest[r])
                 while next < trials && running >= targets[order[next]] {
-                    candidates[order[next]] = r
+                    candidates[order[next]] = data.firstRow + r
                     next += 1
                 }
             }
-            let points = candidates.flatMap(data.doubles(ofRow:))
+            candidates = firstFound(candidates, notFound: data.globalRows - 1)
+            let candidatePoints = data.doubles(ofGlobalRows: candidates)
+            let points = candidatePoints.flatMap { $0 }
             let potentials = closest.withUnsafeBufferPointer { closestBuffer in
                 points.withUnsafeBufferPointer { pointBuffer in
                     let shared = UnsafeTransfer((closestBuffer.baseAddress!, pointBuffer.baseAddress!))
@@ -112,7 +124,7 @@ struct KMeans<Scalar: EngineScalar> {
             let chosen = candidates[best]
             seeds.append(chosen)
             potential = potentials[best]
-            let point = data.doubles(ofRow: chosen)
+            let point = candidatePoints[best]
             closest.withUnsafeMutableBufferPointer { buffer in
                 point.withUnsafeBufferPointer { pointBuffer in
                     let shared = UnsafeTransfer((buffer.baseAddress!, pointBuffer.baseAddress!))
@@ -127,26 +139,48 @@ struct KMeans<Scalar: EngineScalar> {
         return seeds
     }
 
-    /// A row drawn with probability proportional to its weight (the first weighted seed).
-    private func weightedDraw(using generator: inout Xoshiro256StarStar) -> Int {
-        let target = generator.nextUniform() * data.totalWeight(0..<data.rows)
-        var running = 0.0
-        for r in 0..<data.rows {
-            running += data.weight(r)
-            if running > target { return r }
-        }
-        return (0..<data.rows).last { data.weight($0) > 0 } ?? 0
+    /// `Σ values` in row order: this process's share of a running sum.
+    private func localSum(_ values: [Float]) -> Double {
+        var total = 0.0
+        for v in values { total += Double(v) }
+        return total
     }
 
-    /// Lloyd's algorithm from the given seed rows. Returns the final labels and centres (`K x D`).
+    /// For each entry, the lowest global row any process found (`notFound` where none did).
+    private func firstFound(_ found: [Int], notFound: Int) -> [Int] {
+        guard data.reducer.size > 1 else { return found }
+        let parts = data.reducer.gather(found.map(Double.init))
+        return found.indices.map { i in parts.map { Int($0[i]) }.min() ?? notFound }
+    }
+
+    /// A global row drawn with probability proportional to its weight (the first weighted seed).
+    private func weightedDraw(using generator: inout Xoshiro256StarStar) -> Int {
+        let target = generator.nextUniform() * data.reducer.total(data.totalWeight(0..<data.rows))
+        var running = data.reducer.size > 1 ? data.reducer.exclusivePrefixSum(data.totalWeight(0..<data.rows)) : 0.0
+        let none = data.globalRows
+        var found = none
+        for r in 0..<data.rows {
+            running += data.weight(r)
+            if running > target { found = data.firstRow + r; break }
+        }
+        // Past the last row by rounding: the last row of positive weight.
+        let lastPositive = (0..<data.rows).last { data.weight($0) > 0 }.map { data.firstRow + $0 } ?? -1
+        var picks = [Double(found), Double(lastPositive)]
+        if data.reducer.size > 1 {
+            let parts = data.reducer.gather(picks)
+            picks = [parts.map { $0[0] }.min() ?? Double(none), parts.map { $0[1] }.max() ?? -1]
+        }
+        if Int(picks[0]) < none { return Int(picks[0]) }
+        return max(0, Int(picks[1]))
+    }
+
+    /// Lloyd's algorithm from the given global seed rows. Returns the final labels (of this
+    /// process's rows) and centres (`K x D`).
     func lloyd(seeds: [Int], maxIterations: Int = 300, relativeTolerance: Double = 1e-4) -> (labels: [Int32], centers: [Double]) {
         let d = data.columns, k = clusters, n = data.rows
-        var centers = [Double](repeating: 0, count: k * d)
-        for (c, row) in seeds.enumerated() {
-            centers.replaceSubrange((c * d)..<((c + 1) * d), with: data.doubles(ofRow: row))
-        }
+        var centers = data.doubles(ofGlobalRows: seeds).flatMap { $0 }
         let tolerance = relativeTolerance * meanFeatureVariance()
-        var labels = [Int32](repeating: -1, count: n)
+        var labels = [Int32](repeating: -1, count: max(1, n))  // one spare: a process may hold no rows
         for _ in 0..<maxIterations {
             let changed = assign(centers: centers, labels: &labels)
             if changed == 0 { break }
@@ -180,11 +214,13 @@ struct KMeans<Scalar: EngineScalar> {
                 for r in 0..<n where data.weight(r) > 0 {
                     let value = distance(r)
                     if far.count == empty.count, let nearest = far.last, !(value > nearest.distance) { continue }
-                    far.insert((value, r), at: far.firstIndex { value > $0.distance } ?? far.count)
+                    far.insert((value, data.firstRow + r), at: far.firstIndex { value > $0.distance } ?? far.count)
                     if far.count > empty.count { far.removeLast() }
                 }
-                for (c, row) in zip(empty, far.map(\.row)) {
-                    centers.replaceSubrange((c * d)..<((c + 1) * d), with: data.doubles(ofRow: row))
+                let farthest = extremeRows(far.map { ($0.distance, $0.row) }, count: empty.count,
+                                           reducer: data.reducer, largest: true)
+                for (c, point) in zip(empty, data.doubles(ofGlobalRows: farthest)) {
+                    centers.replaceSubrange((c * d)..<((c + 1) * d), with: point)
                 }
                 shift = .infinity
             }
@@ -216,13 +252,15 @@ struct KMeans<Scalar: EngineScalar> {
                 }
             }
         }
-        return changes.reduce(0, +)
+        var changed = [Double(changes.reduce(0, +))]
+        data.reducer.sum(&changed)
+        return Int(changed[0])
     }
 
     /// Mean over features of the (population, weighted) variance of each feature.
     private func meanFeatureVariance() -> Double {
         let d = data.columns
-        let n = data.totalWeight(0..<data.rows)
+        let n = data.reducer.total(data.totalWeight(0..<data.rows))
         let sums = parallelSums(count: d) { r, sums in
             for j in 0..<d { sums[j] += data.weight(r) * Double(data.row(r)[j]) }
         }

@@ -76,15 +76,24 @@ extension GaussianMixture {
         if case .model = options.initialization {
             throw GaussianMixtureError.invalidOption("a start model fits one K and one type; select needs another initialisation")
         }
-        guard rows >= 1, columns >= 1, values.count == rows * columns, let base = values.baseAddress else {
+        // Over several processes (options.reducer) each holds a block of the rows, maybe none.
+        let reducer = options.reducer
+        let globalRows = reducer.size > 1 ? Int(reducer.total(Double(rows))) : rows
+        guard globalRows >= 1, rows >= 0, columns >= 1, values.count == rows * columns else {
             throw GaussianMixtureError.invalidShape("expected a non-empty \(rows) x \(columns) data matrix, got \(values.count) values")
         }
-        let weights = try checkSampleWeights(sampleWeights, rows: rows)
-        try checkFinite(DataView(base: base, rows: rows, columns: columns, weights: weights))
-        try checkScale(DataView(base: base, rows: rows, columns: columns, weights: weights))
+        let weights = try checkSampleWeights(sampleWeights, rows: rows, reducer: reducer)
+        let spare = [Scalar](repeating: 0, count: columns)
+        try spare.withUnsafeBufferPointer { spareBuffer in
+            guard let base = values.baseAddress ?? spareBuffer.baseAddress else { return }
+            let view = DataView(base: base, rows: rows, columns: columns, weights: weights, reducer: reducer)
+            try checkFinite(view)
+            try checkScale(view)
+        }
         let grid = components.flatMap { k in covarianceTypes.map { (k, $0) } }
         let data = UnsafeTransfer((values, sampleWeights))
-        let concurrent = rows * columns < 200_000 && options.threads > 1 && grid.count > 1
+        // The fits of a distributed grid exchange sums, so they run one after the other, in grid order.
+        let concurrent = reducer.size == 1 && rows * columns < 200_000 && options.threads > 1 && grid.count > 1
         let results = ResultSlots<SelectionCandidate>(count: grid.count)
         let fitOne: @Sendable (Int, Int) -> Void = { index, threads in
             let (k, type) = grid[index]
@@ -128,13 +137,18 @@ extension GaussianMixture {
         do {
             let fit = try fitValues(values, rows: rows, columns: columns, components: k, sampleWeights: sampleWeights,
                                     options: options, dataChecked: true)
-            let perRow = try fit.model.evaluate(values, rows: rows, columns: columns, threads: options.threads,
-                                                responsibilities: false, dataChecked: true).logLikelihoods
+            let perRow = rows == 0 ? [] : try fit.model.evaluate(values, rows: rows, columns: columns, threads: options.threads,
+                                                                 responsibilities: false, dataChecked: true).logLikelihoods
             var total = 0.0, count = 0.0
             for n in 0..<rows {
                 let w = sampleWeights?[n] ?? 1
                 total += w * perRow[n]
                 count += w
+            }
+            if options.reducer.size > 1 {
+                var sums = [total, count]
+                options.reducer.sum(&sums)
+                (total, count) = (sums[0], sums[1])
             }
             let p = Double(fit.model.parameterCount)
             return SelectionCandidate(components: k, covarianceType: type, fit: fit, failure: nil,

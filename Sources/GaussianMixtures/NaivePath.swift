@@ -120,7 +120,7 @@ struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
         let lookup = source.seedLookup
         var r = [Double](repeating: 0, count: k)
         for n in 0..<data.rows {
-            r.withUnsafeMutableBufferPointer { source.fill(row: n, components: k, into: $0.baseAddress!, seedLookup: lookup) }
+            r.withUnsafeMutableBufferPointer { source.fill(row: n, firstRow: data.firstRow, components: k, into: $0.baseAddress!, seedLookup: lookup) }
             add(row: n, responsibilities: r, to: &stats)
         }
         return stats

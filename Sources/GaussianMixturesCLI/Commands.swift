@@ -10,7 +10,9 @@ extension GMM {
             abstract: "Mean log-likelihood per sample of DATA under MODEL (last line on stdout).")
 
         @Argument(help: "Model file written by `gmm fit`.") var model: String
-        @Argument(help: "Data file: CSV (or '-') or .npy.") var data: String
+        @Argument(help: "Data file: CSV (or '-') or .npy, or a quoted glob of them (rows in the order of the sorted paths).") var data: String?
+        @Option(name: .customLong("files-from"), help: "A file listing the data files, one path a line, read in that order; DATA is then left out.")
+        var filesFrom: String?
         @Flag(name: .customLong("per-sample"), help: "Also write log p(x) for every row (to -o, or to stdout before the mean).")
         var perSample = false
         @Option(name: .shortAndLong, help: "File for the per-sample values (needs --per-sample).") var output: String?
@@ -20,21 +22,28 @@ extension GMM {
 
         func validate() throws {
             if output != nil && !perSample { throw ValidationError("-o is only used with --per-sample") }
+            try validateDataInputs(data, filesFrom)
         }
 
         func run() throws {
             try reportingErrors {
-                try OutputFile.check(output, inputs: [model, data])
+                if Cluster.isLeader { try OutputFile.check(output, inputs: [model, data, filesFrom]) }
                 let model = try ModelFile.read(path: model).model
-                let table = try readTable(data, precision: precision)
+                // Under mpirun each process scores its block of the rows; the mean is over all of them.
+                let table = try readDataBlock(dataFiles(data, filesFrom: filesFrom), precision: precision)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
                 try checkColumns(table, model: model, modelPath: self.model)
-                let values = try table.withValues {
+                let values = table.rows == 0 ? [] : try table.withValues {
                     try model.logLikelihoods(of: $0, rows: table.rows, columns: table.columns, threads: threadOptions.threads)
                 }
-                let mean = values.reduce(0, +) / Double(values.count)
+                var totals = [values.reduce(0, +), Double(values.count)]
+                Cluster.reducer.sum(&totals)
+                let mean = Cluster.isDistributed ? totals[0] / totals[1] : values.reduce(0, +) / Double(values.count)
                 if perSample {
-                    try writeColumn(doubles: values, to: output)
+                    // Under mpirun rank 0 receives every process's values, in row order, and writes them.
+                    var all: [Double] = []
+                    try Cluster.forEachPart(values) { all += $0 }
+                    try writeColumn(doubles: all, to: output)
                 }
                 try printResult("\(mean)\n")
             }
@@ -47,43 +56,64 @@ extension GMM {
             abstract: "Most probable component of every row, or with --proba the responsibilities.")
 
         @Argument(help: "Model file written by `gmm fit`.") var model: String
-        @Argument(help: "Data file: CSV (or '-') or .npy.") var data: String
+        @Argument(help: "Data file: CSV (or '-') or .npy, or a quoted glob of them (rows in the order of the sorted paths).") var data: String?
+        @Option(name: .customLong("files-from"), help: "A file listing the data files, one path a line, read in that order; DATA is then left out.")
+        var filesFrom: String?
         @Flag(help: "Write the N x K matrix of posterior probabilities instead of labels.") var proba = false
         @Option(name: .shortAndLong, help: "Output file (.csv, .npy, .json; default stdout).") var output: String?
         @OptionGroup var threadOptions: ThreadOptions
         @Option(help: "float64, or float32 (a float32 .npy is read as it is, without a float64 copy).")
         var precision: Precision = .float64
 
+        func validate() throws { try validateDataInputs(data, filesFrom) }
+
         func run() throws {
             try reportingErrors {
-                try OutputFile.check(output, inputs: [model, data])
+                if Cluster.isLeader { try OutputFile.check(output, inputs: [model, data, filesFrom]) }
                 let model = try ModelFile.read(path: model).model
-                let table = try readTable(data, precision: precision)
+                // Under mpirun each process predicts its block of the rows and rank 0 writes them all, in row order.
+                let table = try readDataBlock(dataFiles(data, filesFrom: filesFrom), precision: precision)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
                 try checkColumns(table, model: model, modelPath: self.model)
                 let k = model.componentCount, d = table.columns, rows = table.rows
                 let step = chunkRows(components: k)
-                // Chunk by chunk: the N x K responsibilities are never held whole.
+                let distributed = Cluster.isDistributed
+                var stream: MatrixStream?
+                var labels: [Int] = []
+                var probabilities: [Double] = []  // this process's, under mpirun
+                // Chunk by chunk: one process's N x K responsibilities are never held whole outside mpirun.
                 try table.withValues { values in
-                    guard d == model.featureCount, rows >= 1 else {
+                    guard d == model.featureCount else {
                         _ = try model.predict(values, rows: rows, columns: d, threads: threadOptions.threads)  // throws the shape error
                         return
                     }
-                    let stream = try proba ? MatrixStream(rows: rows, columns: k, to: output) : nil
-                    var labels: [Int] = []
+                    if proba && Cluster.isLeader { stream = try MatrixStream(rows: table.fileRows, columns: k, to: output) }
+                    guard rows > 0 else { return }  // a process with no rows
                     labels.reserveCapacity(proba ? 0 : rows)
                     for start in stride(from: 0, to: rows, by: step) {
                         let count = min(step, rows - start)
                         let chunk = values.rows(start..<(start + count), columns: d)
-                        if let stream {
-                            try stream.append(try model.predictProbabilities(chunk, rows: count, columns: d,
-                                                                             threads: threadOptions.threads))
+                        if proba {
+                            let part = try model.predictProbabilities(chunk, rows: count, columns: d, threads: threadOptions.threads)
+                            if distributed { probabilities += part.values } else { try stream?.append(part) }
                         } else {
                             labels += try model.predict(chunk, rows: count, columns: d, threads: threadOptions.threads)
                         }
                     }
-                    if let stream { try stream.finish() } else { try writeColumn(integers: labels, to: output) }
                 }
+                if distributed {
+                    var all: [Int] = []
+                    try Cluster.forEachPart(proba ? probabilities : labels.map(Double.init)) { part in
+                        if proba {
+                            if !part.isEmpty { try stream?.append(try Matrix(rows: part.count / k, columns: k, values: part)) }
+                        } else {
+                            all += part.map { Int($0) }
+                        }
+                    }
+                    labels = all
+                }
+                guard Cluster.isLeader else { return }
+                if let stream { try stream.finish() } else { try writeColumn(integers: labels, to: output) }
             }
         }
     }
@@ -106,6 +136,7 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
+                guard Cluster.isLeader else { return }  // under mpirun, one process draws the sample
                 try OutputFile.check(output, inputs: [model])
                 let model = try ModelFile.read(path: model).model
                 let d = model.featureCount
@@ -143,6 +174,7 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
+                guard Cluster.isLeader else { return }  // under mpirun, one process prints
                 // Read without expanding diag or spherical variances to D x D (the table shows
                 // covariances only for D <= 4, where they are small).
                 let file = try ModelFile.readSummary(path: model)

@@ -10,8 +10,12 @@ extension GMM {
             abstract: "Fit a Gaussian mixture to DATA by EM and write the model as JSON.",
             discussion: "Without -o the model goes to stdout; a summary goes to stderr unless --quiet.")
 
-        @Argument(help: "Data file: CSV (or '-' for stdin) or .npy.")
-        var data: String
+        @Argument(help: "Data file: CSV (or '-' for stdin) or .npy; or a quoted glob ('parts/*.npy'): the files' rows in the order of their sorted paths.")
+        var data: String?
+
+        @Option(name: .customLong("files-from"),
+                help: "A file listing the data files, one path a line (relative to the current folder), read in that order; DATA is then left out.")
+        var filesFrom: String?
 
         @Option(name: .long, parsing: .unconditional, help: "Number of mixture components K.")
         var components: Int
@@ -51,6 +55,7 @@ extension GMM {
         var verbose = false
 
         func validate() throws {
+            try validateDataInputs(data, filesFrom)
             guard components >= 1 else { throw ValidationError("--components must be at least 1, got \(components)") }
             guard !(quiet && verbose) else { throw ValidationError("--quiet and --verbose cannot be used together") }
             if initModel != nil, let part = [("--init-means", initMeans), ("--init-weights", initWeights),
@@ -62,12 +67,15 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
-                try OutputFile.check(output, inputs: [data, initModel, initMeans, initWeights, initPrecisions, em.sampleWeight])
-                let table = try readTable(data, precision: precision)
+                if Cluster.isLeader {
+                    try OutputFile.check(output, inputs: [data, filesFrom, initModel, initMeans, initWeights, initPrecisions, em.sampleWeight])
+                }
+                let table = try readDataBlock(dataFiles(data, filesFrom: filesFrom), precision: precision)
                 if !quiet { table.warnings.forEach { printStderr("gmm: warning: " + $0) } }
                 try Memory.checkFit(components: components, features: table.columns, rows: table.rows)
-                let weights = try em.sampleWeights(rows: table.rows, dataPath: table.path)
+                let weights = try em.sampleWeights(of: table)
                 var options = em.options(threads: threadOptions.threads)
+                options.reducer = Cluster.reducer
                 options.covarianceType = covarianceType ?? .full
                 if let initModel {
                     let start = try ModelFile.read(path: initModel).model
@@ -94,8 +102,16 @@ extension GMM {
                                            p.restart, p.iteration, p.lowerBound, p.change, p.seconds))
                     }
                 }
+                if let delay = ProcessInfo.processInfo.environment["GMM_TEST_ITERATION_DELAY"].flatMap(Double.init), delay > 0 {
+                    // For the tests of a process killed mid-fit: each iteration lasts at least `delay` seconds.
+                    let report = options.progress
+                    options.progress = { p in
+                        report?(p)
+                        usleep(UInt32(min(delay, 60) * 1e6))
+                    }
+                }
                 let result = try namingStartFiles { try fit(table, components: components, sampleWeights: weights, options: options) }
-                try writeOutput(Array(ModelFile(result).json().utf8), to: output)
+                if Cluster.isLeader { try writeOutput(Array(ModelFile(result).json().utf8), to: output) }
                 if !quiet {
                     for r in result.reseeds {
                         printStderr("gmm: re-seeded component \(r.component) after iteration \(r.iteration) of restart \(r.restart): "
@@ -136,7 +152,7 @@ struct EMOptions: ParsableArguments {
     var initialization: InitArgument = .kmeans
 
     @Option(name: .customLong("sample-weight"),
-            help: "One non-negative weight per row of DATA: a CSV (one column, optional header) or .npy file.")
+            help: "One non-negative weight per row of DATA: a CSV (one column, optional header) or .npy file, or a quoted glob of them (one per data file, in the same sorted order).")
     var sampleWeight: String?
 
     @Option(parsing: .unconditional, help: "Seed of every random choice.")
@@ -162,7 +178,32 @@ struct EMOptions: ParsableArguments {
 
     /// The `--sample-weight` file's weights for a data set of `rows` rows, or nil.
     func sampleWeights(rows: Int, dataPath: String) throws -> [Double]? {
-        try sampleWeight.map { try readSampleWeights($0, rows: rows, dataPath: dataPath) }
+        guard let sampleWeight else { return nil }
+        let files = try dataFiles(sampleWeight)
+        guard files.count > 1 else { return try readSampleWeights(sampleWeight, rows: rows, dataPath: dataPath) }
+        // Several weight files (a glob): their values one after the other, as the data files' rows.
+        var all: [Double] = []
+        for file in files {
+            let table = try readTable(file)
+            guard table.columns == 1 else {
+                throw DataFileError.format(path: table.path, message:
+                    "sample weights must be one column, found \(table.columns) columns")
+            }
+            all += table.withUnsafeValues { Array($0) }
+        }
+        guard all.count == rows else {
+            throw DataFileError.format(path: sampleWeight, message:
+                "the \(files.count) weight files hold \(all.count) weights for the \(rows) rows of \(dataPath); "
+                + "give one weight per row, one weight file per data file")
+        }
+        return all
+    }
+
+    /// The `--sample-weight` file's weights for the rows of `table`, which may be one block of
+    /// its file's rows (under MPI): the file must hold one weight per row of the whole file.
+    func sampleWeights(of table: DataTable) throws -> [Double]? {
+        guard let all = try sampleWeights(rows: table.fileRows, dataPath: table.path) else { return nil }
+        return Array(all[table.firstRow..<(table.firstRow + table.rows)])
     }
 }
 

@@ -23,16 +23,27 @@ public struct GMM: ParsableCommand {
 
     /// Runs the command line of this process, after making the standard streams safe to use
     /// (see ``StandardStreams/prepare()``). Help and the version go to stdout; a usage error
-    /// is `gmm: error: ...` on stderr, then the usage, and exit 64.
+    /// is `gmm: error: ...` on stderr, then the usage, and exit 64. Under `mpirun` (the `MPI`
+    /// trait) MPI starts first and ends last; rank 0 alone prints, and a failure stops every
+    /// process with its exit code (``Cluster/fail(_:code:ownData:)``).
     public static func main() {
         StandardStreams.prepare()
+        Cluster.start()
         do {
             var command = try parseAsRoot()
             try command.run()
+            Cluster.finish()
         } catch {
             let code = exitCode(for: error)
             let message = fullMessage(for: error)
-            if code == .success {
+            if code != .success && Cluster.isDistributed {
+                let text = message.hasPrefix("Error: ") ? String(message.dropFirst("Error: ".count)) : message
+                Cluster.fail(text, code: code.rawValue, ownData: false)
+            }
+            Cluster.finish()
+            if code == .success, !Cluster.isLeader {
+                Foundation.exit(0)
+            } else if code == .success {
                 do {
                     if !message.isEmpty { try StandardStreams.writeResults(Array((message + "\n").utf8)) }
                 } catch {
@@ -67,9 +78,21 @@ func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as DataFileError {
+        // Under MPI a bad value in an .npy file (no line number) lies in this process's own block of
+        // rows: it reports it at once. Others (a missing file, a CSV that every process parses
+        // whole) every process may meet alike: rank 0 reports them.
+        if Cluster.isDistributed {
+            var ownBlock = false
+            if case .nonFinite(_, _, _, nil, _) = error { ownBlock = true }
+            Cluster.fail("\(error)", code: error.category.exitCode, ownData: ownBlock)
+        }
         printError("\(error)")
         throw ExitCode(error.category.exitCode)
     } catch let error as GaussianMixtureError {
+        if Cluster.isDistributed {
+            let code: Int32 = { if case .invalidOption = error { return 64 } else { return 65 } }()
+            Cluster.fail("\(error)", code: code, ownData: false)
+        }
         printError("\(error)")
         if case .invalidOption = error { throw ExitCode(64) }
         throw ExitCode(65)
@@ -81,8 +104,10 @@ func printError(_ message: String) {
     StandardStreams.writeDiagnostic("gmm: error: \(message)\n")
 }
 
-/// One line of progress or summary on stderr (dropped when stderr cannot be written).
+/// One line of progress or summary on stderr (dropped when stderr cannot be written); under
+/// MPI, rank 0's alone.
 func printStderr(_ message: String) {
+    guard Cluster.isLeader else { return }
     StandardStreams.writeDiagnostic(message + "\n")
 }
 

@@ -47,6 +47,7 @@ extension GMM {
 
         func run() throws {
             try reportingErrors {
+                guard Cluster.isLeader else { return }  // under mpirun, one process draws the figure
                 try checkFigureOutput(output, option: "-o", inputs: [model, data])
                 let file = try ModelFile.read(path: model)
                 let figure: Figure

@@ -14,8 +14,11 @@ extension GMM {
                 row and the rest goes on. With -o the best model is written as JSON.
                 """)
 
-        @Argument(help: "Data file: CSV (or '-' for stdin) or .npy.")
-        var data: String
+        @Argument(help: "Data file: CSV (or '-' for stdin) or .npy, or a quoted glob of them (rows in the order of the sorted paths).")
+        var data: String?
+
+        @Option(name: .customLong("files-from"), help: "A file listing the data files, one path a line, read in that order; DATA is then left out.")
+        var filesFrom: String?
 
         @Option(name: .long, parsing: .unconditional, help: "Component counts: a range 'A...B' or a comma list '2,4,8'.")
         var components: ComponentList
@@ -42,16 +45,22 @@ extension GMM {
         @Option(help: "float64, or float32: every candidate fitted in float32 (half the memory, about twice the speed).")
         var precision: Precision = .float64
 
+        func validate() throws { try validateDataInputs(data, filesFrom) }
+
         func run() throws {
             try reportingErrors {
-                try OutputFile.check(output, inputs: [data, em.sampleWeight])
-                try checkFigureOutput(plot, option: "--plot", inputs: [data, em.sampleWeight, output])
-                let table = try readTable(data, precision: precision)
+                if Cluster.isLeader {
+                    try OutputFile.check(output, inputs: [data, filesFrom, em.sampleWeight])
+                    try checkFigureOutput(plot, option: "--plot", inputs: [data, em.sampleWeight, output])
+                }
+                // Under mpirun each process holds a block of the rows; every fit of the grid is distributed.
+                let table = try readDataBlock(dataFiles(data, filesFrom: filesFrom), precision: precision)
                 if !quiet { table.warnings.forEach { printStderr("gmm: warning: " + $0) } }
-                try Memory.checkFit(components: components.values.filter { $0 <= table.rows }.max() ?? 1,
+                try Memory.checkFit(components: components.values.filter { $0 <= table.fileRows }.max() ?? 1,
                                     features: table.columns, rows: table.rows)
-                let weights = try em.sampleWeights(rows: table.rows, dataPath: table.path)
-                let options = em.options(threads: threadOptions.threads)
+                let weights = try em.sampleWeights(of: table)
+                var options = em.options(threads: threadOptions.threads)
+                options.reducer = Cluster.reducer
                 let selection = try table.withValues { values in
                     try withWeights(weights) { weights in
                         try GaussianMixture.select(values, rows: table.rows, columns: table.columns,
@@ -60,7 +69,9 @@ extension GMM {
                     }
                 }
                 try printResult(Self.table(selection))
-                if let plot { try writeSelectionPlot(selection, dataPath: table.path, rows: table.rows, to: plot) }
+                if let plot, Cluster.isLeader {
+                    try writeSelectionPlot(selection, dataPath: table.path, rows: table.fileRows, to: plot)
+                }
                 let best = selection.best
                 if let output, let fit = best.fit {
                     try writeOutput(Array(ModelFile(fit).json().utf8), to: output)

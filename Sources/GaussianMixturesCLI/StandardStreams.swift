@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import GaussianMixtures
 import GaussianMixturesIO
@@ -78,14 +79,108 @@ func readTable(_ path: String, precision: Precision = .float64) throws -> DataTa
     return try DataTable.read(path: path, precision: precision)
 }
 
+/// The data files of a command: `data` itself (also when it names an existing file), or the
+/// files a glob in it matches (`*`, `?`, `[`; sorted by their paths' bytes), or the lines of `filesFrom` (one path a line, relative
+/// to the current folder, in their order; blank lines skipped).
+/// - Throws: ``DataFileError/io(path:reason:)`` for a glob that matches nothing or a list that
+///   cannot be read or is empty.
+func dataFiles(_ data: String?, filesFrom: String? = nil) throws -> [String] {
+    if let filesFrom {
+        let text = String(decoding: try readAllBytes(path: filesFrom), as: UTF8.self)
+        let paths = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        guard !paths.isEmpty else {
+            throw DataFileError.io(path: filesFrom, reason: "lists no data file; give one path a line")
+        }
+        return paths
+    }
+    guard let data else { throw DataFileError.io(path: "DATA", reason: "no data file given; give DATA or --files-from LIST") }
+    // A file whose name holds a glob character is itself, not a pattern.
+    guard data != "-", data.contains(where: { "*?[".contains($0) }), !FileManager.default.fileExists(atPath: data) else {
+        return [data]
+    }
+    var matches = glob_t()
+    defer { globfree(&matches) }
+    guard glob(data, 0, nil, &matches) == 0, matches.gl_pathc > 0 else {
+        throw DataFileError.io(path: data, reason: "the pattern matches no file; check it, and quote it so that gmm expands it")
+    }
+    let paths = (0..<Int(matches.gl_pathc)).compactMap { matches.gl_pathv[$0].map { String(cString: $0) } }
+    return paths.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+}
+
+/// Checks that a command got its data one way: DATA or `--files-from LIST`.
+func validateDataInputs(_ data: String?, _ filesFrom: String?) throws {
+    guard (data == nil) != (filesFrom == nil) else {
+        throw ValidationError(data == nil ? "give the data: DATA or --files-from LIST" : "give DATA or --files-from LIST, not both")
+    }
+}
+
+/// Reads the data of a command from `paths` (``dataFiles(_:filesFrom:)``): their rows one after
+/// the other, or under MPI this process's contiguous, balanced block of them
+/// (``NPY/blockRange(rows:block:of:)`` of the rows of all files; a file may be split between
+/// processes and a process may get no rows). An `.npy` file is mapped and only the rows needed
+/// read; a CSV file is parsed whole and the rows needed kept. Standard input is refused under
+/// MPI: every process reads the data itself.
+///
+/// With `block` false every process reads all the rows (the commands not distributed yet).
+func readDataBlock(_ paths: [String], precision: Precision, block: Bool = true) throws -> DataTable {
+    let distributed = block && Cluster.isDistributed
+    if paths.count == 1 {
+        let path = paths[0]
+        guard distributed else { return try readTable(path, precision: precision) }
+        guard path != "-" else {
+            throw DataFileError.io(path: "<stdin>", reason: "under mpirun every process reads its own rows of the data: "
+                                   + "give a file (.npy or CSV), not standard input")
+        }
+        if path.lowercased().hasSuffix(".npy") {
+            return try NPY.read(path: path, precision: precision, block: Cluster.rank, of: Cluster.size)
+        }
+        return try DataTable.read(path: path, precision: precision).block(Cluster.rank, of: Cluster.size)
+    }
+    if let stdin = paths.firstIndex(of: "-") {
+        throw DataFileError.io(path: "<stdin>", reason: "standard input cannot be one of several data files (entry \(stdin + 1))")
+    }
+    // The rows of every file, from the .npy headers alone; CSV files are parsed once here.
+    var parsed: [Int: DataTable] = [:]
+    var counts: [Int] = []
+    for (i, path) in paths.enumerated() {
+        if path.lowercased().hasSuffix(".npy") {
+            counts.append(try NPY.shape(path: path).rows)
+        } else {
+            let table = try DataTable.read(path: path, precision: precision)
+            parsed[i] = table
+            counts.append(table.rows)
+        }
+    }
+    let total = counts.reduce(0, +)
+    let wanted = distributed ? NPY.blockRange(rows: total, block: Cluster.rank, of: Cluster.size) : 0..<total
+    var parts: [DataTable] = []
+    var start = 0
+    for (i, path) in paths.enumerated() {
+        let file = start..<(start + counts[i])
+        start += counts[i]
+        let overlap = file.clamped(to: wanted)
+        // Files outside the block still count: an empty part keeps their columns checked.
+        let local = (overlap.lowerBound - file.lowerBound)..<(overlap.upperBound - file.lowerBound)
+        if let table = parsed[i] {
+            parts.append(try table.rows(overlap.isEmpty ? 0..<0 : local))
+        } else {
+            parts.append(try NPY.read(path: path, precision: precision) { _ in overlap.isEmpty ? 0..<0 : local })
+        }
+    }
+    return try DataTable.concatenating(parts, path: paths.count > 3 ? "\(paths[0]) ... \(paths[paths.count - 1])" : paths.joined(separator: ", "),
+                                       precision: precision, firstRow: wanted.lowerBound, totalRows: total)
+}
+
 /// Writes `bytes` to `path`, or to standard output for nil or `-`.
 /// - Throws: ``DataFileError/io(path:reason:)`` when they cannot be written (exit 74).
 func writeOutput(_ bytes: [UInt8], to path: String?) throws {
+    guard Cluster.isLeader else { return }  // under MPI, rank 0 alone writes results
     guard let path, path != "-" else { return try StandardStreams.writeResults(bytes) }
     try OutputFile.write(bytes, to: path)
 }
 
 /// Writes text to standard output (the results of `score`, `info` and `select`).
 func printResult(_ text: String) throws {
+    guard Cluster.isLeader else { return }
     try StandardStreams.writeResults(Array(text.utf8))
 }

@@ -12,6 +12,11 @@ public final class DataTable {
     /// Reading choices the user may not have meant, one line each naming the file and line
     /// (a first row taken as a header that looks like data); a command shows them on stderr.
     public internal(set) var warnings: [String] = []
+    /// The file's row (0-based) of this table's first row: 0, unless the table is one block of
+    /// a file's rows (``NPY/read(path:precision:block:of:)``).
+    public internal(set) var firstRow = 0
+    /// The rows of the whole file (``rows`` unless the table is one block of them).
+    public internal(set) var fileRows: Int
     /// Where the values live; they are lent out through ``withUnsafeValues(_:)`` alone.
     private let storage: Storage
 
@@ -40,6 +45,7 @@ public final class DataTable {
         self.columns = columns
         self.header = header
         self.storage = storage
+        self.fileRows = rows
     }
 
     convenience init(path: String, rows: Int, columns: Int, values: UnsafeBufferPointer<Double>, owner: AnyObject) {
@@ -57,6 +63,7 @@ public final class DataTable {
         self.columns = columns
         self.header = header
         storage = .ownedSingle(values)
+        fileRows = rows
     }
 
     /// Wraps a matrix (its values are shared, not copied).
@@ -66,6 +73,7 @@ public final class DataTable {
         columns = matrix.columns
         self.header = header
         storage = .owned(matrix.values)
+        fileRows = matrix.rows
     }
 
     /// Reads a `.npy` file (memory-mapped when its dtype is `precision`'s) or a CSV file (any
@@ -90,13 +98,16 @@ public final class DataTable {
                 out[i] = Float(values[i])
                 if !out[i].isFinite && values[i].isFinite {
                     throw DataFileError.format(path: path, message:
-                        "row \(i / columns + 1), column \(i % columns + 1): \(values[i]) is beyond float32's range; "
+                        "row \(firstRow + i / columns + 1), column \(i % columns + 1): \(values[i]) is beyond float32's range; "
                         + "use --precision float64")
                 }
             }
             return out
         }
-        return DataTable(path: path, rows: rows, columns: columns, values: values, header: header)
+        let table = DataTable(path: path, rows: rows, columns: columns, values: values, header: header)
+        table.firstRow = firstRow
+        table.fileRows = fileRows
+        return table
     }
 
     /// Calls `body` with the row-major values as float64, keeping this table (and its memory map)
@@ -124,6 +135,62 @@ public final class DataTable {
         }
     }
 
+    /// Block `block` of `count` balanced, contiguous blocks of these rows
+    /// (``NPY/blockRange(rows:block:of:)``), as a table of its own that remembers where it starts.
+    public func block(_ block: Int, of count: Int) throws -> DataTable {
+        try self.rows(NPY.blockRange(rows: rows, block: block, of: count))
+    }
+
+    /// Rows `range` of this table, as a table of its own that remembers where it starts.
+    public func rows(_ range: Range<Int>) throws -> DataTable {
+        let range = range.clamped(to: 0..<rows)
+        let table: DataTable
+        if let single = withUnsafeSingleValues({ $0.map { Array($0[(range.lowerBound * columns)..<(range.upperBound * columns)]) } }) {
+            table = DataTable(path: path, rows: range.count, columns: columns, values: single, header: header)
+        } else {
+            let values = withUnsafeValues { Array($0[(range.lowerBound * columns)..<(range.upperBound * columns)]) }
+            table = try DataTable(path: path, matrix: Matrix(rows: range.count, columns: columns, values: values), header: header)
+        }
+        table.firstRow = firstRow + range.lowerBound
+        table.fileRows = fileRows
+        table.warnings = warnings
+        return table
+    }
+
+    /// The rows of `parts` one after the other, in `precision`, as one table named `path`:
+    /// the data set of several files. Its ``firstRow`` is `firstRow` and its ``fileRows``
+    /// `totalRows` (the rows of every file, of which these may be one block).
+    /// - Throws: ``DataFileError/format(path:message:)`` naming a part whose columns differ from the first's.
+    public static func concatenating(_ parts: [DataTable], path: String, precision: Precision, firstRow: Int,
+                                     totalRows: Int) throws -> DataTable {
+        let columns = parts.first?.columns ?? 1
+        for part in parts where part.columns != columns {
+            throw DataFileError.format(path: part.path, message:
+                "has \(part.columns) columns, but \(parts[0].path) has \(columns); every file of one data set needs the same columns")
+        }
+        let rows = parts.reduce(0) { $0 + $1.rows }
+        let table: DataTable
+        if precision == .float32 {
+            var values: [Float] = []
+            values.reserveCapacity(rows * columns)
+            for part in parts {
+                part.withUnsafeSingleValues { single in
+                    if let single { values += single } else { part.withUnsafeValues { values += $0.map { Float($0) } } }
+                }
+            }
+            table = DataTable(path: path, rows: rows, columns: columns, values: values, header: parts.first?.header)
+        } else {
+            var values: [Double] = []
+            values.reserveCapacity(rows * columns)
+            for part in parts { part.withUnsafeValues { values += $0 } }
+            table = try DataTable(path: path, matrix: Matrix(rows: rows, columns: columns, values: values), header: parts.first?.header)
+        }
+        table.firstRow = firstRow
+        table.fileRows = totalRows
+        table.warnings = parts.flatMap(\.warnings)
+        return table
+    }
+
     /// A copy of the values as a ``Matrix``.
     public var matrix: Matrix {
         var copy = Matrix(zeros: rows, columns)
@@ -136,14 +203,14 @@ public final class DataTable {
         try withUnsafeSingleValues { single in
             guard let values = single else { return }
             for i in 0..<values.count where !values[i].isFinite {
-                throw DataFileError.nonFinite(path: path, row: i / columns + 1, column: i % columns + 1, line: nil,
+                throw DataFileError.nonFinite(path: path, row: firstRow + i / columns + 1, column: i % columns + 1, line: nil,
                                               value: Double(values[i]))
             }
         }
         guard precision == .float64 else { return }
         try withUnsafeValues { values in
             for i in 0..<values.count where !values[i].isFinite {
-                throw DataFileError.nonFinite(path: path, row: i / columns + 1, column: i % columns + 1, line: nil, value: values[i])
+                throw DataFileError.nonFinite(path: path, row: firstRow + i / columns + 1, column: i % columns + 1, line: nil, value: values[i])
             }
         }
     }

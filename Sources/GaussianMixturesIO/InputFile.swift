@@ -65,7 +65,7 @@ enum InputFile {
 }
 
 /// Every byte of a file, or of standard input for `-`.
-func readAllBytes(path: String) throws -> [UInt8] {
+public func readAllBytes(path: String) throws -> [UInt8] {
     let (descriptor, info) = try InputFile.open(path)
     defer { if path != "-" { close(descriptor) } }
     return try InputFile.readAll(descriptor, info: info, path: path == "-" ? "<stdin>" : path)

@@ -63,13 +63,44 @@ public enum NPY {
         try table(in: MappedFile(path: path), path: path, precision: precision)
     }
 
+    /// Block `block` of `count` balanced, contiguous blocks of the file's rows (rows
+    /// `⌊N·block/count⌋ ..< ⌊N·(block+1)/count⌋`; a block may be empty): what one of `count`
+    /// processes fits. The file is mapped, but only this block's pages are read, checked and
+    /// kept; error messages give rows of the whole file.
+    public static func read(path: String, precision: Precision = .float64, block: Int, of count: Int) throws -> DataTable {
+        try table(in: MappedFile(path: path), path: path, precision: precision) { blockRange(rows: $0, block: block, of: count) }
+    }
+
+    /// The rows `selecting(N)` of the file's N rows (clamped to them), as
+    /// ``read(path:precision:block:of:)`` reads a block.
+    public static func read(path: String, precision: Precision = .float64, selecting: (Int) -> Range<Int>) throws -> DataTable {
+        try table(in: MappedFile(path: path), path: path, precision: precision, selecting: selecting)
+    }
+
+    /// The number of rows and columns of the `.npy` file at `path`, from its header alone.
+    /// - Throws: ``DataFileError`` as ``read(path:precision:)`` for a header it cannot use.
+    public static func shape(path: String) throws -> (rows: Int, columns: Int) {
+        let table = try read(path: path) { _ in 0..<0 }
+        return (table.fileRows, table.columns)
+    }
+
+    /// Rows `⌊rows·block/count⌋ ..< ⌊rows·(block+1)/count⌋`: the balanced contiguous blocks.
+    public static func blockRange(rows: Int, block: Int, of count: Int) -> Range<Int> {
+        func start(_ b: Int) -> Int {
+            let product = rows.multipliedFullWidth(by: b)
+            return Int(truncatingIfNeeded: (count.dividingFullWidth((product.high, product.low))).quotient)
+        }
+        return start(block)..<start(block + 1)
+    }
+
     /// ``read(path:precision:)`` for the bytes of an `.npy` file held in memory (copied once);
     /// `path` names them in messages.
     public static func parse(_ bytes: [UInt8], path: String, precision: Precision = .float64) throws -> DataTable {
         try table(in: MappedFile(copying: bytes, path: path), path: path, precision: precision)
     }
 
-    private static func table(in file: MappedFile, path: String, precision: Precision) throws -> DataTable {
+    private static func table(in file: MappedFile, path: String, precision: Precision,
+                              selecting: (Int) -> Range<Int> = { 0..<$0 }) throws -> DataTable {
         let header = try parseHeader(UnsafeRawBufferPointer(start: file.base, count: min(file.size, 1 << 20)), path: path)
         let itemSize: Int
         switch header.descr {
@@ -109,27 +140,32 @@ public enum NPY {
                 "the file is shorter than its header says: shape \(header.shape) of \(header.descr) needs \(needed.partialValue) bytes, "
                 + "the file has \(file.size); it was cut short (copy it again, or save it again with np.save)")
         }
-        let count = elements.partialValue
+        let fileRows = rows
+        let selected = selecting(fileRows).clamped(to: 0..<fileRows)
+        let count = selected.count * columns
+        let start = header.dataOffset + selected.lowerBound * columns * itemSize
         var table: DataTable
-        let aligned = (Int(bitPattern: file.base) + header.dataOffset) % itemSize == 0
+        let aligned = (Int(bitPattern: file.base) + start) % itemSize == 0
         if precision == .float32 && itemSize == 4 && aligned {
-            let pointer = (file.base + header.dataOffset).assumingMemoryBound(to: Float.self)
-            table = DataTable(path: path, rows: rows, columns: columns,
+            let pointer = (file.base + start).assumingMemoryBound(to: Float.self)
+            table = DataTable(path: path, rows: selected.count, columns: columns,
                               values: UnsafeBufferPointer(start: pointer, count: count), owner: file)
         } else if itemSize == 8 && aligned {
-            let pointer = (file.base + header.dataOffset).assumingMemoryBound(to: Double.self)
-            table = DataTable(path: path, rows: rows, columns: columns,
+            let pointer = (file.base + start).assumingMemoryBound(to: Double.self)
+            table = DataTable(path: path, rows: selected.count, columns: columns,
                               values: UnsafeBufferPointer(start: pointer, count: count), owner: file)
         } else {
             var values = [Double](repeating: 0, count: count)
-            let raw = UnsafeRawPointer(file.base + header.dataOffset)
+            let raw = UnsafeRawPointer(file.base + start)
             for i in 0..<count {
                 values[i] = itemSize == 8
                     ? Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))
                     : Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))))
             }
-            table = try DataTable(path: path, matrix: Matrix(rows: rows, columns: columns, values: values))
+            table = try DataTable(path: path, matrix: Matrix(rows: selected.count, columns: columns, values: values))
         }
+        table.firstRow = selected.lowerBound
+        table.fileRows = fileRows
         if precision == .float32 { table = try table.narrowed() }
         try table.checkFinite()
         return table

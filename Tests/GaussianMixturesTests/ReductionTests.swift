@@ -2,34 +2,57 @@ import Foundation
 @testable import GaussianMixtures
 import Testing
 
-/// Two "processes" (threads) holding one half of the data each: their reducer adds what both
-/// hand it, as an all-reduce would across machines.
-final class TwoPartReducer: Reducer, @unchecked Sendable {
+/// What two "processes" (threads) hand each other: each call waits for the other's and returns
+/// both, in part order, as an all-gather across machines would.
+final class TwoPartHub: @unchecked Sendable {
     private let condition = NSCondition()
-    private var pending: [Double]?
-    private var result: [Double]?
-    private var arrived = 0
+    private var pending: [[Double]?] = [nil, nil]
+    private var result: [[Double]] = []
     private var generation = 0
 
-    private func combine(_ values: inout [Double], _ op: (Double, Double) -> Double) {
+    func exchange(part: Int, _ values: [Double]) -> [[Double]] {
         condition.lock()
         defer { condition.unlock() }
         let round = generation
-        if let first = pending {
-            result = zip(first, values).map(op)
-            pending = nil
+        pending[part] = values
+        if let first = pending[0], let second = pending[1] {
+            result = [first, second]
+            pending = [nil, nil]
             generation += 1
             condition.broadcast()
         } else {
-            pending = values
             while generation == round { condition.wait() }
         }
-        values = result!
-        arrived += 1
+        return result
+    }
+}
+
+/// The reducer of one of two "processes" holding one block of the data each.
+final class TwoPartReducer: Reducer, @unchecked Sendable {
+    let hub: TwoPartHub
+    let rank: Int
+    var size: Int { 2 }
+
+    init(hub: TwoPartHub, rank: Int) {
+        self.hub = hub
+        self.rank = rank
     }
 
-    func sum(_ values: inout [Double]) { combine(&values, +) }
-    func maximum(_ values: inout [Double]) { combine(&values) { Swift.max($0, $1) } }
+    /// The reducers of the two parts, sharing one hub.
+    static func pair() -> [TwoPartReducer] {
+        let hub = TwoPartHub()
+        return [TwoPartReducer(hub: hub, rank: 0), TwoPartReducer(hub: hub, rank: 1)]
+    }
+
+    func gather(_ values: [Double]) -> [[Double]] { hub.exchange(part: rank, values) }
+    func sum(_ values: inout [Double]) {
+        let parts = gather(values)
+        values = zip(parts[0], parts[1]).map { $0 + $1 }
+    }
+    func maximum(_ values: inout [Double]) {
+        let parts = gather(values)
+        values = zip(parts[0], parts[1]).map { Swift.max($0, $1) }
+    }
 }
 
 /// The sums of `stats` with only the lower triangle of each scatter (the meaningful part).
@@ -60,14 +83,14 @@ func lowerPacked(_ stats: SufficientStatistics, diagonal: Bool = false) -> [Doub
         for road in roads {
             data.values.withUnsafeBufferPointer { values in
                 let whole = expectation(values, rows: 0..<1_001, columns: 3, model: model, reducer: SingleProcess.shared, road: road)
-                let reducer = TwoPartReducer()
+                let reducers = TwoPartReducer.pair()
                 let parts = UnsafeTransfer(UnsafeMutablePointer<SufficientStatistics>.allocate(capacity: 2))
                 defer { parts.wrappedValue.deallocate() }
                 let transfer = UnsafeTransfer(values)
                 DispatchQueue.concurrentPerform(iterations: 2) { part in
                     let rows = part == 0 ? 0..<400 : 400..<1_001
                     (parts.wrappedValue + part).initialize(to: expectation(transfer.wrappedValue, rows: rows, columns: 3,
-                                                                          model: model, reducer: reducer, road: road))
+                                                                          model: model, reducer: reducers[part], road: road))
                 }
                 for part in 0..<2 {
                     // The quadratic road's shift is the data's centre, summed in another order by halves.

@@ -111,14 +111,14 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         return reduce(shifts: shifts) { scratch, stats, rows in
             let r = scratch.responsibilities
             for (i, row) in rows.enumerated() {
-                source.fill(row: row, components: k, into: r + i * k, seedLookup: lookup)
+                source.fill(row: row, firstRow: data.firstRow, components: k, into: r + i * k, seedLookup: lookup)
             }
             accumulate(rows: rows, responsibilities: r, scratch: scratch, into: &stats)
         }
     }
 
     func worstExplainedRows(_ model: GaussianMixture, count: Int) -> [Int] {
-        var perRow = [Double](repeating: 0, count: data.rows)
+        var perRow = [Double](repeating: 0, count: max(1, data.rows))  // a process may hold no rows
         return perRow.withUnsafeMutableBufferPointer { buffer in
             score(model, logLikelihoods: buffer.baseAddress!, responsibilities: nil)
             return lowest(UnsafeBufferPointer(buffer), data: data, count: count)

@@ -2,27 +2,85 @@
 ///
 /// Within a process, rows are cut into chunks on a fixed grid and dealt to slots that are
 /// added in slot order (``ChunkSchedule``), so any thread count gives the same bits. The data
-/// of one fit may also be spread over several processes; then each process's totals must be
-/// combined with the others'. Every sum, maximum or choice over rows in the engine ends in one
-/// call on the data's reducer (``DataView/reducer``), which is where a distributed fit plugs in:
-/// the single-process reducer leaves its arguments as they are.
+/// of one fit may also be spread over several processes (`mpirun -np P gmm fit`), each holding
+/// one contiguous block of the rows; then each process's totals must be combined with the
+/// others'. Every sum, maximum or choice over rows in the engine ends in one call on the data's
+/// reducer (``DataView/reducer``), which is where a distributed fit plugs in: the
+/// single-process reducer leaves its arguments as they are.
 ///
 /// The values exchanged, for each sum over rows: the E-step's sufficient statistics and
 /// log-likelihood (``SufficientStatistics/packed``), the quadratic road's `K x M` feature sums,
 /// the data's column sums, spreads and row counts (``QuadraticFeatures``, ``checkScale(_:)``),
-/// and k-means' centroid sums, counts and seeding potentials.
-protocol Reducer: AnyObject, Sendable {
-    /// Replaces `values` by their elementwise sum over every process holding part of the data.
+/// k-means' centroid sums, counts, changed labels and seeding potentials; the gathers carry the
+/// k-means++ candidates' rows from their owners, each process's candidates for the re-seeding
+/// and empty-cluster arg-max, and the sizes of the blocks.
+///
+/// Every process must get the same bits from every call (the fit takes the same branches on
+/// all of them): an implementation adds the processes' values in an order fixed by their ranks
+/// (a fixed tree, say), not in an order its transport chooses.
+///
+/// A reducer is a class: views of data hold it unowned, so that they stay plain values that hot
+/// loops copy for free, and whoever makes the views keeps the reducer alive.
+public protocol Reducer: AnyObject, Sendable {
+    /// This process's place among the processes (0-based) and their number.
+    var rank: Int { get }
+    var size: Int { get }
+    /// Replaces `values` by their elementwise sum over every process holding part of the data,
+    /// added in an order that depends on the ranks alone; every process gets the same bits.
     func sum(_ values: inout [Double])
     /// Replaces `values` by their elementwise maximum over every process.
     func maximum(_ values: inout [Double])
+    /// Every process's `values` (their lengths may differ), in process order.
+    func gather(_ values: [Double]) -> [[Double]]
 }
 
 /// The reducer of data held wholly by this process: every value is already the total.
-final class SingleProcess: Reducer {
+public final class SingleProcess: Reducer {
     /// The one instance, which every view of data held by one process uses.
-    static let shared = SingleProcess()
+    public static let shared = SingleProcess()
 
-    func sum(_ values: inout [Double]) {}
-    func maximum(_ values: inout [Double]) {}
+    private init() {}
+    public var rank: Int { 0 }
+    public var size: Int { 1 }
+    public func sum(_ values: inout [Double]) {}
+    public func maximum(_ values: inout [Double]) {}
+    public func gather(_ values: [Double]) -> [[Double]] { [values] }
+}
+
+extension Reducer {
+    /// The sum of one value over every process.
+    func total(_ value: Double) -> Double {
+        var values = [value]
+        sum(&values)
+        return values[0]
+    }
+
+    /// The sum of `value` over the processes before this one (0 on the first).
+    func exclusivePrefixSum(_ value: Double) -> Double {
+        guard size > 1 else { return 0 }
+        return gather([value])[0..<rank].reduce(0) { $0 + $1[0] }
+    }
+}
+
+/// Where this process's rows sit among all the rows of a fit: its block starts at global row
+/// `first`, and the blocks of all processes, in process order, hold `total` rows.
+struct RowBlocks {
+    /// First global row of each process's block, and one past the last row at the end.
+    let starts: [Int]
+
+    init(rows: Int, reducer: any Reducer) {
+        let counts = reducer.gather([Double(rows)]).map { Int($0[0]) }
+        var starts = [0]
+        for c in counts { starts.append(starts[starts.count - 1] + c) }
+        self.starts = starts
+    }
+
+    var total: Int { starts[starts.count - 1] }
+
+    /// The process holding global row `row`.
+    func owner(of row: Int) -> Int {
+        var p = 0
+        while p + 1 < starts.count - 1 && starts[p + 1] <= row { p += 1 }
+        return p
+    }
 }

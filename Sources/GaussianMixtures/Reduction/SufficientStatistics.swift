@@ -96,25 +96,28 @@ extension SufficientStatistics {
 
 /// Responsibilities that do not come from an E-step: the initialisations.
 enum ResponsibilitySource {
-    /// Row n belongs wholly to component `labels[n]` (k-means).
+    /// Row n of this process's block belongs wholly to component `labels[n]` (k-means).
     case labels([Int32])
-    /// Row `rows[k]` belongs wholly to component k; other rows to none (k-means++ seeds, random rows).
+    /// Global row `rows[k]` belongs wholly to component k; other rows to none (k-means++ seeds, random rows).
     case seedRows([Int])
     /// Independent uniform draws per row, normalised to sum to one (scikit-learn's `random`);
     /// drawn from a stream keyed by `(seed, row)`, so chunking does not change them.
     case random(seed: UInt64)
 
-    /// Writes the responsibilities of `row` into `out[0..<components]`.
-    func fill(row: Int, components k: Int, into out: UnsafeMutablePointer<Double>, seedLookup: [Int: [Int]]) {
+    /// Writes the responsibilities of `row` (of this process's block, which starts at global row
+    /// `firstRow`) into `out[0..<components]`. Labels are this block's; seed rows and the random
+    /// streams are keyed by global rows, so that every split of the rows gives the same values.
+    func fill(row: Int, firstRow: Int, components k: Int, into out: UnsafeMutablePointer<Double>, seedLookup: [Int: [Int]]) {
         switch self {
         case .labels(let labels):
             for c in 0..<k { out[c] = 0 }
             out[Int(labels[row])] = 1
         case .seedRows:
             for c in 0..<k { out[c] = 0 }
-            if let owners = seedLookup[row] { for c in owners { out[c] = 1 } }
+            if let owners = seedLookup[firstRow + row] { for c in owners { out[c] = 1 } }
         case .random(let seed):
-            var generator = Xoshiro256StarStar(seed: seed ^ (UInt64(truncatingIfNeeded: row) &* 0x9E37_79B9_7F4A_7C15))
+            let global = firstRow + row
+            var generator = Xoshiro256StarStar(seed: seed ^ (UInt64(truncatingIfNeeded: global) &* 0x9E37_79B9_7F4A_7C15))
             var total = 0.0
             for c in 0..<k {
                 out[c] = generator.nextUniform()
@@ -144,7 +147,41 @@ struct DataView<Scalar: EngineScalar> {
     /// Combines what is summed over these rows with the other parts of the data set, if any.
     /// Held without a reference count, so that a view stays a plain value that hot loops copy
     /// for free: the reducer must outlive the view (``SingleProcess/shared`` lives for ever).
-    unowned(unsafe) var reducer: any Reducer = SingleProcess.shared
+    unowned(unsafe) var reducer: any Reducer
+    /// The global row of this view's row 0: the rows of the processes before this one.
+    var firstRow = 0
+    /// The rows of every process together (`rows` for data held by one process).
+    var globalRows: Int
+
+    init(base: UnsafePointer<Scalar>, rows: Int, columns: Int, weights: UnsafePointer<Double>? = nil,
+         reducer: any Reducer = SingleProcess.shared, firstRow: Int = 0, globalRows: Int? = nil) {
+        self.base = base
+        self.rows = rows
+        self.columns = columns
+        self.weights = weights
+        self.reducer = reducer
+        self.firstRow = firstRow
+        self.globalRows = globalRows ?? rows
+    }
+
+    /// Global rows `wanted` as doubles, from whichever process holds each (one gather when the
+    /// rows are spread over processes).
+    func doubles(ofGlobalRows wanted: [Int]) -> [[Double]] {
+        let d = columns
+        guard reducer.size > 1 else { return wanted.map { doubles(ofRow: $0 - firstRow) } }
+        var mine: [Double] = []
+        for (i, g) in wanted.enumerated() where g >= firstRow && g < firstRow + rows {
+            mine.append(Double(i))
+            mine += doubles(ofRow: g - firstRow)
+        }
+        var out = [[Double]](repeating: [Double](repeating: 0, count: d), count: wanted.count)
+        for part in reducer.gather(mine) {
+            for start in stride(from: 0, to: part.count, by: d + 1) {
+                out[Int(part[start])] = Array(part[(start + 1)...(start + d)])
+            }
+        }
+        return out
+    }
 
     /// Pointer to the first value of row `i`.
     @inline(__always) func row(_ i: Int) -> UnsafePointer<Scalar> { base + i * columns }
@@ -196,17 +233,35 @@ protocol EMKernel {
 }
 
 extension EMKernel {
-    /// The `count` rows of positive weight with the lowest of `logLikelihoods`, lowest first.
+    /// The `count` global rows of positive weight with the lowest of `logLikelihoods` (this
+    /// process's rows), lowest first, ties to the lower row: each process's own `count` lowest,
+    /// then the lowest of all of them.
     func lowest(_ logLikelihoods: UnsafeBufferPointer<Double>, data: DataView<Scalar>, count: Int) -> [Int] {
         var picked: [(value: Double, row: Int)] = []
         for n in 0..<data.rows where data.weight(n) > 0 {
             let value = logLikelihoods[n]
             if picked.count == count, let last = picked.last, !(value < last.value) { continue }
-            picked.insert((value, n), at: picked.firstIndex { value < $0.value } ?? picked.count)
+            picked.insert((value, data.firstRow + n), at: picked.firstIndex { value < $0.value } ?? picked.count)
             if picked.count > count { picked.removeLast() }
         }
-        return picked.map(\.row)
+        return extremeRows(picked, count: count, reducer: data.reducer, largest: false)
     }
+}
+
+/// Of each process's `(value, global row)` candidates, the `count` with the lowest values (or
+/// the largest, with `largest`), ties to the lower row, in that order: the same on every process.
+func extremeRows(_ local: [(value: Double, row: Int)], count: Int, reducer: any Reducer, largest: Bool) -> [Int] {
+    guard reducer.size > 1 else { return local.map(\.row) }
+    let parts = reducer.gather(local.flatMap { [$0.value, Double($0.row)] })
+    var all: [(value: Double, row: Int)] = []
+    for part in parts {
+        for i in stride(from: 0, to: part.count, by: 2) { all.append((part[i], Int(part[i + 1]))) }
+    }
+    all.sort { a, b in
+        if a.value != b.value { return largest ? a.value > b.value : a.value < b.value }
+        return a.row < b.row
+    }
+    return all.prefix(count).map(\.row)
 }
 
 extension EMKernel {

@@ -1,0 +1,155 @@
+import Foundation
+import GaussianMixtures
+import GaussianMixturesIO
+#if MPI
+import CMPI
+#endif
+
+/// The processes of one `gmm` run: one without the `MPI` trait or outside `mpirun`; under
+/// `mpirun -np P` (a build with `--traits MPI`), P processes that each hold one block of the
+/// rows, combine their sums through ``reducer`` and leave the printing and writing to rank 0.
+enum Cluster {
+    /// This process's rank and the number of processes (0 and 1 without MPI).
+    nonisolated(unsafe) static var rank = 0
+    nonisolated(unsafe) static var size = 1
+    /// Combines the sums over rows of all processes.
+    nonisolated(unsafe) static var reducer: any Reducer = SingleProcess.shared
+
+    /// Whether this process prints and writes the results (rank 0).
+    static var isLeader: Bool { rank == 0 }
+    static var isDistributed: Bool { size > 1 }
+
+    /// Reports `message` as `gmm: error: rank R: ...` and stops every process of the job with
+    /// `code` (MPI_Abort, which `mpirun` returns as its exit code), so that none waits forever
+    /// for one that failed and the job prints one message. An error in this process's own data
+    /// (`ownData`) is reported at once; one that every process meets alike (an option, a model
+    /// that cannot be fitted) is reported by rank 0, the others waiting a few seconds for its
+    /// abort before they report it themselves.
+    static func fail(_ message: String, code: Int32, ownData: Bool) -> Never {
+        if !ownData && !isLeader { sleep(5) }
+        StandardStreams.writeDiagnostic("gmm: error: rank \(rank) of \(size): \(message)\n")
+        #if MPI
+        MPI_Abort(gmm_mpi_comm_world(), code)
+        #endif
+        exit(code)
+    }
+
+    /// Rank 0 calls `body` with every process's `values`, in rank order (its own first), one at
+    /// a time, so that it holds at most one other process's part; the other processes send
+    /// theirs and return. Without MPI, `body(values)`.
+    static func forEachPart(_ values: [Double], _ body: ([Double]) throws -> Void) throws {
+        #if MPI
+        guard isDistributed else { return try body(values) }
+        if isLeader {
+            try body(values)
+            for p in 1..<size {
+                var count: Int64 = 0
+                _ = MPI_Recv(&count, 8, gmm_mpi_byte(), Int32(p), 11, gmm_mpi_comm_world(), gmm_mpi_status_ignore())
+                var part = [Double](repeating: 0, count: Int(count))
+                if count > 0 {
+                    _ = MPI_Recv(&part, Int32(count), gmm_mpi_double(), Int32(p), 12, gmm_mpi_comm_world(), gmm_mpi_status_ignore())
+                }
+                try body(part)
+            }
+        } else {
+            var count = Int64(values.count)
+            _ = MPI_Send(&count, 8, gmm_mpi_byte(), 0, 11, gmm_mpi_comm_world())
+            if count > 0 { _ = MPI_Send(values, Int32(count), gmm_mpi_double(), 0, 12, gmm_mpi_comm_world()) }
+        }
+        #else
+        try body(values)
+        #endif
+    }
+
+    #if !MPI
+    static func start() {}
+    static func finish() {}
+    #endif
+}
+
+#if MPI
+extension Cluster {
+    /// MPI_Init, once, before any command runs.
+    static func start() {
+        var argc: Int32 = 0
+        MPI_Init(&argc, nil)
+        var r: Int32 = 0, s: Int32 = 1
+        MPI_Comm_rank(gmm_mpi_comm_world(), &r)
+        MPI_Comm_size(gmm_mpi_comm_world(), &s)
+        rank = Int(r)
+        size = Int(s)
+        if size > 1 { reducer = MPIReducer(rank: rank, size: size) }
+    }
+
+    /// MPI_Finalize, once, after the command.
+    static func finish() {
+        MPI_Finalize()
+    }
+}
+
+/// Sums, maxima and gathers across the processes of `MPI_COMM_WORLD`. A sum runs up a fixed
+/// binary tree over the ranks (at step `s`, rank `r` with `r mod 2s = 0` adds rank `r + s`'s
+/// partial sum after its own), then rank 0's total is broadcast: every process gets the same
+/// bits, whatever algorithm Open MPI would pick for an `MPI_Allreduce` (which may add in
+/// different orders on different processes and so let them take different branches), and each
+/// process sends and receives at most `2·log2(P)` messages of the values' size.
+final class MPIReducer: Reducer {
+    let rank: Int
+    let size: Int
+
+    init(rank: Int, size: Int) {
+        self.rank = rank
+        self.size = size
+    }
+
+    func sum(_ values: inout [Double]) {
+        let count = Int32(values.count)
+        guard count > 0 else { return }
+        var partner = [Double](repeating: 0, count: values.count)
+        var step = 1
+        while step < size {
+            if rank % (2 * step) == step {
+                _ = MPI_Send(values, count, gmm_mpi_double(), Int32(rank - step), 7, gmm_mpi_comm_world())
+                break
+            }
+            if rank + step < size {
+                _ = MPI_Recv(&partner, count, gmm_mpi_double(), Int32(rank + step), 7, gmm_mpi_comm_world(),
+                             gmm_mpi_status_ignore())
+                for i in values.indices { values[i] += partner[i] }
+            }
+            step *= 2
+        }
+        _ = MPI_Bcast(&values, count, gmm_mpi_double(), 0, gmm_mpi_comm_world())
+    }
+
+    func maximum(_ values: inout [Double]) {
+        guard !values.isEmpty else { return }
+        var result = values
+        values.withUnsafeBufferPointer { send in
+            result.withUnsafeMutableBufferPointer { receive in
+                _ = MPI_Allreduce(send.baseAddress, receive.baseAddress, Int32(send.count), gmm_mpi_double(),
+                                  gmm_mpi_max(), gmm_mpi_comm_world())
+            }
+        }
+        values = result
+    }
+
+    func gather(_ values: [Double]) -> [[Double]] {
+        var counts = [Int32](repeating: 0, count: size)
+        var mine = Int32(values.count)
+        _ = MPI_Allgather(&mine, 1, gmm_mpi_int(), &counts, 1, gmm_mpi_int(), gmm_mpi_comm_world())
+        var offsets = [Int32](repeating: 0, count: size)
+        for p in 1..<max(1, size) { offsets[p] = offsets[p - 1] + counts[p - 1] }
+        let total = Int(offsets[size - 1] + counts[size - 1])
+        var all = [Double](repeating: 0, count: max(1, total))
+        var send = values.isEmpty ? [0.0] : values
+        send.withUnsafeMutableBufferPointer { sendBuffer in
+            all.withUnsafeMutableBufferPointer { receive in
+                _ = MPI_Allgatherv(sendBuffer.baseAddress, mine, gmm_mpi_double(), receive.baseAddress, &counts, &offsets,
+                                   gmm_mpi_double(), gmm_mpi_comm_world())
+            }
+        }
+        return (0..<size).map { p in Array(all[Int(offsets[p])..<Int(offsets[p] + counts[p])]) }
+    }
+}
+#endif

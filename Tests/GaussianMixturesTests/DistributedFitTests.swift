@@ -1,0 +1,118 @@
+import Foundation
+@testable import GaussianMixtures
+import Testing
+
+/// A fit whose rows are split between two "processes" (threads, each with its block and a
+/// ``TwoPartReducer``) gives the one-process model to rounding: every sum, k-means++ draw,
+/// Lloyd step, empty-cluster move and re-seeding goes through the reducer (what `mpirun -np 2
+/// gmm fit` does, tested end to end by scripts/test-mpi).
+@Suite struct DistributedFitTests {
+    /// Fits `data` split at `split` rows on two threads; returns both parts' results.
+    func splitFit(_ data: Matrix, split: Int, components k: Int, weights: [Double]?, options: FitOptions) throws -> [FitResult] {
+        let d = data.columns
+        let reducers = TwoPartReducer.pair()
+        let results = UnsafeTransfer(UnsafeMutablePointer<Result<FitResult, Error>>.allocate(capacity: 2))
+        defer { results.wrappedValue.deallocate() }
+        data.values.withUnsafeBufferPointer { values in
+            let shared = UnsafeTransfer(values)
+            DispatchQueue.concurrentPerform(iterations: 2) { part in
+                let rows = part == 0 ? 0..<split : split..<data.rows
+                var options = options
+                options.reducer = reducers[part]
+                let block = UnsafeBufferPointer(rebasing: shared.wrappedValue[(rows.lowerBound * d)..<(rows.upperBound * d)])
+                let blockWeights = weights.map { Array($0[rows]) }
+                (results.wrappedValue + part).initialize(to: Result {
+                    try withOptionalBuffer(blockWeights) { w in
+                        try GaussianMixture.fit(block, rows: rows.count, columns: d, components: k, sampleWeights: w, options: options)
+                    }
+                })
+            }
+        }
+        return try (0..<2).map { try results.wrappedValue[$0].get() }
+    }
+
+    func expectClose(_ a: FitResult, _ b: FitResult, _ label: String, tolerance: Double = 1e-13) {
+        #expect(a.iterations == b.iterations, "\(label)")
+        #expect(a.converged == b.converged, "\(label)")
+        #expect(maxScaledError(a.model.weights, b.model.weights) < tolerance, "\(label)")
+        #expect(maxScaledError(a.model.means.values, b.model.means.values) < tolerance, "\(label)")
+        #expect(maxScaledError(a.model.covariances.flatMap(\.values), b.model.covariances.flatMap(\.values)) < tolerance, "\(label)")
+        #expect(maxScaledError(a.lowerBoundHistory, b.lowerBoundHistory) < tolerance, "\(label)")
+    }
+
+    @Test(arguments: CovarianceType.allCases)
+    func twoBlocksGiveTheOneProcessModel(type: CovarianceType) throws {
+        let data = try syntheticData(rows: 1_001, seed: 21).data
+        let weights = (0..<1_001).map { Double($0 % 4) * 0.5 }
+        let inits: [Initialization] = [.kMeans, .kMeansPlusPlus, .randomFromData]
+        for initialization in inits {
+            for w in [nil, weights] {
+                let options = FitOptions(initialization: initialization, covarianceType: type, seed: 5, threads: 2)
+                let whole = try GaussianMixture.fit(data, components: 3, sampleWeights: w, options: options)
+                let parts = try splitFit(data, split: 437, components: 3, weights: w, options: options)
+                let label = "\(type) \(initialization) weights: \(w != nil)"
+                expectClose(parts[0], whole, label)
+                // Both processes hold the same model, bit for bit (they take the same branches).
+                #expect(parts[0].model.means == parts[1].model.means, "\(label)")
+                #expect(parts[0].model.covariances == parts[1].model.covariances, "\(label)")
+            }
+        }
+    }
+
+    /// One process holding no rows takes part in every exchange and changes nothing.
+    @Test func aProcessWithNoRows() throws {
+        let data = try syntheticData(rows: 300, seed: 4).data
+        let options = FitOptions(seed: 2, threads: 1)
+        let whole = try GaussianMixture.fit(data, components: 3, options: options)
+        for split in [0, 300] {
+            let parts = try splitFit(data, split: split, components: 3, weights: nil, options: options)
+            expectClose(parts[0], whole, "split at \(split)")
+            expectClose(parts[1], whole, "split at \(split)")
+        }
+    }
+
+    /// Random responsibilities are drawn per global row, so the split does not change them.
+    @Test func randomResponsibilitiesFollowGlobalRows() throws {
+        let data = try syntheticData(rows: 600, seed: 8).data
+        let options = FitOptions(maxIterations: 5, initialization: .randomResponsibilities, seed: 3, threads: 1)
+        let whole = try GaussianMixture.fit(data, components: 3, options: options)
+        let parts = try splitFit(data, split: 250, components: 3, weights: nil, options: options)
+        expectClose(parts[0], whole, "random", tolerance: 1e-11)
+    }
+
+    /// Re-seeding an emptied component picks the same global row as one process would.
+    @Test func reseedingPicksTheSameGlobalRow() throws {
+        let data = try syntheticData(rows: 400, seed: 5).data
+        var options = FitOptions(tolerance: 0, maxIterations: 30, initialization: .model(try DegenerateFitTests.startWithAFarComponent()))
+        options.reseedEmptyComponents = true
+        let whole = try GaussianMixture.fit(data, components: 3, options: options)
+        #expect(!whole.reseeds.isEmpty, "the start must empty a component for this test to mean anything")
+        for split in [100, 333] {
+            let parts = try splitFit(data, split: split, components: 3, weights: nil, options: options)
+            #expect(parts[0].reseeds == whole.reseeds, "split at \(split)")
+            expectClose(parts[0], whole, "reseeding, split at \(split)")
+        }
+    }
+
+    /// k-means' empty cluster moves to the farthest row of all processes: the one-process case
+    /// of KMeansTests with rows {0, 0} on one process and {0, 10, 11} on the other.
+    @Test func emptyClusterMovesToTheFarthestRowOfAllProcesses() throws {
+        let values: [Double] = [0, 0, 0, 10, 11]
+        let reducers = TwoPartReducer.pair()
+        let out = UnsafeTransfer(UnsafeMutablePointer<([Int32], [Double])>.allocate(capacity: 2))
+        defer { out.wrappedValue.deallocate() }
+        values.withUnsafeBufferPointer { buffer in
+            let shared = UnsafeTransfer(buffer.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: 2) { part in
+                let rows = part == 0 ? 0..<2 : 2..<5
+                let data = DataView(base: shared.wrappedValue + rows.lowerBound, rows: rows.count, columns: 1,
+                                    reducer: reducers[part], firstRow: rows.lowerBound, globalRows: 5)
+                let (labels, centers) = KMeans(data: data, clusters: 2, threads: 1).lloyd(seeds: [0, 1])
+                (out.wrappedValue + part).initialize(to: (Array(labels.prefix(rows.count)), centers))
+            }
+        }
+        #expect(out.wrappedValue[0].0 + out.wrappedValue[1].0 == [0, 0, 0, 1, 1])
+        #expect(out.wrappedValue[0].1 == [0, 10.5])
+        #expect(out.wrappedValue[1].1 == [0, 10.5])
+    }
+}
