@@ -16,16 +16,50 @@ func withData<Scalar>(_ b: ModelBox, _ x: UnsafePointer<Scalar>?, _ rows: Int, _
     try body(UnsafeBufferPointer(start: x, count: count))
 }
 
-@_cdecl("gm_score_samples")
-public func c_gm_score_samples(_ model: OpaquePointer?, _ x: UnsafePointer<Double>?, _ rows: Int, _ cols: Int,
-                               _ out: UnsafeMutablePointer<Double>?) -> gm_status {
-    onModel("gm_score_samples", model) { b in
+/// Per-row log-likelihoods of `x` into `out`, through `score` (the model's float64 or float32 call).
+private func scoreSamples<Scalar>(_ name: String, _ model: OpaquePointer?, _ x: UnsafePointer<Scalar>?, _ rows: Int,
+                                  _ cols: Int, _ out: UnsafeMutablePointer<Double>?,
+                                  _ score: (GaussianMixture, UnsafeBufferPointer<Scalar>, Int) throws -> [Double]) -> gm_status {
+    onModel(name, model) { b in
         guard let out else { throw BoundaryError.argument("out is NULL") }
         try withData(b, x, rows, cols) { data in
-            let v = try b.model.logLikelihoods(of: data, rows: rows, columns: cols, threads: b.threads)
+            let v = try score(b.model, data, b.threads)
             for i in v.indices { out[i] = v[i] }
         }
     }
+}
+
+/// Labels of `x` into `labels`, through `predict`.
+private func predictLabels<Scalar>(_ name: String, _ model: OpaquePointer?, _ x: UnsafePointer<Scalar>?, _ rows: Int,
+                                   _ cols: Int, _ labels: UnsafeMutablePointer<Int64>?,
+                                   _ predict: (GaussianMixture, UnsafeBufferPointer<Scalar>, Int) throws -> [Int]) -> gm_status {
+    onModel(name, model) { b in
+        guard let labels else { throw BoundaryError.argument("labels is NULL") }
+        try withData(b, x, rows, cols) { data in
+            let v = try predict(b.model, data, b.threads)
+            for i in v.indices { labels[i] = Int64(v[i]) }
+        }
+    }
+}
+
+/// Responsibilities of `x` into `out` (rows x K), through `proba`.
+private func predictProba<Scalar>(_ name: String, _ model: OpaquePointer?, _ x: UnsafePointer<Scalar>?, _ rows: Int,
+                                  _ cols: Int, _ out: UnsafeMutablePointer<Double>?,
+                                  _ proba: (GaussianMixture, UnsafeBufferPointer<Scalar>, Int) throws -> Matrix) -> gm_status {
+    onModel(name, model) { b in
+        guard let out else { throw BoundaryError.argument("out is NULL") }
+        _ = try product(rows, b.model.componentCount, "out (rows x n_components)")
+        try withData(b, x, rows, cols) { data in
+            let r = try proba(b.model, data, b.threads)
+            for i in r.values.indices { out[i] = r.values[i] }
+        }
+    }
+}
+
+@_cdecl("gm_score_samples")
+public func c_gm_score_samples(_ model: OpaquePointer?, _ x: UnsafePointer<Double>?, _ rows: Int, _ cols: Int,
+                               _ out: UnsafeMutablePointer<Double>?) -> gm_status {
+    scoreSamples("gm_score_samples", model, x, rows, cols, out) { try $0.logLikelihoods(of: $1, rows: rows, columns: cols, threads: $2) }
 }
 
 /// The sum of the rows' log-likelihoods.
@@ -67,26 +101,13 @@ public func c_gm_aic(_ model: OpaquePointer?, _ x: UnsafePointer<Double>?, _ row
 @_cdecl("gm_predict")
 public func c_gm_predict(_ model: OpaquePointer?, _ x: UnsafePointer<Double>?, _ rows: Int, _ cols: Int,
                          _ labels: UnsafeMutablePointer<Int64>?) -> gm_status {
-    onModel("gm_predict", model) { b in
-        guard let labels else { throw BoundaryError.argument("labels is NULL") }
-        try withData(b, x, rows, cols) { data in
-            let v = try b.model.predict(data, rows: rows, columns: cols, threads: b.threads)
-            for i in v.indices { labels[i] = Int64(v[i]) }
-        }
-    }
+    predictLabels("gm_predict", model, x, rows, cols, labels) { try $0.predict($1, rows: rows, columns: cols, threads: $2) }
 }
 
 @_cdecl("gm_predict_proba")
 public func c_gm_predict_proba(_ model: OpaquePointer?, _ x: UnsafePointer<Double>?, _ rows: Int, _ cols: Int,
                                _ out: UnsafeMutablePointer<Double>?) -> gm_status {
-    onModel("gm_predict_proba", model) { b in
-        guard let out else { throw BoundaryError.argument("out is NULL") }
-        _ = try product(rows, b.model.componentCount, "out (rows x n_components)")
-        try withData(b, x, rows, cols) { data in
-            let r = try b.model.predictProbabilities(data, rows: rows, columns: cols, threads: b.threads)
-            for i in r.values.indices { out[i] = r.values[i] }
-        }
-    }
+    predictProba("gm_predict_proba", model, x, rows, cols, out) { try $0.predictProbabilities($1, rows: rows, columns: cols, threads: $2) }
 }
 
 @_cdecl("gm_sample")
@@ -109,36 +130,17 @@ public func c_gm_sample(_ model: OpaquePointer?, _ n: Int, _ seed: UInt64, _ out
 @_cdecl("gm_score_samples_float")
 public func c_gm_score_samples_float(_ model: OpaquePointer?, _ x: UnsafePointer<Float>?, _ rows: Int, _ cols: Int,
                                      _ out: UnsafeMutablePointer<Double>?) -> gm_status {
-    onModel("gm_score_samples_float", model) { b in
-        guard let out else { throw BoundaryError.argument("out is NULL") }
-        try withData(b, x, rows, cols) { data in
-            let v = try b.model.logLikelihoods(of: data, rows: rows, columns: cols, threads: b.threads)
-            for i in v.indices { out[i] = v[i] }
-        }
-    }
+    scoreSamples("gm_score_samples_float", model, x, rows, cols, out) { try $0.logLikelihoods(of: $1, rows: rows, columns: cols, threads: $2) }
 }
 
 @_cdecl("gm_predict_float")
 public func c_gm_predict_float(_ model: OpaquePointer?, _ x: UnsafePointer<Float>?, _ rows: Int, _ cols: Int,
                                _ labels: UnsafeMutablePointer<Int64>?) -> gm_status {
-    onModel("gm_predict_float", model) { b in
-        guard let labels else { throw BoundaryError.argument("labels is NULL") }
-        try withData(b, x, rows, cols) { data in
-            let v = try b.model.predict(data, rows: rows, columns: cols, threads: b.threads)
-            for i in v.indices { labels[i] = Int64(v[i]) }
-        }
-    }
+    predictLabels("gm_predict_float", model, x, rows, cols, labels) { try $0.predict($1, rows: rows, columns: cols, threads: $2) }
 }
 
 @_cdecl("gm_predict_proba_float")
 public func c_gm_predict_proba_float(_ model: OpaquePointer?, _ x: UnsafePointer<Float>?, _ rows: Int, _ cols: Int,
                                      _ out: UnsafeMutablePointer<Double>?) -> gm_status {
-    onModel("gm_predict_proba_float", model) { b in
-        guard let out else { throw BoundaryError.argument("out is NULL") }
-        _ = try product(rows, b.model.componentCount, "out (rows x n_components)")
-        try withData(b, x, rows, cols) { data in
-            let r = try b.model.predictProbabilities(data, rows: rows, columns: cols, threads: b.threads)
-            for i in r.values.indices { out[i] = r.values[i] }
-        }
-    }
+    predictProba("gm_predict_proba_float", model, x, rows, cols, out) { try $0.predictProbabilities($1, rows: rows, columns: cols, threads: $2) }
 }

@@ -1,0 +1,69 @@
+import Foundation
+
+// What a fit is handed, checked and put in the units the engine works in: sample weights
+// (their count, sign and scale) and the data's finiteness.
+
+/// Checked sample weights divided by their mean, so that the engine sees the same numbers
+/// whatever their scale: weights `c·w` give `w`'s model for any positive `c` within double range.
+/// Every later step then works in units of an average row, which is what scikit-learn's
+/// constants assume (the M-step's `10 ε` added to each `N_k` is a tiny share of one row, and
+/// k-means++ keeps `w · d²` in `Float`); weights of 1 stay exactly 1 (the unweighted fit, bit
+/// for bit). The mean is taken as `max · Σ (w / max) / N`, which neither overflows nor
+/// underflows: each `w / max` is in [0, 1].
+func meanNormalizedWeights(_ weights: UnsafeBufferPointer<Double>) -> [Double] {
+    meanNormalizedWeights(weights, reducer: SingleProcess.shared)
+}
+
+/// ``meanNormalizedWeights(_:)`` of one block of the weights, with the maximum, sum and count of
+/// every process's block.
+func meanNormalizedWeights(_ weights: UnsafeBufferPointer<Double>, reducer: any Reducer) -> [Double] {
+    var largestOfAll = [weights.max() ?? 0]
+    reducer.maximum(&largestOfAll)
+    let largest = reducer.size > 1 ? largestOfAll[0] : (weights.max() ?? 1)
+    guard largest > 0 else { return Array(weights) }
+    var sum = 0.0
+    for w in weights { sum += w / largest }
+    var totals = [sum, Double(weights.count)]
+    reducer.sum(&totals)
+    let factor = totals[1] / totals[0]
+    return weights.map { ($0 / largest) * factor }
+}
+
+/// Calls `body` with a buffer over `array`, or with nil.
+func withOptionalBuffer<R>(_ array: [Double]?, _ body: (UnsafeBufferPointer<Double>?) throws -> R) rethrows -> R {
+    guard let array else { return try body(nil) }
+    return try array.withUnsafeBufferPointer { try body($0) }
+}
+
+/// Checks sample weights: one per row, finite, non-negative, not all zero (their sum may
+/// exceed double range: the fit only uses them relative to their mean).
+/// - Returns: their base pointer (nil for no weights).
+func checkSampleWeights(_ weights: UnsafeBufferPointer<Double>?, rows: Int,
+                        reducer: any Reducer = SingleProcess.shared) throws -> UnsafePointer<Double>? {
+    guard let weights else { return nil }
+    guard weights.count == rows else {
+        throw GaussianMixtureError.invalidSampleWeights("\(weights.count) weights for \(rows) rows; give one weight per row")
+    }
+    var positive = false
+    for (row, w) in weights.enumerated() {
+        guard w.isFinite, w >= 0 else {
+            throw GaussianMixtureError.invalidSampleWeights(
+                "the weight of row \(row + 1) (1-based) is \(w); weights must be finite and non-negative")
+        }
+        if w > 0 { positive = true }
+    }
+    var anyPositive = [positive ? 1.0 : 0]
+    reducer.maximum(&anyPositive)
+    guard anyPositive[0] > 0 else {
+        throw GaussianMixtureError.invalidSampleWeights("every weight is zero; at least one row must count")
+    }
+    return weights.baseAddress
+}
+
+/// Rejects NaN and infinity, naming the first bad row and column.
+func checkFinite<Scalar>(_ data: DataView<Scalar>) throws {
+    let count = data.rows * data.columns
+    for i in 0..<count where !data.base[i].isFinite {
+        throw GaussianMixtureError.nonFiniteValue(row: i / data.columns, column: i % data.columns, value: Double(data.base[i]))
+    }
+}
