@@ -83,8 +83,11 @@ int gmm_guard_temporary(const char *path) {
 
 void gmm_unguard_temporary(int slot) {
     if (slot < 0 || slot >= SLOTS) return;
-    atomic_store(&temporaries[slot], NULL);
+    // The handler reads the slot atomically; once it holds NULL no handler can start on this
+    // path, so the copy is ours to free.
+    char *copy = atomic_exchange(&temporaries[slot], NULL);
     atomic_flag_clear(&temporary_claimed[slot]);
+    free(copy);
 }
 
 static void on_bus(int signal, siginfo_t *info, void *context) {
@@ -146,5 +149,8 @@ int gmm_guard_mapping(const void *base, size_t size, const char *message) {
 void gmm_unguard_mapping(int slot) {
     if (slot < 0 || slot >= SLOTS) return;
     atomic_store(&mappings[slot].base, 0);
+    // With the base cleared no fault matches the slot any more: its message is ours to free.
+    char *message = (char *)atomic_exchange(&mappings[slot].message, NULL);
     atomic_flag_clear(&mapping_claimed[slot]);
+    free(message);
 }

@@ -12,7 +12,7 @@ import Testing
         let d = data.columns
         let reducers = TwoPartReducer.pair()
         let results = UnsafeTransfer(UnsafeMutablePointer<Result<FitResult, Error>>.allocate(capacity: 2))
-        defer { results.wrappedValue.deallocate() }
+        defer { results.wrappedValue.deinitialize(count: 2); results.wrappedValue.deallocate() }
         data.values.withUnsafeBufferPointer { values in
             let shared = UnsafeTransfer(values)
             DispatchQueue.concurrentPerform(iterations: 2) { part in
@@ -100,7 +100,7 @@ import Testing
         let values: [Double] = [0, 0, 0, 10, 11]
         let reducers = TwoPartReducer.pair()
         let out = UnsafeTransfer(UnsafeMutablePointer<([Int32], [Double])>.allocate(capacity: 2))
-        defer { out.wrappedValue.deallocate() }
+        defer { out.wrappedValue.deinitialize(count: 2); out.wrappedValue.deallocate() }
         values.withUnsafeBufferPointer { buffer in
             let shared = UnsafeTransfer(buffer.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: 2) { part in

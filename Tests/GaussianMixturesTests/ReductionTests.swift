@@ -85,7 +85,7 @@ func lowerPacked(_ stats: SufficientStatistics, diagonal: Bool = false) -> [Doub
                 let whole = expectation(values, rows: 0..<1_001, columns: 3, model: model, reducer: SingleProcess.shared, road: road)
                 let reducers = TwoPartReducer.pair()
                 let parts = UnsafeTransfer(UnsafeMutablePointer<SufficientStatistics>.allocate(capacity: 2))
-                defer { parts.wrappedValue.deallocate() }
+                defer { parts.wrappedValue.deinitialize(count: 2); parts.wrappedValue.deallocate() }
                 let transfer = UnsafeTransfer(values)
                 DispatchQueue.concurrentPerform(iterations: 2) { part in
                     let rows = part == 0 ? 0..<400 : 400..<1_001
