@@ -73,7 +73,7 @@ struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
         // A row far from every component (every log joint density below FarRows.threshold, or
         // none a number) is computed again as the fast path does.
         guard (r.max() ?? -.infinity) >= FarRows.threshold else {
-            return r.withUnsafeMutableBufferPointer { FarRows.posterior(data.doubles(ofRow: n), model: model, into: $0.baseAddress!) }
+            return r.withUnsafeMutableBufferPointer { FarRows.posterior(data.doubles(ofRow: n), FarRows.Geometry(model), into: $0.baseAddress!) }
         }
         for c in 0..<components { r[c] = Foundation.exp(r[c] - logLikelihood) }
         return logLikelihood
@@ -103,15 +103,6 @@ struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
         var sum = 0.0
         for c in 0..<k { sum += Foundation.exp(logJoint[c] - maximum) }
         return maximum + Foundation.log(sum)
-    }
-
-    func worstExplainedRows(_ model: GaussianMixture, count: Int) -> [Int] {
-        var perRow = [Double](repeating: 0, count: data.rows)
-        var logJoint = [Double](repeating: 0, count: components)
-        for n in 0..<data.rows {
-            perRow[n] = logLikelihood(row: n, model, into: &logJoint)
-        }
-        return perRow.withUnsafeBufferPointer { lowest($0, data: data, count: count) }
     }
 
     func statistics(of source: ResponsibilitySource, shifts: [Double]) -> SufficientStatistics {

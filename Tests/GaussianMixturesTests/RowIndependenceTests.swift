@@ -6,14 +6,14 @@ import Testing
 /// whether the row is scored alone or in a batch with rows at any scale, and equal to the naive
 /// path's and to exact (50-digit) values.
 @Suite struct RowIndependenceTests {
-    /// Per-row `log p(x)` and responsibilities of `values` (n x D) on the fast path (`Scalar`).
-    func fastScore<Scalar: EngineScalar>(_ model: GaussianMixture, _ values: [Scalar], rows n: Int,
-                                         threads: Int = 2) -> (ll: [Double], r: [Double]) {
+    /// Per-row `log p(x)` and responsibilities of `values` (n x D) through `kernel`'s `score`.
+    func scores<Kernel: EMKernel>(_ kernel: Kernel.Type, _ model: GaussianMixture, _ values: [Kernel.Scalar], rows n: Int,
+                                  threads: Int = 2) -> (ll: [Double], r: [Double]) {
         var ll = [Double](repeating: .nan, count: n), r = [Double](repeating: .nan, count: n * model.componentCount)
         values.withUnsafeBufferPointer { x in
             let view = DataView(base: x.baseAddress!, rows: n, columns: model.featureCount)
-            let kernel = BLASKernel(data: view, components: model.componentCount, covarianceType: model.covarianceType,
-                                    threads: threads, chunkRows: nil)
+            let kernel = Kernel(data: view, components: model.componentCount, covarianceType: model.covarianceType,
+                                threads: threads, chunkRows: nil)
             ll.withUnsafeMutableBufferPointer { l in
                 r.withUnsafeMutableBufferPointer { kernel.score(model, logLikelihoods: l.baseAddress!, responsibilities: $0.baseAddress!) }
             }
@@ -21,18 +21,14 @@ import Testing
         return (ll, r)
     }
 
-    /// The same on the naive reference path, in Double.
+    /// On the fast path, in the values' type.
+    func fastScore<Scalar: EngineScalar>(_ model: GaussianMixture, _ values: [Scalar], rows n: Int) -> (ll: [Double], r: [Double]) {
+        scores(BLASKernel<Scalar>.self, model, values, rows: n)
+    }
+
+    /// On the naive reference path, in Double.
     func naiveScore(_ model: GaussianMixture, _ values: [Double], rows n: Int) -> (ll: [Double], r: [Double]) {
-        var ll = [Double](repeating: .nan, count: n), r = [Double](repeating: .nan, count: n * model.componentCount)
-        values.withUnsafeBufferPointer { x in
-            let view = DataView(base: x.baseAddress!, rows: n, columns: model.featureCount)
-            let kernel = NaiveKernel(data: view, components: model.componentCount, covarianceType: model.covarianceType,
-                                     threads: 1, chunkRows: nil)
-            ll.withUnsafeMutableBufferPointer { l in
-                r.withUnsafeMutableBufferPointer { kernel.score(model, logLikelihoods: l.baseAddress!, responsibilities: $0.baseAddress!) }
-            }
-        }
-        return (ll, r)
+        scores(NaiveKernel<Double>.self, model, values, rows: n, threads: 1)
     }
 
     /// `|a - b| / max(1, |b|)`, zero when both are the same infinity.

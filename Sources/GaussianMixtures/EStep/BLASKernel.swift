@@ -117,14 +117,6 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         }
     }
 
-    func worstExplainedRows(_ model: GaussianMixture, count: Int) -> [Int] {
-        var perRow = [Double](repeating: 0, count: max(1, data.rows))  // a process may hold no rows
-        return perRow.withUnsafeMutableBufferPointer { buffer in
-            score(model, logLikelihoods: buffer.baseAddress!, responsibilities: nil)
-            return lowest(UnsafeBufferPointer(buffer), data: data, count: count)
-        }
-    }
-
     /// Per-row log-likelihoods `log p(x_n)` (into `logLikelihoods`, length N) and, when
     /// `responsibilities` is given, the N x K posterior matrix (the caller asked for it).
     /// Always on the whitening road, which centres every row on each component's own mean: a

@@ -28,7 +28,7 @@ enum FarRows {
     /// The indices (within the chunk) of the rows of `r` (n x K log joint densities) whose
     /// largest entry is below ``threshold`` or NaN; those rows are set to zero so that the
     /// log-sum-exp over the chunk stays finite, and the caller then overwrites them with
-    /// ``posterior(_:model:into:)``.
+    /// ``posterior(_:_:into:)``.
     static func detach(_ r: UnsafeMutablePointer<Double>, rows n: Int, components k: Int) -> [Int] {
         var far: [Int] = []
         for i in 0..<n {
@@ -44,37 +44,66 @@ enum FarRows {
         return far
     }
 
+    /// What ``posterior(_:_:into:)`` needs of a model, whatever the row: the groups of components
+    /// sharing a Cholesky factor, each with its centre `c` and, per component of positive weight,
+    /// `a_k - ½ ‖v_k‖²` and `v_k = L⁻¹ (μ_k - c)`. Made once per chunk that has far rows.
+    struct Geometry {
+        struct Group {
+            let center: [Double]
+            let factor: Matrix
+            /// The components of positive weight.
+            let members: [Int]
+            /// Per member, `v_k` and `a_k - ½ ‖v_k‖²`.
+            let offsets: [[Double]]
+            let constants: [Double]
+        }
+        let components: Int
+        let groups: [Group]
+
+        init(_ model: GaussianMixture) {
+            components = model.componentCount
+            groups = FarRows.groups(of: model).map { members in
+                let c = FarRows.center(of: members, in: model)
+                let live = members.filter { model.weights[$0] > 0 }
+                var offsets: [[Double]] = [], constants: [Double] = []
+                for m in live {
+                    let (scaled, vScale, _) = FarRows.whitened(model.means.row(m), about: c, factor: model.choleskyFactors[m])
+                    let v = scaled.map { $0 * vScale }
+                    var vv = 0.0
+                    for value in v { vv += value * value }
+                    offsets.append(v)
+                    constants.append(model.logNormalizers[m] - 0.5 * vv)
+                }
+                return Group(center: c, factor: model.choleskyFactors[members[0]], members: live,
+                             offsets: offsets, constants: constants)
+            }
+        }
+    }
+
     /// Writes the responsibilities of the far row `x` into `r[0..<K]` (finite, summing to one)
     /// and returns its `log p(x)` (`-∞` when it is below the smallest double). Within a group the
     /// shares come from the brackets alone; between groups from `-½ ‖z‖²` plus the group's
     /// log-sum-exp of brackets, or, when those are all `-∞`, from the Mahalanobis distances.
-    static func posterior(_ x: [Double], model: GaussianMixture, into r: UnsafeMutablePointer<Double>) -> Double {
-        let k = model.componentCount
+    static func posterior(_ x: [Double], _ geometry: Geometry, into r: UnsafeMutablePointer<Double>) -> Double {
+        let k = geometry.components
         var bracket = [Double](repeating: -.infinity, count: k)
         var groupsOfRow: [(members: [Int], logSum: Double, total: Double, logDistance: Double)] = []
-        for members in groups(of: model) {
-            let c = center(of: members, in: model)
-            let (z, scale, zMax) = whitened(x, about: c, factor: model.choleskyFactors[members[0]])
+        for group in geometry.groups {
+            let (z, scale, zMax) = whitened(x, about: group.center, factor: group.factor)
             var squares = 0.0
             if zMax > 0 { for v in z { squares += (v / zMax) * (v / zMax) } }
             // -½ ‖z‖² with ‖z‖ = scale · zMax · √squares; -∞ when it overflows.
             let norm = scale * zMax
             let common = -0.5 * norm * norm * squares
             let logDistance = zMax > 0 ? Foundation.log(scale) + Foundation.log(zMax) + 0.5 * Foundation.log(squares) : -.infinity
-            let live = members.filter { model.weights[$0] > 0 }
-            for m in live {
-                let (scaled, vScale, _) = whitened(model.means.row(m), about: c, factor: model.choleskyFactors[m])
-                var dot = 0.0, vv = 0.0
-                for j in scaled.indices {
-                    let v = scaled[j] * vScale
-                    dot += v * z[j]
-                    vv += v * v
-                }
+            for (i, m) in group.members.enumerated() {
+                var dot = 0.0
+                for j in z.indices { dot += group.offsets[i][j] * z[j] }
                 // z was divided by `scale`: v·z is `dot` times scale.
-                bracket[m] = model.logNormalizers[m] - 0.5 * vv + dot * scale
+                bracket[m] = group.constants[i] + dot * scale
             }
-            let logSum = logSumExp(live.map { bracket[$0] })
-            groupsOfRow.append((live, logSum, common + logSum, logDistance))
+            let logSum = logSumExp(group.members.map { bracket[$0] })
+            groupsOfRow.append((group.members, logSum, common + logSum, logDistance))
         }
         // Each group's share of the row.
         var shares = [Double](repeating: 0, count: groupsOfRow.count)

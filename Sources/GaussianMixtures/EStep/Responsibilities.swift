@@ -12,8 +12,9 @@ extension BLASKernel {
         let far = FarRows.detach(r, rows: rows.count, components: k)
         let perRow = logLikelihoodsOut ?? scratch.rowLogLikelihoods
         var total = gmm_normalize_rows(r, rows.count, k, perRow)
-        for i in far {
-            perRow[i] = FarRows.posterior(data.doubles(ofRow: rows.lowerBound + i), model: model, into: r + i * k)
+        if !far.isEmpty {
+            let geometry = FarRows.Geometry(model)
+            for i in far { perRow[i] = FarRows.posterior(data.doubles(ofRow: rows.lowerBound + i), geometry, into: r + i * k) }
         }
         if let weights = data.weights {
             total = 0

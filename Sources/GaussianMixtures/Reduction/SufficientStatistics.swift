@@ -217,6 +217,9 @@ protocol EMKernel {
     /// Inverse of the lower-triangular matrix `l`, or `nil` when it is singular.
     static func invertLower(_ l: [Double], dimension: Int) -> [Double]?
 
+    /// The rows this kernel runs over.
+    var data: DataView<Scalar> { get }
+
     /// Prepares to run over `data` with `components` components of `covarianceType` on up to
     /// `threads` threads.
     init(data: DataView<Scalar>, components: Int, covarianceType: CovarianceType, threads: Int, chunkRows: Int?)
@@ -227,12 +230,23 @@ protocol EMKernel {
     /// Sufficient statistics of given responsibilities, about `shifts` (`K x D`).
     func statistics(of responsibilities: ResponsibilitySource, shifts: [Double]) -> SufficientStatistics
 
-    /// The `count` rows of positive weight with the lowest `log p(x)` under `model`, lowest
-    /// first (ties to the lower row).
-    func worstExplainedRows(_ model: GaussianMixture, count: Int) -> [Int]
+    /// Per-row `log p(x_n)` under `model` into `logLikelihoods` (one per row) and, when
+    /// `responsibilities` is given, the rows x K posterior matrix.
+    func score(_ model: GaussianMixture, logLikelihoods: UnsafeMutablePointer<Double>,
+               responsibilities: UnsafeMutablePointer<Double>?)
 }
 
 extension EMKernel {
+    /// The `count` rows of positive weight with the lowest `log p(x)` under `model`, lowest
+    /// first (ties to the lower row).
+    func worstExplainedRows(_ model: GaussianMixture, count: Int) -> [Int] {
+        var perRow = [Double](repeating: 0, count: max(1, data.rows))  // a process may hold no rows
+        return perRow.withUnsafeMutableBufferPointer { buffer in
+            score(model, logLikelihoods: buffer.baseAddress!, responsibilities: nil)
+            return lowest(UnsafeBufferPointer(buffer), data: data, count: count)
+        }
+    }
+
     /// The `count` global rows of positive weight with the lowest of `logLikelihoods` (this
     /// process's rows), lowest first, ties to the lower row: each process's own `count` lowest,
     /// then the lowest of all of them.
