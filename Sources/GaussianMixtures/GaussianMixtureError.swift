@@ -20,6 +20,9 @@ public enum GaussianMixtureError: Error, Equatable, Sendable, CustomStringConver
     /// "float32"): the value at `row`, `column` (0-based) lies `distance` from its column's mean;
     /// dividing the data by `divisor` brings them into range.
     case dataOutOfRange(row: Int, column: Int, distance: Double, divisor: Double, precision: String)
+    /// A partial start (``FitOptions/initialWeights``, ``FitOptions/initialMeans`` or
+    /// ``FitOptions/initialPrecisions``, the part named) is unusable; the message says how.
+    case invalidStart(StartPart, String)
     /// The sample weights are unusable: wrong count, a negative or non-finite weight at a row,
     /// or all zero (the message says which).
     case invalidSampleWeights(String)
@@ -49,6 +52,8 @@ public enum GaussianMixtureError: Error, Equatable, Sendable, CustomStringConver
             return "the value at row \(row + 1), column \(column + 1) (1-based) lies \(distance) from its column's mean: "
                 + "sums of the squares of such values overflow \(precision) (largest \(range)), so no covariance can be "
                 + "computed. Divide the data by \(divisor) (or standardize each column) and fit again"
+        case .invalidStart(let part, let message):
+            return "invalid initial \(part.rawValue): \(message)"
         case .invalidSampleWeights(let message):
             return "invalid sample weights: \(message)"
         case .nonFiniteLikelihood(let iteration):
@@ -57,4 +62,9 @@ public enum GaussianMixtureError: Error, Equatable, Sendable, CustomStringConver
                 + "try again, or raise the regularization"
         }
     }
+}
+
+/// The parts of a partial start, as scikit-learn's `weights_init`, `means_init`, `precisions_init`.
+public enum StartPart: String, Sendable {
+    case weights, means, precisions
 }

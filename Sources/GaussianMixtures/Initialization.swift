@@ -62,54 +62,54 @@ struct PartialStart {
 
     /// Checks ``FitOptions/initialWeights``, ``FitOptions/initialMeans`` and
     /// ``FitOptions/initialPrecisions`` for `k` components on `d` features.
-    /// - Throws: ``GaussianMixtureError/invalidModel(_:)`` saying which part is wrong and how.
+    /// - Throws: ``GaussianMixtureError/invalidStart(_:_:)`` saying which part is wrong and how.
     init(_ options: FitOptions, components k: Int, features d: Int) throws {
-        func fail(_ message: String) -> GaussianMixtureError { .invalidModel(message) }
+        func fail(_ part: StartPart, _ message: String) -> GaussianMixtureError { .invalidStart(part, message) }
         if let weights = options.initialWeights {
             guard weights.count == k else {
-                throw fail("the initial weights are \(weights.count) values for \(k) components; give one weight per component")
+                throw fail(.weights, "the initial weights are \(weights.count) values for \(k) components; give one weight per component")
             }
             for (c, w) in weights.enumerated() where !(w.isFinite && w >= 0) {
-                throw fail("the initial weight of component \(c) is \(w); weights must be finite and non-negative")
+                throw fail(.weights, "the initial weight of component \(c) is \(w); weights must be finite and non-negative")
             }
             let total = weights.reduce(0, +)
-            guard abs(total - 1) <= 1e-6 else { throw fail("the initial weights sum to \(total); they must sum to 1") }
+            guard abs(total - 1) <= 1e-6 else { throw fail(.weights, "the initial weights sum to \(total); they must sum to 1") }
             self.weights = weights
         }
         if let means = options.initialMeans {
             guard means.rows == k, means.columns == d else {
-                throw fail("the initial means are \(means.rows) x \(means.columns), but the fit has \(k) components "
+                throw fail(.means, "the initial means are \(means.rows) x \(means.columns), but the fit has \(k) components "
                            + "on \(d) features; give one row of \(d) values per component")
             }
             if let i = means.values.firstIndex(where: { !$0.isFinite }) {
-                throw fail("the initial mean of component \(i / d) holds \(means.values[i]) in feature \(i % d)")
+                throw fail(.means, "the initial mean of component \(i / d) holds \(means.values[i]) in feature \(i % d)")
             }
             self.means = means
         }
         if let precisions = options.initialPrecisions {
             guard precisions.count == k else {
-                throw fail("\(precisions.count) initial precision matrices for \(k) components")
+                throw fail(.precisions, "\(precisions.count) initial precision matrices for \(k) components")
             }
             for (c, p) in precisions.enumerated() {
                 guard p.rows == d, p.columns == d else {
-                    throw fail("the initial precision of component \(c) is \(p.rows) x \(p.columns), expected \(d) x \(d)")
+                    throw fail(.precisions, "the initial precision of component \(c) is \(p.rows) x \(p.columns), expected \(d) x \(d)")
                 }
                 if let v = p.values.first(where: { !$0.isFinite }) {
-                    throw fail("the initial precision of component \(c) holds \(v)")
+                    throw fail(.precisions, "the initial precision of component \(c) holds \(v)")
                 }
                 for i in 0..<d {
                     for j in 0..<i where abs(p[i, j] - p[j, i]) > 1e-8 + 1e-5 * abs(p[j, i]) {
-                        throw fail("the initial precision of component \(c) is not symmetric: "
+                        throw fail(.precisions, "the initial precision of component \(c) is not symmetric: "
                                    + "(\(i), \(j)) = \(p[i, j]) but (\(j), \(i)) = \(p[j, i])")
                     }
                 }
             }
             if let problem = options.covarianceType.shapeProblem(precisions) {
-                throw fail("initial precisions: " + problem.replacingOccurrences(of: "covariance", with: "precision"))
+                throw fail(.precisions, "initial precisions: " + problem.replacingOccurrences(of: "covariance", with: "precision"))
             }
             covariances = try precisions.enumerated().map { c, p in
                 guard let covariance = Self.inverse(of: p, diagonal: options.covarianceType.structure.hasDiagonalPrecisions) else {
-                    throw fail("the initial precision of component \(c) is not positive definite")
+                    throw fail(.precisions, "the initial precision of component \(c) is not positive definite")
                 }
                 return covariance
             }

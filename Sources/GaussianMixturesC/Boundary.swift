@@ -91,7 +91,7 @@ func guarded(_ function: String, handle: ModelBox? = nil, _ body: () throws -> V
     } catch let error as GaussianMixtureError {
         let status: Int32
         switch error {
-        case .invalidShape, .invalidOption, .invalidModel: status = Int32(GM_INVALID_ARGUMENT)
+        case .invalidShape, .invalidOption, .invalidModel, .invalidStart: status = Int32(GM_INVALID_ARGUMENT)
         case .nonFiniteValue, .tooFewSamples, .invalidSampleWeights, .dataOutOfRange: status = Int32(GM_INVALID_DATA)
         case .covarianceNotPositiveDefinite, .nonFiniteLikelihood: status = Int32(GM_FIT_FAILED)
         }

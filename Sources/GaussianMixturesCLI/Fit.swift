@@ -209,15 +209,18 @@ struct EMOptions: ParsableArguments {
 
 extension GMM.Fit {
     /// Runs `body`, naming the file of a partial start that the engine finds wrong (the engine
-    /// says which component and what; the file is the user's to fix).
+    /// says which part, which component and what; the file is the user's to fix).
     func namingStartFiles<R>(_ body: () throws -> R) throws -> R {
         do {
             return try body()
-        } catch GaussianMixtureError.invalidModel(let message) {
-            let file = message.hasPrefix("the initial weight") ? initWeights
-                : message.hasPrefix("the initial mean") ? initMeans
-                : message.contains("initial precision") ? initPrecisions : nil
-            guard let file else { throw GaussianMixtureError.invalidModel(message) }
+        } catch GaussianMixtureError.invalidStart(let part, let message) {
+            let file: String?
+            switch part {
+            case .weights: file = initWeights
+            case .means: file = initMeans
+            case .precisions: file = initPrecisions
+            }
+            guard let file else { throw GaussianMixtureError.invalidStart(part, message) }
             throw DataFileError.format(path: file, message: message)
         }
     }
