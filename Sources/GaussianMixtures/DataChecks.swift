@@ -21,11 +21,13 @@ func meanNormalizedWeights(_ weights: UnsafeBufferPointer<Double>, reducer: any 
     reducer.maximum(&largestOfAll)
     let largest = reducer.size > 1 ? largestOfAll[0] : (weights.max() ?? 1)
     guard largest > 0 else { return Array(weights) }
-    var sum = 0.0
-    for w in weights { sum += w / largest }
-    var totals = [sum, Double(weights.count)]
-    reducer.sum(&totals)
-    let factor = totals[1] / totals[0]
+    let blocks = RowBlocks(rows: weights.count, reducer: reducer)
+    let schedule = ChunkSchedule(rows: weights.count, chunkRows: ChunkSchedule.alignment,
+                                 firstRow: blocks.starts[reducer.rank], globalRows: blocks.total)
+    let sum = treeSum(schedule, threads: 1, reducer: reducer, count: 1) { rows, sums in
+        for n in rows { sums[0] += weights[n] / largest }
+    }[0]
+    let factor = Double(blocks.total) / sum
     return weights.map { ($0 / largest) * factor }
 }
 

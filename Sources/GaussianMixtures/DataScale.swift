@@ -15,11 +15,10 @@ func checkScale<Scalar>(_ data: DataView<Scalar>) throws {
     // Column means of values scaled by 2⁻⁵¹² (exact), so that the sums cannot overflow; over
     // every process's rows.
     let down = 0x1p-512
-    var sums = [Double](repeating: 0, count: d + 1)
-    for i in 0..<n { let x = data.row(i); for j in 0..<d { sums[j] += Double(x[j]) * down } }
-    sums[d] = Double(n)
-    data.reducer.sum(&sums)
-    let total = max(1, sums[d])
+    let sums = data.sumOverRows(count: d) { rows, sums in
+        for i in rows { let x = data.row(i); for j in 0..<d { sums[j] += Double(x[j]) * down } }
+    }
+    let total = Double(max(1, data.globalRows))
     let means = (0..<d).map { sums[$0] / total / down }
     var farthest = (distance: 0.0, row: 0, column: 0)
     for i in 0..<n {

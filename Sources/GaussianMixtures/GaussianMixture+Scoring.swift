@@ -11,7 +11,7 @@ extension GaussianMixture {
     /// Mean log-likelihood per sample (scikit-learn's `score`).
     public func score(_ data: Matrix, threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Double {
         let values = try logLikelihoods(of: data, threads: threads)
-        return values.reduce(0, +) / Double(values.count)
+        return values.withUnsafeBufferPointer { SingleProcess.shared.sumOfRows($0) } / Double(values.count)
     }
 
     /// The posterior probability of each component for each row, `r_nk = w_k N(x_n|k) / p(x_n)`:
@@ -42,13 +42,13 @@ extension GaussianMixture {
 
     /// Bayesian information criterion, `-2 log L + p ln N` (lower is better).
     public func bic(_ data: Matrix) throws -> Double {
-        let total = try logLikelihoods(of: data).reduce(0, +)
+        let total = try logLikelihoods(of: data).withUnsafeBufferPointer { SingleProcess.shared.sumOfRows($0) }
         return -2 * total + Double(parameterCount) * Foundation.log(Double(data.rows))
     }
 
     /// Akaike information criterion, `-2 log L + 2 p` (lower is better).
     public func aic(_ data: Matrix) throws -> Double {
-        let total = try logLikelihoods(of: data).reduce(0, +)
+        let total = try logLikelihoods(of: data).withUnsafeBufferPointer { SingleProcess.shared.sumOfRows($0) }
         return -2 * total + 2 * Double(parameterCount)
     }
 

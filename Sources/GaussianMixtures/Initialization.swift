@@ -37,9 +37,9 @@ func initialModel<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components 
     case .randomResponsibilities:
         source = .random(seed: generator.next())
         // Shift every component's statistics by the data mean (avoids cancellation).
-        var mean = [Double](repeating: 0, count: d)
-        for n in 0..<data.rows { for j in 0..<d { mean[j] += Double(data.row(n)[j]) } }
-        data.reducer.sum(&mean)
+        let mean = data.sumOverRows(count: d) { rows, sums in
+            for n in rows { for j in 0..<d { sums[j] += Double(data.row(n)[j]) } }
+        }
         for c in 0..<k { for j in 0..<d { shifts[c * d + j] = mean[j] / Double(data.globalRows) } }
     }
     let stats = engine.statistics(of: source, shifts: shifts)

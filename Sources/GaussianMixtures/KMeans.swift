@@ -18,8 +18,8 @@ struct KMeans<Scalar: EngineScalar> {
         self.data = data
         self.clusters = clusters
         self.threads = max(1, threads)
-        let rows = chunkRows ?? max(64, min(4096, (1 << 17) / max(1, clusters + data.columns)))
-        schedule = ChunkSchedule(rows: data.rows, chunkRows: rows, maxSlots: 16)
+        let rows = chunkRows ?? ChunkSchedule.powerOfTwo(near: (1 << 17) / max(1, clusters + data.columns), from: 64)
+        schedule = ChunkSchedule(data, chunkRows: rows)
     }
 
     /// Squared Euclidean distance between row `n` and the point `p`.
@@ -40,23 +40,13 @@ struct KMeans<Scalar: EngineScalar> {
         data.weight(r) * unit * squaredDistance(row: r, p)
     }
 
-    /// Sums `term(rows, sums)` over all chunks, in the deterministic slot order: each chunk adds
-    /// to its slot's `count` sums, row by row.
+    /// Sums `term(rows, sums)` over all chunks of every process: each chunk adds its rows' terms
+    /// to its own `count` zeroed sums, and the chunks' sums are added in the fixed chunk tree.
     private func parallelChunkSums(count: Int, _ term: (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
-        var partial = [Double](repeating: 0, count: schedule.slots * count)
-        partial.withUnsafeMutableBufferPointer { buffer in
-            let out = UnsafeTransfer(buffer.baseAddress!)
-            forEachChunk(schedule, threads: threads) { slot, rows in term(rows, out.wrappedValue + slot * count) }
-        }
-        var total = [Double](repeating: 0, count: count)
-        for slot in 0..<schedule.slots {
-            for i in 0..<count { total[i] += partial[slot * count + i] }
-        }
-        data.reducer.sum(&total)
-        return total
+        treeSum(schedule, threads: threads, reducer: data.reducer, count: count, term)
     }
 
-    /// Sums `term(row)` over all rows for each of `count` terms, in the deterministic slot order.
+    /// Sums `term(row)` over all rows of every process for each of `count` terms, in the chunk tree.
     private func parallelSums(count: Int, _ term: (Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
         parallelChunkSums(count: count) { rows, sums in
             for n in rows { term(n, sums) }
@@ -66,9 +56,9 @@ struct KMeans<Scalar: EngineScalar> {
     /// Greedy k-means++ (Arthur and Vassilvitskii 2007, with scikit-learn's `2 + ⌊ln K⌋` local
     /// trials per centre). Returns the global row indices of the seeds.
     ///
-    /// Over several processes each draw is the first global row whose running sum reaches the
-    /// target: each process starts its running sum at the sum of the processes before it (one
-    /// gather), and the lowest row found by any process wins (one more).
+    /// Each draw is the first global row whose running sum of `w d²` reaches the target, the
+    /// running sum taken on a grid of global rows that makes it the same over any number of
+    /// processes (``DataView/firstRows(reaching:strictly:threads:value:)``).
     func plusPlusSeeds(using generator: inout Xoshiro256StarStar) -> [Int] {
         let n = data.rows, k = clusters
         let trials = 2 + Int(Foundation.log(Double(k)))
@@ -84,7 +74,7 @@ struct KMeans<Scalar: EngineScalar> {
         closest.withUnsafeMutableBufferPointer { buffer in
             firstSeed.withUnsafeBufferPointer { seedBuffer in
                 let out = UnsafeTransfer((buffer.baseAddress, seedBuffer.baseAddress!))
-                forEachChunk(schedule, threads: threads) { _, rows in
+                forEachChunk(schedule, threads: threads) { _, _, rows in
                     for r in rows { out.wrappedValue.0![r] = Float(scaledDistance(row: r, out.wrappedValue.1, unit: unit)) }
                 }
             }
@@ -94,18 +84,9 @@ struct KMeans<Scalar: EngineScalar> {
             // Draw `trials` rows with probability proportional to `closest`: the first row whose
             // running sum reaches each sorted target (numpy's searchsorted), in one pass.
             let targets = (0..<trials).map { _ in generator.nextUniform() * potential }
-            let order = targets.indices.sorted { targets[$0] < targets[$1] }
-            var candidates = [Int](repeating: data.globalRows - 1, count: trials)
-            var running = data.reducer.size > 1 ? data.reducer.exclusivePrefixSum(localSum(closest)) : 0.0
-            var next = 0
-            for r in 0..<n where next < trials {
-                running += Double(closest[r])
-                while next < trials && running >= targets[order[next]] {
-                    candidates[order[next]] = data.firstRow + r
-                    next += 1
-                }
+            let candidates = closest.withUnsafeBufferPointer { buffer in
+                data.firstRows(reaching: targets, threads: threads) { Double(buffer[$0]) }.map { $0 ?? data.globalRows - 1 }
             }
-            candidates = firstFound(candidates, notFound: data.globalRows - 1)
             let candidatePoints = data.doubles(ofGlobalRows: candidates)
             let points = candidatePoints.flatMap { $0 }
             let potentials = closest.withUnsafeBufferPointer { closestBuffer in
@@ -128,7 +109,7 @@ struct KMeans<Scalar: EngineScalar> {
             closest.withUnsafeMutableBufferPointer { buffer in
                 point.withUnsafeBufferPointer { pointBuffer in
                     let shared = UnsafeTransfer((buffer.baseAddress!, pointBuffer.baseAddress!))
-                    forEachChunk(schedule, threads: threads) { _, rows in
+                    forEachChunk(schedule, threads: threads) { _, _, rows in
                         Scalar.seedClosest(data.row(rows.lowerBound), weights: data.weights.map { $0 + rows.lowerBound },
                                            rows: rows.count, columns: data.columns, point: shared.wrappedValue.1,
                                            unit: unit, closest: shared.wrappedValue.0 + rows.lowerBound)
@@ -139,39 +120,14 @@ struct KMeans<Scalar: EngineScalar> {
         return seeds
     }
 
-    /// `Σ values` in row order: this process's share of a running sum.
-    private func localSum(_ values: [Float]) -> Double {
-        var total = 0.0
-        for v in values { total += Double(v) }
-        return total
-    }
-
-    /// For each entry, the lowest global row any process found (`notFound` where none did).
-    private func firstFound(_ found: [Int], notFound: Int) -> [Int] {
-        guard data.reducer.size > 1 else { return found }
-        let parts = data.reducer.gather(found.map(Double.init))
-        return found.indices.map { i in parts.map { Int($0[i]) }.min() ?? notFound }
-    }
-
     /// A global row drawn with probability proportional to its weight (the first weighted seed).
     private func weightedDraw(using generator: inout Xoshiro256StarStar) -> Int {
-        let target = generator.nextUniform() * data.reducer.total(data.totalWeight(0..<data.rows))
-        var running = data.reducer.size > 1 ? data.reducer.exclusivePrefixSum(data.totalWeight(0..<data.rows)) : 0.0
-        let none = data.globalRows
-        var found = none
-        for r in 0..<data.rows {
-            running += data.weight(r)
-            if running > target { found = data.firstRow + r; break }
-        }
+        let target = generator.nextUniform() * data.globalWeight
+        if let found = data.firstRows(reaching: [target], strictly: true, value: data.weight)[0] { return found }
         // Past the last row by rounding: the last row of positive weight.
-        let lastPositive = (0..<data.rows).last { data.weight($0) > 0 }.map { data.firstRow + $0 } ?? -1
-        var picks = [Double(found), Double(lastPositive)]
-        if data.reducer.size > 1 {
-            let parts = data.reducer.gather(picks)
-            picks = [parts.map { $0[0] }.min() ?? Double(none), parts.map { $0[1] }.max() ?? -1]
-        }
-        if Int(picks[0]) < none { return Int(picks[0]) }
-        return max(0, Int(picks[1]))
+        var last = [Double((0..<data.rows).last { data.weight($0) > 0 }.map { data.firstRow + $0 } ?? -1)]
+        data.reducer.maximum(&last)
+        return max(0, Int(last[0]))
     }
 
     /// Lloyd's algorithm from the given global seed rows. Returns the final labels (of this
@@ -238,14 +194,15 @@ struct KMeans<Scalar: EngineScalar> {
         // Centre c as column c, so that four centres are one vector in the C kernel.
         var byFeature = [Double](repeating: 0, count: d * k)
         for c in 0..<k { for j in 0..<d { byFeature[j * k + c] = centers[c * d + j] } }
-        var changes = [Int](repeating: 0, count: schedule.slots)
+        // Per worker: an integer count, whose sum is exact in any order.
+        var changes = [Int](repeating: 0, count: workerCount(schedule, threads: threads))
         labels.withUnsafeMutableBufferPointer { labelBuffer in
             changes.withUnsafeMutableBufferPointer { changeBuffer in
                 byFeature.withUnsafeBufferPointer { centerBuffer in
                     let out = UnsafeTransfer((labelBuffer.baseAddress!, changeBuffer.baseAddress!, centerBuffer.baseAddress!))
-                    forEachChunk(schedule, threads: threads) { slot, rows in
+                    forEachChunk(schedule, threads: threads) { worker, _, rows in
                         let (labelOut, changeOut, center) = out.wrappedValue
-                        changeOut[slot] += Scalar.nearestCenters(data.row(rows.lowerBound), rows: rows.count, columns: d,
+                        changeOut[worker] += Scalar.nearestCenters(data.row(rows.lowerBound), rows: rows.count, columns: d,
                                                                  centersByFeature: center, components: k,
                                                                  labels: labelOut + rows.lowerBound)
                     }
@@ -260,7 +217,7 @@ struct KMeans<Scalar: EngineScalar> {
     /// Mean over features of the (population, weighted) variance of each feature.
     private func meanFeatureVariance() -> Double {
         let d = data.columns
-        let n = data.reducer.total(data.totalWeight(0..<data.rows))
+        let n = data.globalWeight
         let sums = parallelSums(count: d) { r, sums in
             for j in 0..<d { sums[j] += data.weight(r) * Double(data.row(r)[j]) }
         }

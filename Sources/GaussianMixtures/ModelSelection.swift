@@ -139,17 +139,11 @@ extension GaussianMixture {
                                     options: options, dataChecked: true)
             let perRow = rows == 0 ? [] : try fit.model.evaluate(values, rows: rows, columns: columns, threads: options.threads,
                                                                  responsibilities: false, dataChecked: true).logLikelihoods
-            var total = 0.0, count = 0.0
-            for n in 0..<rows {
-                let w = sampleWeights?[n] ?? 1
-                total += w * perRow[n]
-                count += w
-            }
-            if options.reducer.size > 1 {
-                var sums = [total, count]
-                options.reducer.sum(&sums)
-                (total, count) = (sums[0], sums[1])
-            }
+            // Σ_n w_n log p(x_n) and Σ_n w_n over every process's rows, in the fixed chunk tree.
+            let weighted = (0..<rows).map { (sampleWeights?[$0] ?? 1) * perRow[$0] }
+            let total = weighted.withUnsafeBufferPointer { options.reducer.sumOfRows($0) }
+            let count = sampleWeights.map { options.reducer.sumOfRows($0) }
+                ?? Double(options.reducer.size > 1 ? Int(options.reducer.total(Double(rows))) : rows)
             let p = Double(fit.model.parameterCount)
             return SelectionCandidate(components: k, covarianceType: type, fit: fit, failure: nil,
                                       bic: -2 * total + p * Foundation.log(count), aic: -2 * total + 2 * p)

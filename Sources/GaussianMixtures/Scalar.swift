@@ -9,8 +9,6 @@ protocol EngineScalar: BinaryFloatingPoint, Sendable {
     static var fusedLanes: Int { get }
     /// The quadratic road's limit on its rounding bound `B_k` (see ``QuadraticFeatures``).
     static var quadraticConditionLimit: Double { get }
-    /// How many rows a slot sums in this type before adding the sums into its `Double` ones.
-    static var rowsPerFlush: Int { get }
 
     /// `C = op(A) op(B) + beta C`, row-major (`?gemm`; in LAPACK.swift).
     static func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, transposeA: Bool,
@@ -41,7 +39,6 @@ extension Double: EngineScalar {
     static var fusedLanes: Int { Int(GMM_FUSED_LANES_F64) }
     /// `ε B ≈ 1e-10`.
     static var quadraticConditionLimit: Double { 4.5e5 }
-    static var rowsPerFlush: Int { .max }
 
     static func quadraticFeatures(_ x: UnsafePointer<Double>, rows: Int, columns: Int, diagonal: Bool, center: UnsafePointer<Double>,
                                   into z: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
@@ -75,7 +72,6 @@ extension Float: EngineScalar {
     /// 1.2e5) end within 2e-7 relative of float64's (BENCHMARKS.md). Data whose values do not
     /// fit float32's 7 digits are not for this path whichever road it takes.
     static var quadraticConditionLimit: Double { 4.5e5 }
-    static var rowsPerFlush: Int { 2048 }
 
     static func quadraticFeatures(_ x: UnsafePointer<Float>, rows: Int, columns: Int, diagonal: Bool, center: UnsafePointer<Float>,
                                   into z: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {

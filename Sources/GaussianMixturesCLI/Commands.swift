@@ -36,9 +36,10 @@ extension GMM {
                 let values = table.rows == 0 ? [] : try table.withValues {
                     try model.logLikelihoods(of: $0, rows: table.rows, columns: table.columns, threads: threadOptions.threads)
                 }
-                var totals = [values.reduce(0, +), Double(values.count)]
-                Cluster.reducer.sum(&totals)
-                let mean = Cluster.isDistributed ? totals[0] / totals[1] : values.reduce(0, +) / Double(values.count)
+                // The sum in the fixed chunk tree over the global rows: the same bits on any number of processes.
+                var count = [Double(values.count)]
+                Cluster.reducer.sum(&count)
+                let mean = values.withUnsafeBufferPointer { Cluster.reducer.sumOfRows($0) } / count[0]
                 if perSample {
                     // Under mpirun rank 0 receives every process's values, in row order, and writes them.
                     var all: [Double] = []

@@ -116,7 +116,7 @@ func validateDataInputs(_ data: String?, _ filesFrom: String?) throws {
 
 /// Reads the data of a command from `paths` (``dataFiles(_:filesFrom:)``): their rows one after
 /// the other, or under MPI this process's contiguous, balanced block of them
-/// (``NPY/blockRange(rows:block:of:)`` of the rows of all files; a file may be split between
+/// (``NPY/blockRange(rows:block:of:alignment:)`` of the rows of all files; a file may be split between
 /// processes and a process may get no rows). An `.npy` file is mapped and only the rows needed
 /// read; a CSV file is parsed whole and the rows needed kept. Standard input is refused under
 /// MPI: every process reads the data itself.

@@ -136,7 +136,7 @@ public final class DataTable {
     }
 
     /// Block `block` of `count` balanced, contiguous blocks of these rows
-    /// (``NPY/blockRange(rows:block:of:)``), as a table of its own that remembers where it starts.
+    /// (``NPY/blockRange(rows:block:of:alignment:)``), as a table of its own that remembers where it starts.
     public func block(_ block: Int, of count: Int) throws -> DataTable {
         try self.rows(NPY.blockRange(rows: rows, block: block, of: count))
     }

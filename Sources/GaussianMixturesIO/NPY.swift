@@ -63,8 +63,8 @@ public enum NPY {
         try table(in: MappedFile(path: path), path: path, precision: precision)
     }
 
-    /// Block `block` of `count` balanced, contiguous blocks of the file's rows (rows
-    /// `⌊N·block/count⌋ ..< ⌊N·(block+1)/count⌋`; a block may be empty): what one of `count`
+    /// Block `block` of `count` balanced, contiguous blocks of the file's rows
+    /// (``blockRange(rows:block:of:alignment:)``; a block may be empty): what one of `count`
     /// processes fits. The file is mapped, but only this block's pages are read, checked and
     /// kept; error messages give rows of the whole file.
     public static func read(path: String, precision: Precision = .float64, block: Int, of count: Int) throws -> DataTable {
@@ -84,11 +84,17 @@ public enum NPY {
         return (table.fileRows, table.columns)
     }
 
-    /// Rows `⌊rows·block/count⌋ ..< ⌊rows·(block+1)/count⌋`: the balanced contiguous blocks.
-    public static func blockRange(rows: Int, block: Int, of count: Int) -> Range<Int> {
+    /// The balanced contiguous blocks, cut at multiples of `alignment` rows: with `U = ⌈rows /
+    /// alignment⌉` units, block `b` starts at row `alignment·⌊U·b/count⌋` (the last ends at
+    /// `rows`). Blocks cut there give every sum over rows the bits of one process
+    /// (``rowBlockAlignment``); they differ in size by at most `alignment` rows, and small data
+    /// sets leave the last processes no rows.
+    public static func blockRange(rows: Int, block: Int, of count: Int, alignment: Int = rowBlockAlignment) -> Range<Int> {
+        let units = rows / alignment + (rows % alignment == 0 ? 0 : 1)
         func start(_ b: Int) -> Int {
-            let product = rows.multipliedFullWidth(by: b)
-            return Int(truncatingIfNeeded: (count.dividingFullWidth((product.high, product.low))).quotient)
+            let product = units.multipliedFullWidth(by: b)
+            let unit = Int(truncatingIfNeeded: (count.dividingFullWidth((product.high, product.low))).quotient)
+            return unit >= units ? rows : unit * alignment
         }
         return start(block)..<start(block + 1)
     }

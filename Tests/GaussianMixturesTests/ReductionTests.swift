@@ -2,22 +2,24 @@ import Foundation
 @testable import GaussianMixtures
 import Testing
 
-/// What two "processes" (threads) hand each other: each call waits for the other's and returns
-/// both, in part order, as an all-gather across machines would.
-final class TwoPartHub: @unchecked Sendable {
+/// What n "processes" (threads) hand each other: each call waits for every part's and returns
+/// them all, in part order, as an all-gather across machines would.
+final class PartHub: @unchecked Sendable {
     private let condition = NSCondition()
-    private var pending: [[Double]?] = [nil, nil]
+    private var pending: [[Double]?]
     private var result: [[Double]] = []
     private var generation = 0
+
+    init(parts: Int) { pending = [[Double]?](repeating: nil, count: parts) }
 
     func exchange(part: Int, _ values: [Double]) -> [[Double]] {
         condition.lock()
         defer { condition.unlock() }
         let round = generation
         pending[part] = values
-        if let first = pending[0], let second = pending[1] {
-            result = [first, second]
-            pending = [nil, nil]
+        if pending.allSatisfy({ $0 != nil }) {
+            result = pending.map { $0! }
+            pending = [[Double]?](repeating: nil, count: pending.count)
             generation += 1
             condition.broadcast()
         } else {
@@ -27,32 +29,51 @@ final class TwoPartHub: @unchecked Sendable {
     }
 }
 
-/// The reducer of one of two "processes" holding one block of the data each.
+/// The reducer of one of n "processes" holding one block of the data each.
 final class TwoPartReducer: Reducer, @unchecked Sendable {
-    let hub: TwoPartHub
+    let hub: PartHub
     let rank: Int
-    var size: Int { 2 }
+    let size: Int
 
-    init(hub: TwoPartHub, rank: Int) {
+    init(hub: PartHub, rank: Int, size: Int) {
         self.hub = hub
         self.rank = rank
+        self.size = size
     }
 
-    /// The reducers of the two parts, sharing one hub.
-    static func pair() -> [TwoPartReducer] {
-        let hub = TwoPartHub()
-        return [TwoPartReducer(hub: hub, rank: 0), TwoPartReducer(hub: hub, rank: 1)]
+    /// The reducers of two parts, sharing one hub.
+    static func pair() -> [TwoPartReducer] { group(2) }
+
+    /// The reducers of `count` parts, sharing one hub.
+    static func group(_ count: Int) -> [TwoPartReducer] {
+        let hub = PartHub(parts: count)
+        return (0..<count).map { TwoPartReducer(hub: hub, rank: $0, size: count) }
     }
 
     func gather(_ values: [Double]) -> [[Double]] { hub.exchange(part: rank, values) }
     func sum(_ values: inout [Double]) {
         let parts = gather(values)
-        values = zip(parts[0], parts[1]).map { $0 + $1 }
+        values = parts.dropFirst().reduce(parts[0]) { zip($0, $1).map { $0 + $1 } }
     }
     func maximum(_ values: inout [Double]) {
         let parts = gather(values)
-        values = zip(parts[0], parts[1]).map { Swift.max($0, $1) }
+        values = parts.dropFirst().reduce(parts[0]) { zip($0, $1).map { Swift.max($0, $1) } }
     }
+}
+
+/// Runs `body(part)` for `count` parts at once, each on a thread of its own (the parts wait for
+/// each other in their exchanges, so none may wait for a free thread as in a thread pool).
+func runParts(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let done = DispatchSemaphore(value: 0)
+    for part in 0..<count {
+        let thread = Thread {
+            body(part)
+            done.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+    for _ in 0..<count { done.wait() }
 }
 
 /// The sums of `stats` with only the lower triangle of each scatter (the meaningful part).
@@ -64,43 +85,55 @@ func lowerPacked(_ stats: SufficientStatistics, diagonal: Bool = false) -> [Doub
 }
 
 /// Everything the E-step sums over rows goes through the data's reducer: the statistics of two
-/// halves combined by it equal the statistics of the whole, on every road.
+/// blocks combined by it equal the statistics of the whole, on every road; bit for bit when the
+/// blocks are cut at a chunk boundary.
 @Suite struct ReductionTests {
-    func expectation(_ values: UnsafeBufferPointer<Double>, rows: Range<Int>, columns d: Int, model: GaussianMixture,
-                     reducer: any Reducer, road: EStepRoad?) -> SufficientStatistics {
-        var view = DataView(base: values.baseAddress! + rows.lowerBound * d, rows: rows.count, columns: d)
-        view.reducer = reducer
+    func expectation(_ values: UnsafeBufferPointer<Double>, rows: Range<Int>, of total: Int, columns d: Int,
+                     model: GaussianMixture, reducer: any Reducer, road: EStepRoad?, chunkRows: Int) -> SufficientStatistics {
+        let view = DataView(base: values.baseAddress! + rows.lowerBound * d, rows: rows.count, columns: d,
+                            reducer: reducer, firstRow: rows.lowerBound, globalRows: total)
         let kernel = BLASKernel(data: view, components: model.componentCount, covarianceType: model.covarianceType,
-                                threads: 1, chunkRows: nil)
+                                threads: 2, chunkRows: chunkRows)
         return kernel.expectation(model, road: road)
     }
 
     @Test(arguments: CovarianceType.allCases)
-    func halvesThroughTheReducerEqualTheWhole(type: CovarianceType) throws {
-        let data = try syntheticData(rows: 1_001, seed: 12).data
+    func blocksThroughTheReducerEqualTheWhole(type: CovarianceType) throws {
+        let data = try syntheticData(rows: 9_001, seed: 12).data
         let model = try GaussianMixture.fit(data, components: 3, options: FitOptions(maxIterations: 4, covarianceType: type, seed: 3)).model
         let roads: [EStepRoad?] = type == .tied ? [nil, .quadratic, .whitening, .tied] : [nil, .quadratic, .whitening]
-        for road in roads {
-            data.values.withUnsafeBufferPointer { values in
-                let whole = expectation(values, rows: 0..<1_001, columns: 3, model: model, reducer: SingleProcess.shared, road: road)
-                let reducers = TwoPartReducer.pair()
-                let parts = UnsafeTransfer(UnsafeMutablePointer<SufficientStatistics>.allocate(capacity: 2))
-                defer { parts.wrappedValue.deinitialize(count: 2); parts.wrappedValue.deallocate() }
-                let transfer = UnsafeTransfer(values)
-                DispatchQueue.concurrentPerform(iterations: 2) { part in
-                    let rows = part == 0 ? 0..<400 : 400..<1_001
-                    (parts.wrappedValue + part).initialize(to: expectation(transfer.wrappedValue, rows: rows, columns: 3,
-                                                                          model: model, reducer: reducers[part], road: road))
-                }
-                for part in 0..<2 {
-                    // The quadratic road's shift is the data's centre, summed in another order by halves.
-                    let combined = parts.wrappedValue[part]
-                    #expect(maxRelativeError(combined.shifts, whole.shifts, floor: 1) < 1e-14)
-                    // Diagonal layouts carry only the scatter's diagonal, which is all their M-step reads.
-                    let diagonal = type == .diag || type == .spherical
-                    let moved = combined.recentred(to: whole.shifts)
-                    #expect(maxScaledError(lowerPacked(moved, diagonal: diagonal), lowerPacked(whole, diagonal: diagonal)) < 1e-13,
-                            "\(type), road \(String(describing: road))")
+        // 4096 is a multiple of every grid's chunks (the E-step's 64 rows, the data centre's
+        // 4096): every sum has the bits of one process. 4500 splits chunks, which are then
+        // added in process order: the same to rounding.
+        for (cut, exact) in [(4_096, true), (4_500, false), (9_001, true)] {
+            for road in roads {
+                data.values.withUnsafeBufferPointer { values in
+                    let whole = expectation(values, rows: 0..<9_001, of: 9_001, columns: 3, model: model,
+                                            reducer: SingleProcess.shared, road: road, chunkRows: 64)
+                    let reducers = TwoPartReducer.pair()
+                    let parts = UnsafeTransfer(UnsafeMutablePointer<SufficientStatistics>.allocate(capacity: 2))
+                    defer { parts.wrappedValue.deinitialize(count: 2); parts.wrappedValue.deallocate() }
+                    let transfer = UnsafeTransfer(values)
+                    DispatchQueue.concurrentPerform(iterations: 2) { part in
+                        let rows = part == 0 ? 0..<cut : cut..<9_001
+                        (parts.wrappedValue + part).initialize(to: expectation(
+                            transfer.wrappedValue, rows: rows, of: 9_001, columns: 3, model: model, reducer: reducers[part],
+                            road: road, chunkRows: 64))
+                    }
+                    for part in 0..<2 {
+                        let combined = parts.wrappedValue[part]
+                        if exact {
+                            #expect(combined.shifts == whole.shifts, "the shifts (the data's centre on the quadratic road) are one sum")
+                            #expect(combined.packed == whole.packed, "\(type), road \(String(describing: road)), cut \(cut)")
+                        } else {
+                            // Diagonal layouts carry only the scatter's diagonal, which is all their M-step reads.
+                            let diagonal = type == .diag || type == .spherical
+                            #expect(maxRelativeError(combined.shifts, whole.shifts, floor: 1) < 1e-14)
+                            let moved = combined.recentred(to: whole.shifts)
+                            #expect(maxScaledError(lowerPacked(moved, diagonal: diagonal), lowerPacked(whole, diagonal: diagonal))
+                                    < 1e-13, "\(type), road \(String(describing: road))")
+                        }
+                    }
                 }
             }
         }

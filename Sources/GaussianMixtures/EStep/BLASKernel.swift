@@ -25,11 +25,11 @@ import CGaussianMixturesKernels
 ///
 /// On both roads the log-sum-exp over components (shifted by the row maximum before any `exp`)
 /// is vectorised (CGaussianMixturesKernels). Memory beyond the data is one chunk's scratch per worker thread
-/// plus one set of sums per slot; no N x K matrix is ever held.
+/// plus the sums of the chunks waiting in the ``ChunkTree``; no N x K matrix is ever held.
 ///
 /// The roads live one per file (`QuadraticRoad.swift`, `WhiteningRoad.swift`, `TiedRoad.swift`),
-/// chosen by ``RoadSelector``; this file holds what they share: the chunk schedule, the scratch
-/// and the slot sums, and the reduction of the slots in slot order.
+/// chosen by ``RoadSelector``; this file holds what they share: the chunk schedule, the scratch,
+/// and the sum of the chunks' statistics in the chunk tree.
 struct BLASKernel<Scalar: EngineScalar>: EMKernel {
     typealias Road = EStepRoad
 
@@ -43,10 +43,6 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
     /// `c` (the data's column means) in the data's type.
     let center: [Scalar]
     let scratch: [ChunkScratch<Scalar>]
-    /// Per slot: the statistics about per-component shifts (whitening and tied roads, initialisation).
-    let statisticsSlots: [SlotStatistics]
-    /// Per slot: `Σ_n r_nk z(x_n)` (quadratic road).
-    let featureSlots: [SlotFeatureSums<Scalar>]
     /// The tied road's `Σ_n w_n x̃_n x̃_nᵀ`, computed at its first use.
     let tiedScatter = Cache<[Double]>()
 
@@ -72,19 +68,14 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         let fused = gmm_vector_math_uses_avx2() != 0 && d <= Int(GMM_FUSED_MAX_FEATURES)
             && k * m <= Int(GMM_FUSED_MAX_TERMS)
         self.fused = fused
-        // A data set shorter than one chunk is one chunk of its own length (the same schedule,
-        // smaller scratch).
-        let rowsPerChunk = min(max(1, data.rows),
-                               chunkRows ?? ChunkSchedule.defaultChunkRows(components: k, features: d, quadraticFeatures: m))
-        let slotBytes = 8 * (k + k * d + k * d * d + k * m)
-        let schedule = ChunkSchedule(rows: data.rows, chunkRows: rowsPerChunk,
-                                     maxSlots: ChunkSchedule.defaultMaxSlots(bytesPerSlot: slotBytes))
+        let schedule = ChunkSchedule(data, chunkRows: chunkRows
+            ?? ChunkSchedule.defaultChunkRows(components: k, features: d, quadraticFeatures: m))
         self.schedule = schedule
+        // A data set shorter than one chunk needs scratch for its own rows only.
+        let scratchRows = min(schedule.chunkRows, max(1, data.rows))
         scratch = (0..<workerCount(schedule, threads: self.threads)).map { _ in
-            ChunkScratch(chunkRows: schedule.chunkRows, components: k, features: d, quadraticFeatures: m)
+            ChunkScratch(chunkRows: scratchRows, components: k, features: d, quadraticFeatures: m)
         }
-        statisticsSlots = (0..<schedule.slots).map { _ in SlotStatistics(components: k, features: d) }
-        featureSlots = (0..<schedule.slots).map { _ in SlotFeatureSums<Scalar>(count: k * m) }
     }
 
     func expectation(_ model: GaussianMixture) -> SufficientStatistics {
@@ -138,27 +129,19 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         }
     }
 
-    /// Runs `body` on every chunk with its worker's scratch and its slot's statistics, then sums
-    /// the slots in slot order and the processes through the data's reducer.
+    /// Runs `body` on every chunk with its worker's scratch and the chunk's own zeroed
+    /// statistics, and adds the chunks' statistics in the fixed ``ChunkTree`` (over the
+    /// processes too, through the data's reducer).
     func reduce(shifts: [Double],
-                        _ body: (ChunkScratch<Scalar>, inout SufficientStatistics, Range<Int>) -> Void) -> SufficientStatistics {
+                _ body: (ChunkScratch<Scalar>, inout SufficientStatistics, Range<Int>) -> Void) -> SufficientStatistics {
         let d = data.columns, k = components
-        for slot in statisticsSlots {
-            slot.statistics = SufficientStatistics(components: k, features: d, shifts: shifts)
+        return LAPACK.withSingleThreadedBLAS {
+            treeSum(schedule, threads: threads, reducer: data.reducer,
+                    make: { StatisticsPartial(components: k, features: d, shifts: shifts) }) { worker, rows, partial in
+                body(scratch[worker], &partial.statistics, rows)
+                partial.statistics.sampleCount += data.totalWeight(rows)
+            }.statistics
         }
-        LAPACK.withSingleThreadedBLAS {
-            forEachChunk(schedule, threads: threads) { worker, slot, rows in
-                let sums = statisticsSlots[slot]
-                body(scratch[worker], &sums.statistics, rows)
-                sums.statistics.sampleCount += data.totalWeight(rows)
-            }
-        }
-        var total = SufficientStatistics(components: k, features: d, shifts: shifts)
-        for slot in statisticsSlots { total.add(slot.statistics) }
-        var packed = total.packed
-        data.reducer.sum(&packed)
-        total.unpack(packed)
-        return total
     }
 }
 

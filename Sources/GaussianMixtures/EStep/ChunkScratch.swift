@@ -19,6 +19,8 @@ final class ChunkScratch<Scalar: EngineScalar> {
     let centred: UnsafeMutablePointer<Scalar>
     /// `chunkRows x D`: `√(w_n r_nk) (x_n - c_k)` for one component at a time, for its `syrk`.
     let weightedRows: UnsafeMutablePointer<Scalar>
+    /// `K x M`: one chunk's `Rᵀ Z` in the data's type (quadratic road, GEMMs).
+    let featureSums: UnsafeMutablePointer<Scalar>
     /// `K x D`: the tied road's `Rᵀ X̃` for the chunk.
     let tiedSums: UnsafeMutablePointer<Scalar>
     /// `D x D`: one component's weighted Gram matrix for the chunk.
@@ -38,6 +40,7 @@ final class ChunkScratch<Scalar: EngineScalar> {
         rowLogLikelihoods = .allocate(capacity: chunkRows)
         centred = .allocate(capacity: chunkRows * d)
         weightedRows = .allocate(capacity: chunkRows * d)
+        featureSums = .allocate(capacity: k * m)
         tiedSums = .allocate(capacity: k * d)
         gram = .allocate(capacity: d * d)
         laneSums = allocateAligned(lanes * k * m)
@@ -53,6 +56,7 @@ final class ChunkScratch<Scalar: EngineScalar> {
         rowLogLikelihoods.deallocate()
         centred.deallocate()
         weightedRows.deallocate()
+        featureSums.deallocate()
         tiedSums.deallocate()
         gram.deallocate()
         UnsafeMutableRawPointer(laneSums).deallocate()

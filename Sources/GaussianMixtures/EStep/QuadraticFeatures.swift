@@ -59,14 +59,13 @@ struct QuadraticFeatures {
         count = gmm_quadratic_feature_count(d, diagonal ? 1 : 0)
         // The column sums and the row count, then each column's largest distance from the mean,
         // over every process's rows.
-        var sums = [Double](repeating: 0, count: d + 1)
-        for n in 0..<data.rows {
-            let x = data.row(n)
-            for j in 0..<d { sums[j] += Double(x[j]) }
+        let sums = data.sumOverRows(count: d) { rows, sums in
+            for n in rows {
+                let x = data.row(n)
+                for j in 0..<d { sums[j] += Double(x[j]) }
+            }
         }
-        sums[d] = Double(data.rows)
-        data.reducer.sum(&sums)
-        let center = sums.prefix(d).map { $0 / max(1, sums[d]) }
+        let center = sums.map { $0 / Double(max(1, data.globalRows)) }
         var reach = [Double](repeating: 0, count: d)
         for n in 0..<data.rows {
             let x = data.row(n)

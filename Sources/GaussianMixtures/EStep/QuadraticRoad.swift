@@ -5,26 +5,27 @@ extension BLASKernel {
     /// The quadratic-feature road: per chunk `Z`, `V = Z Θ`, normalise `V` into `R`, add `Rᵀ Z`
     /// (fused in one pass over the chunk, or as two GEMMs).
     func quadraticExpectation(_ model: GaussianMixture, _ theta: [Scalar], fused: Bool) -> SufficientStatistics {
-        let k = components, m = quadratic.count, d = data.columns
+        let k = components, m = quadratic.count, d = data.columns, km = k * m
         let lanes = fused ? Scalar.fusedLanes : 1
-        for slot in featureSlots { slot.reset() }
-        theta.withUnsafeBufferPointer { theta in
+        // Per chunk: `Σ_n r_nk z(x_n)` (K x M, summed in the data's type, then added as Double),
+        // the log-likelihood and the weight total, into its leaf's sums.
+        let total = theta.withUnsafeBufferPointer { theta in
             center.withUnsafeBufferPointer { center in
                 LAPACK.withSingleThreadedBLAS {
-                    forEachChunk(schedule, threads: threads) { worker, slot, rows in
-                        let s = scratch[worker], sums = featureSlots[slot], n = rows.count
+                    treeSum(schedule, threads: threads, reducer: data.reducer,
+                            make: { SumVector(count: km + 2) }) { worker, rows, partial in
+                        let s = scratch[worker], sums = partial.base, n = rows.count
                         let x = data.row(rows.lowerBound)
                         if fused {
-                            // The chunk's lane sums join the slot's sums at once.
-                            s.laneSums.update(repeating: 0, count: lanes * k * m)
-                            sums.logLikelihood += Scalar.fusedQuadraticChunk(
+                            s.laneSums.update(repeating: 0, count: lanes * km)
+                            sums[km] += Scalar.fusedQuadraticChunk(
                                 x, weights: data.weights.map { $0 + rows.lowerBound }, rows: n, columns: d,
                                 diagonal: quadratic.diagonal, center: center.baseAddress!, theta: theta.baseAddress!,
                                 components: k, laneSums: s.laneSums, scratch: s.fusedBlocks)
-                            for i in 0..<(k * m) {
+                            for i in 0..<km {
                                 var t = Scalar.zero
                                 for lane in 0..<lanes { t += s.laneSums[i * lanes + lane] }
-                                sums.scalarSums[i] += t
+                                sums[i] += Double(t)
                             }
                         } else {
                             Scalar.quadraticFeatures(x, rows: n, columns: d, diagonal: quadratic.diagonal, center: center.baseAddress!,
@@ -32,31 +33,20 @@ extension BLASKernel {
                             Scalar.gemm(m: n, n: k, k: m, a: s.features, lda: m, transposeA: false,
                                         b: theta.baseAddress!, ldb: k, transposeB: false, beta: 0, c: s.logJoint, ldc: k)
                             for i in 0..<(n * k) { s.responsibilities[i] = Double(s.logJoint[i]) }
-                            sums.logLikelihood += normalize(s.responsibilities, rows: rows, scratch: s, model: model)
+                            sums[km] += normalize(s.responsibilities, rows: rows, scratch: s, model: model)
                             weighted(s.responsibilities, rows: rows, into: s.weightedResponsibilities)
                             Scalar.gemm(m: k, n: m, k: n, a: s.weightedResponsibilities, lda: k, transposeA: true,
-                                        b: s.features, ldb: m, transposeB: false, beta: 1, c: sums.scalarSums, ldc: m)
+                                        b: s.features, ldb: m, transposeB: false, beta: 0, c: s.featureSums, ldc: m)
+                            for i in 0..<km { sums[i] += Double(s.featureSums[i]) }
                         }
-                        sums.rows += data.totalWeight(rows)
-                        sums.pendingRows += n
-                        if sums.pendingRows >= Scalar.rowsPerFlush { sums.flush() }
+                        sums[km + 1] += data.totalWeight(rows)
                     }
                 }
             }
         }
-        for slot in featureSlots { slot.flush() }
-        var total = [Double](repeating: 0, count: k * m)
-        var logLikelihood = 0.0, rows = 0.0
-        for slot in featureSlots {
-            for i in 0..<(k * m) { total[i] += slot.featureSums[i] }
-            logLikelihood += slot.logLikelihood
-            rows += slot.rows
-        }
-        total += [logLikelihood, rows]
-        data.reducer.sum(&total)
-        var stats = total.withUnsafeBufferPointer { quadratic.statistics(from: $0.baseAddress!, components: k) }
-        stats.logLikelihood = total[k * m]
-        stats.sampleCount = total[k * m + 1]
+        var stats = quadratic.statistics(from: total.base, components: k)
+        stats.logLikelihood = total.values[km]
+        stats.sampleCount = total.values[km + 1]
         return stats
     }
 }

@@ -1,19 +1,23 @@
 /// How partial results over rows become results over the whole data set.
 ///
-/// Within a process, rows are cut into chunks on a fixed grid and dealt to slots that are
-/// added in slot order (``ChunkSchedule``), so any thread count gives the same bits. The data
-/// of one fit may also be spread over several processes (`mpirun -np P gmm fit`), each holding
-/// one contiguous block of the rows; then each process's totals must be combined with the
-/// others'. Every sum, maximum or choice over rows in the engine ends in one call on the data's
-/// reducer (``DataView/reducer``), which is where a distributed fit plugs in: the
-/// single-process reducer leaves its arguments as they are.
+/// Rows are cut into chunks on one grid over the global rows (``ChunkSchedule``), and the
+/// chunks' sums are added in a binary tree over the chunk indices (``ChunkTree``) that the grid
+/// alone fixes, so any thread count gives the same bits. The data of one fit may also be spread
+/// over several processes (`mpirun -np P gmm fit`), each holding one contiguous block of the
+/// rows; each process then adds the tree's nodes that lie wholly in its block, and the processes'
+/// nodes are joined, through the data's reducer, in the same tree: when every block starts at a
+/// multiple of ``rowBlockAlignment`` rows, P processes give the bits of one. Every sum, maximum
+/// or choice over rows in the engine ends in one call on the data's reducer
+/// (``DataView/reducer``), which is where a distributed fit plugs in: the single-process reducer
+/// leaves its arguments as they are.
 ///
-/// The values exchanged, for each sum over rows: the E-step's sufficient statistics and
-/// log-likelihood (``SufficientStatistics/packed``), the quadratic road's `K x M` feature sums,
-/// the data's column sums, spreads and row counts (``QuadraticFeatures``, ``checkScale(_:)``),
-/// k-means' centroid sums, counts, changed labels and seeding potentials; the gathers carry the
-/// k-means++ candidates' rows from their owners, each process's candidates for the re-seeding
-/// and empty-cluster arg-max, and the sizes of the blocks.
+/// The values exchanged: the chunk tree's nodes (a gather) for every sum of real numbers over
+/// rows (the E-step's sufficient statistics and log-likelihood, the quadratic road's `K x M`
+/// feature sums, the data's column sums, k-means' centroid sums and seeding potentials, the
+/// weights' total); sums of counts, which are exact in any order, by ``Reducer/sum(_:)``; the
+/// chunk totals of the k-means++ running sums; the k-means++ candidates' rows from their owners,
+/// each process's candidates for the re-seeding and empty-cluster arg-max, and the sizes of the
+/// blocks (gathers).
 ///
 /// Every process must get the same bits from every call (the fit takes the same branches on
 /// all of them): an implementation adds the processes' values in an order fixed by their ranks
@@ -33,6 +37,10 @@ public protocol Reducer: AnyObject, Sendable {
     /// Every process's `values` (their lengths may differ), in process order.
     func gather(_ values: [Double]) -> [[Double]]
 }
+
+/// Blocks of rows whose first global rows are multiples of this give every sum over rows the
+/// same bits as one process holding all the rows (the chunk sizes divide it).
+public let rowBlockAlignment = 4096
 
 /// The reducer of data held wholly by this process: every value is already the total.
 public final class SingleProcess: Reducer {

@@ -35,6 +35,15 @@ struct SufficientStatistics {
         sampleCount = 0
     }
 
+    /// Sets every sum to zero (the shifts stay).
+    mutating func zero() {
+        for i in weightSums.indices { weightSums[i] = 0 }
+        for i in centeredSums.indices { centeredSums[i] = 0 }
+        for i in centeredScatter.indices { centeredScatter[i] = 0 }
+        logLikelihood = 0
+        sampleCount = 0
+    }
+
     /// Adds another partial sum taken about the same shifts; sums about other shifts must be
     /// re-centred first (``recentred(to:)``).
     mutating func add(_ other: SufficientStatistics) {
