@@ -31,7 +31,7 @@ func checkScale<Scalar>(_ data: DataView<Scalar>) throws {
     // Every process decides on the largest distance of all, so that all of them stop together.
     var largest = [farthest.distance]
     data.reducer.maximum(&largest)
-    let summed = Scalar.self == Double.self ? total : min(total, 4096)
+    let summed = Scalar.self == Double.self ? total : min(total, Double(Scalar.maxChunkRows))
     let limit = (Double(Scalar.greatestFiniteMagnitude) / (4 * Double(summed) * Double(d))).squareRoot()
     guard largest[0] > limit || !largest[0].isFinite else { return }
     let divisor = Foundation.pow(10, Foundation.floor(Foundation.log10(min(largest[0], .greatestFiniteMagnitude))))

@@ -69,7 +69,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
             && k * m <= Int(GMM_FUSED_MAX_TERMS)
         self.fused = fused
         let schedule = ChunkSchedule(data, chunkRows: chunkRows
-            ?? ChunkSchedule.defaultChunkRows(components: k, features: d, quadraticFeatures: m))
+            ?? min(Scalar.maxChunkRows, ChunkSchedule.defaultChunkRows(components: k, features: d, quadraticFeatures: m)))
         self.schedule = schedule
         // A data set shorter than one chunk needs scratch for its own rows only.
         let scratchRows = min(schedule.chunkRows, max(1, data.rows))
