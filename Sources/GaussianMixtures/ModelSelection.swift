@@ -86,7 +86,9 @@ extension GaussianMixture {
         let spare = [Scalar](repeating: 0, count: columns)
         try spare.withUnsafeBufferPointer { spareBuffer in
             guard let base = values.baseAddress ?? spareBuffer.baseAddress else { return }
-            let view = DataView(base: base, rows: rows, columns: columns, weights: weights, reducer: reducer)
+            let blocks = RowBlocks(rows: rows, reducer: reducer)
+            let view = DataView(base: base, rows: rows, columns: columns, weights: weights, reducer: reducer,
+                                firstRow: blocks.starts[reducer.rank], globalRows: blocks.total)
             try checkFinite(view)
             try checkScale(view)
         }

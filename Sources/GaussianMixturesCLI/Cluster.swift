@@ -122,6 +122,41 @@ final class MPIReducer: Reducer {
         _ = MPI_Bcast(&values, count, gmm_mpi_double(), 0, gmm_mpi_comm_world())
     }
 
+    /// Up the same tree as ``sum(_:)``: rank `r` joins its run's values with those of the run
+    /// of rank `r + s` (which follows it), then rank 0's result is broadcast. Each message is
+    /// a length, then the values.
+    func combine(_ values: [Double], _ merge: ([Double], [Double]) -> [Double]) -> [Double] {
+        var result = values
+        var step = 1
+        while step < size {
+            if rank % (2 * step) == step {
+                var count = Int64(result.count)
+                _ = MPI_Send(&count, 8, gmm_mpi_byte(), Int32(rank - step), 8, gmm_mpi_comm_world())
+                if count > 0 { _ = MPI_Send(result, Int32(count), gmm_mpi_double(), Int32(rank - step), 9, gmm_mpi_comm_world()) }
+                break
+            }
+            if rank + step < size {
+                result = merge(result, receive(from: rank + step))
+            }
+            step *= 2
+        }
+        var count = Int64(result.count)
+        _ = MPI_Bcast(&count, 8, gmm_mpi_byte(), 0, gmm_mpi_comm_world())
+        if rank != 0 { result = [Double](repeating: 0, count: Int(count)) }
+        if count > 0 { _ = MPI_Bcast(&result, Int32(count), gmm_mpi_double(), 0, gmm_mpi_comm_world()) }
+        return result
+    }
+
+    private func receive(from source: Int) -> [Double] {
+        var count: Int64 = 0
+        _ = MPI_Recv(&count, 8, gmm_mpi_byte(), Int32(source), 8, gmm_mpi_comm_world(), gmm_mpi_status_ignore())
+        var values = [Double](repeating: 0, count: Int(count))
+        if count > 0 {
+            _ = MPI_Recv(&values, Int32(count), gmm_mpi_double(), Int32(source), 9, gmm_mpi_comm_world(), gmm_mpi_status_ignore())
+        }
+        return values
+    }
+
     func maximum(_ values: inout [Double]) {
         guard !values.isEmpty else { return }
         var result = values

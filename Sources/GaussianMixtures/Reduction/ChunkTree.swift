@@ -55,6 +55,7 @@ final class ChunkTree<Partial: ChunkPartial>: @unchecked Sendable {
     }
 
     private let lock = NSLock()
+    private let schedule: ChunkSchedule
     private let make: () -> Partial
     private let leafCount: Int
     /// The frontier of this process's whole leaves, in increasing order.
@@ -65,6 +66,7 @@ final class ChunkTree<Partial: ChunkPartial>: @unchecked Sendable {
 
     init(_ schedule: ChunkSchedule, make: @escaping () -> Partial) {
         self.make = make
+        self.schedule = schedule
         leafCount = schedule.globalLeafCount
         let whole = schedule.leaves.filter { schedule.isWholeLeaf($0) }
         frontier = whole.isEmpty ? [] : ChunkTree.frontier(of: whole.first!..<(whole.last! + 1), leafCount: leafCount)
@@ -138,51 +140,101 @@ final class ChunkTree<Partial: ChunkPartial>: @unchecked Sendable {
     }
 
     /// The root: this process's frontier joined with every other process's through `reducer`
-    /// (one gather when the rows are spread over processes).
+    /// (one ``Reducer/combine(_:_:)`` when the rows are spread over processes).
     func total(reducer: any Reducer) -> Partial {
         if reducer.size == 1, finished.count == 1, let only = finished.first,
            only.key.index == 0, (1 << only.key.level) >= leafCount {
             return only.value
         }
-        var mine: [Double] = []
-        for (node, value) in finished.sorted(by: { $0.key.index << $0.key.level < $1.key.index << $1.key.level }) {
-            let values = value.packed
-            mine += [Double(node.level), Double(node.index), Double(values.count)] + values
+        let mine = finished.keys.sorted { $0.index << $0.level < $1.index << $1.level }.map { node in
+            // A leaf not whole here covers only this process's rows of it.
+            let rows = node.level == 0 && !schedule.isWholeLeaf(node.index)
+                ? schedule.chunks(ofLeaf: node.index).reduce(0) { $0 + schedule.rowRange(ofChunk: $1).count }
+                : expectedRows(node)
+            return Entry(node: node, rows: rows, values: finished[node]!.packed)
         }
-        let parts = reducer.size == 1 ? [mine] : reducer.gather(mine)
-        var nodes: [Node: [Double]] = [:]
-        for part in parts {
-            var at = 0
-            while at + 3 <= part.count {
-                let node = Node(level: Int(part[at]), index: Int(part[at + 1]))
-                let count = Int(part[at + 2])
-                let values = Array(part[(at + 3)..<(at + 3 + count)])
-                at += 3 + count
-                if let earlier = nodes[node] { nodes[node] = zip(earlier, values).map { $0 + $1 } } else { nodes[node] = values }
-            }
-        }
+        let joined = Entry.decode(reducer.combine(Entry.encode(merge(mine, []))) { left, right in
+            Entry.encode(merge(Entry.decode(left), Entry.decode(right)))
+        })
         let result = make()
-        if let root = ChunkTree.join(nodes, leafCount: leafCount) { result.unpack(root) } else { result.reset() }
+        if let root = joined.first {
+            precondition(joined.count == 1 && root.rows == schedule.globalRows,
+                         "chunk tree: the processes' blocks overlap or leave a gap")
+            result.unpack(root.values)
+        } else {
+            result.reset()
+        }
         return result
     }
 
-    /// Joins nodes that cover every leaf exactly once into the root, lowest level first.
-    private static func join(_ start: [Node: [Double]], leafCount n: Int) -> [Double]? {
-        var nodes = start
-        while let node = nodes.keys.min(by: { ($0.level, $0.index) < ($1.level, $1.index) }) {
-            let value = nodes.removeValue(forKey: node)!
-            if nodes.isEmpty && node.index == 0 && (1 << node.level) >= n { return value }
-            let sibling = Node(level: node.level, index: node.index ^ 1)
-            let parent = Node(level: node.level + 1, index: node.index >> 1)
-            if sibling.index << sibling.level >= n {
-                nodes[parent] = value
-            } else if let other = nodes.removeValue(forKey: sibling) {
-                nodes[parent] = zip(value, other).map { $0 + $1 }
+    /// The rows of every process in the leaves under `node`.
+    private func expectedRows(_ node: Node) -> Int {
+        let leafRows = schedule.leafChunks * schedule.chunkRows
+        let first = (node.index << node.level) * leafRows
+        return max(0, min(schedule.globalRows, first + (leafRows << node.level)) - first)
+    }
+
+    /// One node in an exchange between processes: the rows it covers so far and its sums.
+    private struct Entry {
+        let node: Node
+        var rows: Int
+        var values: [Double]
+
+        static func encode(_ entries: [Entry]) -> [Double] {
+            entries.flatMap { [Double($0.node.level), Double($0.node.index), Double($0.rows), Double($0.values.count)] + $0.values }
+        }
+
+        static func decode(_ packed: [Double]) -> [Entry] {
+            var entries: [Entry] = [], at = 0
+            while at + 4 <= packed.count {
+                let count = Int(packed[at + 3])
+                entries.append(Entry(node: Node(level: Int(packed[at]), index: Int(packed[at + 1])), rows: Int(packed[at + 2]),
+                                     values: Array(packed[(at + 4)..<(at + 4 + count)])))
+                at += 4 + count
+            }
+            return entries
+        }
+    }
+
+    /// Joins the nodes of two neighbouring runs of processes (`left` before `right`): a node
+    /// in both (a leaf split between processes) is added left first; then, lowest level first,
+    /// a complete node (one that covers all its rows) and its complete sibling become their
+    /// parent, and a complete node whose right sibling lies past the last leaf becomes its
+    /// parent, until none can. The values are the tree's whatever the grouping of processes.
+    private func merge(_ left: [Entry], _ right: [Entry]) -> [Entry] {
+        var nodes: [Node: Entry] = [:]
+        for entry in left + right {
+            if var earlier = nodes[entry.node] {
+                earlier.rows += entry.rows
+                earlier.values = zip(earlier.values, entry.values).map { $0 + $1 }
+                nodes[entry.node] = earlier
             } else {
-                preconditionFailure("chunk tree: node \(node) has no sibling; the processes' blocks overlap or leave a gap")
+                nodes[entry.node] = entry
             }
         }
-        return nil
+        var changed = true
+        while changed {
+            changed = false
+            for node in nodes.keys.sorted(by: { ($0.level, $0.index) < ($1.level, $1.index) }) {
+                guard let entry = nodes[node], entry.rows == expectedRows(node),
+                      !(node.index == 0 && (1 << node.level) >= leafCount) else { continue }
+                let sibling = Node(level: node.level, index: node.index ^ 1)
+                let parent = Node(level: node.level + 1, index: node.index >> 1)
+                if sibling.index << sibling.level >= leafCount {
+                    nodes[node] = nil
+                    nodes[parent] = Entry(node: parent, rows: entry.rows, values: entry.values)
+                } else if let other = nodes[sibling], other.rows == expectedRows(sibling) {
+                    nodes[node] = nil
+                    nodes[sibling] = nil
+                    nodes[parent] = Entry(node: parent, rows: entry.rows + other.rows,
+                                          values: zip(entry.values, other.values).map { $0 + $1 })
+                } else {
+                    continue
+                }
+                changed = true
+            }
+        }
+        return nodes.values.sorted { $0.node.index << $0.node.level < $1.node.index << $1.node.level }
     }
 }
 

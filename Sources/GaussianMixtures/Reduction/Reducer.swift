@@ -36,6 +36,12 @@ public protocol Reducer: AnyObject, Sendable {
     func maximum(_ values: inout [Double])
     /// Every process's `values` (their lengths may differ), in process order.
     func gather(_ values: [Double]) -> [[Double]]
+    /// Every process's `values` joined by `merge`, where `merge(a, b)` joins the values of a run
+    /// of processes with those of the run right after it, and any grouping of neighbouring runs
+    /// gives the same result (the chunk tree's frontiers): the same bits on every process.
+    /// Defaults to a gather folded in process order; a reducer may join pairs up a tree over the
+    /// processes instead, so that no process receives every process's values.
+    func combine(_ values: [Double], _ merge: ([Double], [Double]) -> [Double]) -> [Double]
 }
 
 /// Blocks of rows whose first global rows are multiples of this give every sum over rows the
@@ -56,6 +62,11 @@ public final class SingleProcess: Reducer {
 }
 
 extension Reducer {
+    public func combine(_ values: [Double], _ merge: ([Double], [Double]) -> [Double]) -> [Double] {
+        let parts = size > 1 ? gather(values) : [values]
+        return parts.dropFirst().reduce(parts[0], merge)
+    }
+
     /// The sum of one value over every process.
     func total(_ value: Double) -> Double {
         var values = [value]
