@@ -118,7 +118,8 @@ func validateDataInputs(_ data: String?, _ filesFrom: String?) throws {
 /// the other, or under MPI this process's contiguous, balanced block of them
 /// (``NPY/blockRange(rows:block:of:alignment:)`` of the rows of all files; a file may be split between
 /// processes and a process may get no rows). An `.npy` file is mapped and only the rows needed
-/// read; a CSV file is parsed whole and the rows needed kept. Standard input is refused under
+/// read; a CSV file is parsed whole and the rows needed kept (under MPI, parsed once to count
+/// its rows and again only if it holds rows of the block). Standard input is refused under
 /// MPI: every process reads the data itself.
 ///
 /// With `block` false every process reads all the rows (the commands not distributed yet).
@@ -139,7 +140,10 @@ func readDataBlock(_ paths: [String], precision: Precision, block: Bool = true) 
     if let stdin = paths.firstIndex(of: "-") {
         throw DataFileError.io(path: "<stdin>", reason: "standard input cannot be one of several data files (entry \(stdin + 1))")
     }
-    // The rows of every file, from the .npy headers alone; CSV files are parsed once here.
+    // The rows of every file, from the .npy headers alone; a CSV file is parsed here, and kept
+    // by one process; under MPI only its row count is kept, and the files holding rows of this
+    // process's block are parsed again below, so that a process never holds more than its
+    // share of the rows plus one file.
     var parsed: [Int: DataTable] = [:]
     var counts: [Int] = []
     for (i, path) in paths.enumerated() {
@@ -147,7 +151,7 @@ func readDataBlock(_ paths: [String], precision: Precision, block: Bool = true) 
             counts.append(try NPY.shape(path: path).rows)
         } else {
             let table = try DataTable.read(path: path, precision: precision)
-            parsed[i] = table
+            parsed[i] = distributed ? try table.rows(0..<0) : table
             counts.append(table.rows)
         }
     }
@@ -162,7 +166,9 @@ func readDataBlock(_ paths: [String], precision: Precision, block: Bool = true) 
         // Files outside the block still count: an empty part keeps their columns checked.
         let local = (overlap.lowerBound - file.lowerBound)..<(overlap.upperBound - file.lowerBound)
         if let table = parsed[i] {
-            parts.append(try table.rows(overlap.isEmpty ? 0..<0 : local))
+            // Under MPI `table` is the file's empty part (its columns), parsed again if needed.
+            let rows = distributed && !overlap.isEmpty ? try DataTable.read(path: path, precision: precision) : table
+            parts.append(try rows.rows(overlap.isEmpty ? 0..<0 : local))
         } else {
             parts.append(try NPY.read(path: path, precision: precision) { _ in overlap.isEmpty ? 0..<0 : local })
         }
