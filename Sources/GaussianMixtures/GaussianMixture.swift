@@ -4,9 +4,11 @@ import Foundation
 ///
 ///     p(x) = Σ_k w_k N(x | μ_k, Σ_k),   N(x | μ, Σ) = (2π)^(-D/2) |Σ|^(-1/2) exp(-½ (x-μ)ᵀ Σ⁻¹ (x-μ))
 ///
-/// The Cholesky factors `Σ_k = L_k L_kᵀ` and the log-determinants `log|Σ_k| = 2 Σ_i log (L_k)_ii`
-/// are computed once when the model is made, and so are the precision factors `L_k⁻ᵀ` the
-/// E-step multiplies by. A model is immutable; a fit produces a new one each iteration.
+/// The Cholesky factors `Σ_k = L_k L_kᵀ` (LAPACK's `dpotrf`) and the log-determinants
+/// `log|Σ_k| = 2 Σ_i log (L_k)_ii` are computed once when the model is made: they prove the
+/// covariances positive definite. The model holds parameters only; what an E-step computes
+/// with (the precision factors `L_k⁻ᵀ`, the log normalizers) is derived by the E-step for each
+/// iteration. A model is immutable; a fit produces a new one each iteration.
 public struct GaussianMixture: Sendable {
     /// Mixing weights `w_k` (non-negative, summing to 1), one per component.
     public let weights: [Double]
@@ -32,11 +34,6 @@ public struct GaussianMixture: Sendable {
     public var componentCount: Int { weights.count }
     /// Number of features D.
     public var featureCount: Int { means.columns }
-
-    // Cached for the E-step (internal): P = [L_1⁻ᵀ | ... | L_K⁻ᵀ] as a D x (K·D) row-major
-    // matrix, and log w_k - ½ log|Σ_k| - (D/2) log 2π.
-    let precisionFactors: [Double]
-    let logNormalizers: [Double]
 
     /// Makes a model from its parameters, checking every shape, that the weights are
     /// non-negative and sum to 1 (within 1e-6), that every covariance is finite, symmetric and
@@ -81,43 +78,36 @@ public struct GaussianMixture: Sendable {
         if let problem = covarianceType.shapeProblem(covariances) { throw GaussianMixtureError.invalidModel(problem) }
         do {
             try self.init(validatedWeights: weights, means: means, covariances: covariances, covarianceType: covarianceType,
-                          kernel: BLASKernel<Double>.self, iteration: 0, regularization: 0)
+                          iteration: 0, regularization: 0)
         } catch GaussianMixtureError.covarianceNotPositiveDefinite(let component, _, _) {
             throw GaussianMixtureError.invalidModel("covariance of component \(component) is not positive definite")
         }
     }
 
-    /// Makes a model whose shapes are known to be right, factorizing with `kernel`'s linear algebra.
-    /// - Throws: ``GaussianMixtureError/covarianceNotPositiveDefinite(component:iteration:regularization:)``.
+    /// Makes a model whose shapes are known to be right, factorizing each covariance.
+    /// - Throws: ``GaussianMixtureError/covarianceNotPositiveDefinite(component:iteration:regularization:)``
+    ///   when a covariance has no Cholesky factor or its log-determinant is not finite.
     init(validatedWeights weights: [Double], means: Matrix, covariances: [Matrix], covarianceType: CovarianceType,
-         kernel: (some EMKernel).Type, iteration: Int, regularization: Double) throws {
-        let k = weights.count, d = means.columns
+         iteration: Int, regularization: Double) throws {
+        let d = means.columns
         var factors: [Matrix] = []
         var logDets: [Double] = []
-        var packed = [Double](repeating: 0, count: d * k * d)
-        var normalizers = [Double](repeating: 0, count: k)
-        let logTwoPi = Foundation.log(2 * Double.pi)
-        for c in 0..<k {
-            guard let l = kernel.choleskyLower(covariances[c].values, dimension: d),
-                  let inverse = kernel.invertLower(l, dimension: d)
-            else {
+        for (c, covariance) in covariances.enumerated() {
+            var l = covariance.values
+            guard LAPACK.choleskyLower(&l, dimension: d) else {
                 throw GaussianMixtureError.covarianceNotPositiveDefinite(
                     component: c, iteration: iteration, regularization: regularization)
             }
             var logDet = 0.0
             for i in 0..<d { logDet += Foundation.log(l[i * d + i]) }
             logDet *= 2
+            // A finite log-determinant also makes every (L_k)_ii positive, so L_k is invertible.
             guard logDet.isFinite else {
                 throw GaussianMixtureError.covarianceNotPositiveDefinite(
                     component: c, iteration: iteration, regularization: regularization)
             }
             factors.append(try Matrix(rows: d, columns: d, values: l))
             logDets.append(logDet)
-            // Block c of P holds (L⁻¹)ᵀ: P[a, c·D + b] = (L⁻¹)[b, a].
-            for a in 0..<d {
-                for b in 0..<d { packed[a * (k * d) + c * d + b] = inverse[b * d + a] }
-            }
-            normalizers[c] = Foundation.log(weights[c]) - 0.5 * logDet - 0.5 * Double(d) * logTwoPi
         }
         self.weights = weights
         self.means = means
@@ -125,18 +115,22 @@ public struct GaussianMixture: Sendable {
         self.covarianceType = covarianceType
         self.choleskyFactors = factors
         self.logDeterminants = logDets
-        self.precisionFactors = packed
-        self.logNormalizers = normalizers
         self.lowerBound = nil
     }
 
-    /// The Cholesky factors of the precisions, `L_k⁻ᵀ` (upper triangular, `Σ_k⁻¹ = L_k⁻ᵀ L_k⁻¹`):
-    /// scikit-learn's `precisions_cholesky_` for a full model, with which the E-step whitens.
+    /// The Cholesky factors of the precisions, `U_k = L_k⁻ᵀ` (upper triangular,
+    /// `Σ_k⁻¹ = U_k U_kᵀ`): scikit-learn's `precisions_cholesky_` for a full model. Computed on
+    /// each access (one triangular inversion per component, `O(K·D³)`), not stored.
     public var precisionCholeskyFactors: [Matrix] {
-        let k = componentCount, d = featureCount
-        return (0..<k).map { c in
+        let d = featureCount
+        return choleskyFactors.map { l in
             var m = Matrix(zeros: d, d)
-            for a in 0..<d { for b in 0..<d { m[a, b] = precisionFactors[a * (k * d) + c * d + b] } }
+            guard let inverse = invertedLower(l) else {
+                // Unreachable for a model (its factors have a positive diagonal); NaN says so loudly.
+                m.values = [Double](repeating: .nan, count: d * d)
+                return m
+            }
+            for a in 0..<d { for b in 0..<d { m[a, b] = inverse[b * d + a] } }
             return m
         }
     }
@@ -146,4 +140,10 @@ public struct GaussianMixture: Sendable {
     public var parameterCount: Int {
         covarianceType.parameterCount(components: componentCount, features: featureCount)
     }
+}
+
+/// `L⁻¹` of the lower-triangular `l` (row-major, LAPACK's `dtrtri`), or nil when `l` is singular.
+func invertedLower(_ l: Matrix) -> [Double]? {
+    var inverse = l.values
+    return LAPACK.invertLowerTriangular(&inverse, dimension: l.rows) ? inverse : nil
 }

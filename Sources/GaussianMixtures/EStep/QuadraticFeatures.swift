@@ -80,12 +80,17 @@ struct QuadraticFeatures {
     /// `Θ` (M x K, row-major; column k is `θ_k`) for `model`, or `nil` when some `B_k` exceeds
     /// `limit` and the whitening road must be taken.
     func coefficients(of model: GaussianMixture, limit: Double) -> [Double]? {
+        coefficients(of: model, ComponentFactors(model), limit: limit)
+    }
+
+    /// `Θ` for `model` from its E-step state `factors`, or `nil` when some `B_k` exceeds `limit`.
+    func coefficients(of model: GaussianMixture, _ factors: ComponentFactors, limit: Double) -> [Double]? {
         let d = features, k = model.componentCount, m = count, pairs = pairCount
         var theta = [Double](repeating: 0, count: m * k)
         var precision = [Double](repeating: 0, count: d * d)
         var whitened = [Double](repeating: 0, count: d)
         var linear = [Double](repeating: 0, count: d)
-        let p = model.precisionFactors  // P[a, c·D + b] = (L_c⁻¹)[b, a]
+        let p = factors.precisionFactors  // P[a, c·D + b] = (L_c⁻¹)[b, a]
         let kd = k * d
         for c in 0..<k {
             // Λ = L⁻ᵀ L⁻¹, i.e. Λ_ij = Σ_b P[i, cD+b] P[j, cD+b].
@@ -123,7 +128,7 @@ struct QuadraticFeatures {
                 theta[(pairs + i) * k + c] = linear[i]
             }
             guard bound <= limit else { return nil }
-            theta[(m - 1) * k + c] = model.logNormalizers[c] - 0.5 * quadratic
+            theta[(m - 1) * k + c] = factors.logNormalizers[c] - 0.5 * quadratic
         }
         return theta
     }

@@ -1,0 +1,44 @@
+import Foundation
+
+/// What the fast E-step computes with for one model, derived once per iteration (per call of
+/// ``BLASKernel/expectation(_:road:)`` or ``BLASKernel/score(_:logLikelihoods:responsibilities:)``)
+/// from the model's Cholesky factors `Σ_k = L_k L_kᵀ`:
+///
+///     P = [L_1⁻ᵀ | ... | L_K⁻ᵀ]                       (D x K·D, row-major: P[a, k·D + b] = (L_k⁻¹)[b, a])
+///     log-normalizer_k = log w_k - ½ log|Σ_k| - (D/2) log 2π
+///
+/// so that `log w_k + log N(x | μ_k, Σ_k) = log-normalizer_k - ½ ‖(x - μ_k)ᵀ L_k⁻ᵀ‖²`. Every road
+/// reads `P` (the whitening and tied roads multiply by it, the quadratic road forms
+/// `Λ_k = L_k⁻ᵀ L_k⁻¹` from it).
+struct ComponentFactors {
+    /// `P`, D x K·D.
+    let precisionFactors: [Double]
+    /// `log w_k - ½ log|Σ_k| - (D/2) log 2π`, one per component.
+    let logNormalizers: [Double]
+
+    init(_ model: GaussianMixture) {
+        let k = model.componentCount, d = model.featureCount
+        var packed = [Double](repeating: 0, count: d * k * d)
+        for c in 0..<k {
+            // A model's factors have a positive diagonal, so the inverse exists; were it missing,
+            // NaN factors make the iteration's likelihood NaN, which the fit loop reports.
+            let inverse = invertedLower(model.choleskyFactors[c]) ?? [Double](repeating: .nan, count: d * d)
+            for a in 0..<d {
+                for b in 0..<d { packed[a * (k * d) + c * d + b] = inverse[b * d + a] }
+            }
+        }
+        precisionFactors = packed
+        logNormalizers = model.logNormalizers
+    }
+}
+
+extension GaussianMixture {
+    /// `log w_k - ½ log|Σ_k| - (D/2) log 2π` for every component: the constant part of
+    /// `log w_k + log N(x | μ_k, Σ_k)`.
+    var logNormalizers: [Double] {
+        let logTwoPi = Foundation.log(2 * Double.pi), d = featureCount
+        return (0..<componentCount).map { c in
+            Foundation.log(weights[c]) - 0.5 * logDeterminants[c] - 0.5 * Double(d) * logTwoPi
+        }
+    }
+}
