@@ -7,26 +7,8 @@ import GaussianMixtures
 
 /// Full covariance matrices from a covariance-shaped array (scikit-learn's shape for `type`).
 func fullCovariances(_ values: UnsafePointer<Double>, type: CovarianceType, k: Int, d: Int, name: String) throws -> [Matrix] {
-    func matrix(_ v: [Double]) throws -> Matrix { try Matrix(rows: d, columns: d, values: v) }
-    switch type {
-    case .full:
-        return try (0..<k).map { c in try matrix(Array(UnsafeBufferPointer(start: values + c * d * d, count: d * d))) }
-    case .tied:
-        let m = try matrix(Array(UnsafeBufferPointer(start: values, count: d * d)))
-        return Array(repeating: m, count: k)
-    case .diag:
-        return try (0..<k).map { c in
-            var v = [Double](repeating: 0, count: d * d)
-            for j in 0..<d { v[j * d + j] = values[c * d + j] }
-            return try matrix(v)
-        }
-    case .spherical:
-        return try (0..<k).map { c in
-            var v = [Double](repeating: 0, count: d * d)
-            for j in 0..<d { v[j * d + j] = values[c] }
-            return try matrix(v)
-        }
-    }
+    let count = try covarianceSize(type, k: k, d: d)
+    return try type.fullMatrices(fromCompact: Array(UnsafeBufferPointer(start: values, count: count)), components: k, features: d)
 }
 
 /// Precision matrices, one full `D x D` matrix per component, from precisions in scikit-learn's

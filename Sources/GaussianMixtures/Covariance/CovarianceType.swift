@@ -40,6 +40,42 @@ public enum CovarianceType: String, Sendable, CaseIterable {
         structure.compact(matrices)
     }
 
+    /// The shape of this type's covariances (and precisions) in scikit-learn and in model files:
+    /// `[K, D, D]` full, `[K, D]` diag, `[K]` spherical, `[D, D]` tied.
+    public func compactShape(components k: Int, features d: Int) -> [Int] {
+        structure.compactShape(components: k, features: d)
+    }
+
+    /// ``compactShape(components:features:)`` in words for messages, with `entries` naming one
+    /// stored number in the plural ("variances", "precisions"): "3 matrices of 4 x 4",
+    /// "3 rows of 4 variances (the diagonals)", "3 variances", "one 4 x 4 matrix".
+    public func shapeDescription(components k: Int, features d: Int, entries: String) -> String {
+        structure.shapeDescription(components: k, features: d, entries: entries)
+    }
+
+    /// K full `D x D` matrices from `values` in this type's compact shape (row-major, as many as
+    /// ``compactShape(components:features:)`` holds): the inverse of ``compact(_:)``. Diagonal
+    /// types put their entries on the diagonal, tied repeats its matrix for every component.
+    /// - Throws: ``GaussianMixtureError/invalidShape(_:)`` when `values` has another count.
+    public func fullMatrices(fromCompact values: [Double], components k: Int, features d: Int) throws -> [Matrix] {
+        let shape = compactShape(components: k, features: d)
+        var count = 1
+        for n in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: n)
+            guard !overflow else { throw GaussianMixtureError.invalidShape("\(rawValue) shape \(shape) is too large") }
+            count = product
+        }
+        guard values.count == count else {
+            throw GaussianMixtureError.invalidShape(
+                "\(shapeDescription(components: k, features: d, entries: "values")) hold \(count) values, got \(values.count)")
+        }
+        return structure.fullMatrices(fromCompact: values, components: k, features: d)
+    }
+
+    /// Whether this type's covariances are diagonal (diag, spherical): then finite positive
+    /// compact entries make them positive definite, and the precisions are diagonal too.
+    public var isDiagonal: Bool { structure.hasDiagonalPrecisions }
+
     /// Whether `covariances` have this type's shape (within `tolerance` relative to the largest
     /// diagonal entry): zero off-diagonals for diag and spherical, one variance for spherical,
     /// the same matrix for every component for tied. Returns what is wrong, or nil.
@@ -72,6 +108,12 @@ protocol CovarianceStructure: Sendable {
     func shapeProblem(_ covariances: [Matrix], tolerance: Double) -> String?
     /// K full matrices of this shape in scikit-learn's shape.
     func compact(_ matrices: [Matrix]) -> CompactMatrices
+    /// scikit-learn's shape for K components in D dimensions.
+    func compactShape(components k: Int, features d: Int) -> [Int]
+    /// That shape in words, `entries` naming the stored numbers (see ``CovarianceType/shapeDescription(components:features:entries:)``).
+    func shapeDescription(components k: Int, features d: Int, entries: String) -> String
+    /// K full matrices from `values` (exactly ``compactShape(components:features:)``'s count).
+    func fullMatrices(fromCompact values: [Double], components k: Int, features d: Int) -> [Matrix]
 }
 
 extension CovarianceStructure {

@@ -19,4 +19,14 @@ struct DiagonalCovariance: CovarianceStructure {
         let d = matrices.first?.rows ?? 0
         return CompactMatrices(shape: [matrices.count, d], values: matrices.flatMap { m in (0..<d).map { m[$0, $0] } })
     }
+
+    func compactShape(components k: Int, features d: Int) -> [Int] { [k, d] }
+
+    func shapeDescription(components k: Int, features d: Int, entries: String) -> String {
+        "\(k) rows of \(d) \(entries) (the diagonals)"
+    }
+
+    func fullMatrices(fromCompact values: [Double], components k: Int, features d: Int) -> [Matrix] {
+        (0..<k).map { c in Matrix.diagonal(Array(values[(c * d)..<((c + 1) * d)])) }
+    }
 }

@@ -12,4 +12,16 @@ struct FullCovariance: CovarianceStructure {
         let d = matrices.first?.rows ?? 0
         return CompactMatrices(shape: [matrices.count, d, d], values: matrices.flatMap(\.values))
     }
+
+    func compactShape(components k: Int, features d: Int) -> [Int] { [k, d, d] }
+
+    func shapeDescription(components k: Int, features d: Int, entries: String) -> String { "\(k) matrices of \(d) x \(d)" }
+
+    func fullMatrices(fromCompact values: [Double], components k: Int, features d: Int) -> [Matrix] {
+        (0..<k).map { c in
+            var m = Matrix(zeros: d, d)
+            m.values = Array(values[(c * d * d)..<((c + 1) * d * d)])
+            return m
+        }
+    }
 }

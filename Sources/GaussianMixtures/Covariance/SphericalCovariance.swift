@@ -26,4 +26,12 @@ struct SphericalCovariance: CovarianceStructure {
     func compact(_ matrices: [Matrix]) -> CompactMatrices {
         CompactMatrices(shape: [matrices.count], values: matrices.map { $0[0, 0] })
     }
+
+    func compactShape(components k: Int, features d: Int) -> [Int] { [k] }
+
+    func shapeDescription(components k: Int, features d: Int, entries: String) -> String { "\(k) \(entries)" }
+
+    func fullMatrices(fromCompact values: [Double], components k: Int, features d: Int) -> [Matrix] {
+        values.map { Matrix.diagonal([Double](repeating: $0, count: d)) }
+    }
 }

@@ -31,4 +31,14 @@ struct TiedCovariance: CovarianceStructure {
         let d = matrices.first?.rows ?? 0
         return CompactMatrices(shape: [d, d], values: matrices.first?.values ?? [])
     }
+
+    func compactShape(components k: Int, features d: Int) -> [Int] { [d, d] }
+
+    func shapeDescription(components k: Int, features d: Int, entries: String) -> String { "one \(d) x \(d) matrix" }
+
+    func fullMatrices(fromCompact values: [Double], components k: Int, features d: Int) -> [Matrix] {
+        var shared = Matrix(zeros: d, d)
+        shared.values = values
+        return [Matrix](repeating: shared, count: k)
+    }
 }
