@@ -49,9 +49,9 @@ struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
     private func factors(_ model: GaussianMixture) -> [(factor: Matrix, logDeterminant: Double)] {
         let d = data.columns
         return (0..<components).map { c in
-            guard let l = Self.choleskyLower(model.covariances[c].values, dimension: d),
+            guard let l = Self.choleskyLower(model.covariance(c).values, dimension: d),
                   let factor = try? Matrix(rows: d, columns: d, values: l)
-            else { return (model.choleskyFactors[c], model.logDeterminants[c]) }
+            else { return (model.choleskyFactor(c), model.logDeterminants[c]) }
             var logDet = 0.0
             for i in 0..<d { logDet += Foundation.log(l[i * d + i]) }
             return (factor, 2 * logDet)

@@ -98,9 +98,9 @@ extension ModelFile {
         func fail(_ message: String) -> DataFileError { .format(path: path, message: message) }
         let (root, type, weights, meanRows) = try header(bytes, path: path)
         let k = weights.count, d = meanRows[0].count
-        // The library holds every covariance as a full D x D matrix, with its Cholesky factor, its
-        // inverse and a scratch copy: when the file's shape is smaller than that (every type but
-        // full), refuse a model that cannot be held before allocating it.
+        // Scoring, predicting and sampling use every covariance as a full D x D matrix (the E-step's
+        // precision factors, their products and a scratch copy): when the file's shape is smaller
+        // than that (every type but full), refuse a model that cannot be used before allocating it.
         let (square, o1) = d.multipliedReportingOverflow(by: d)
         let (matrices, o2) = square.multipliedReportingOverflow(by: k)
         let compactCount = type.compactShape(components: k, features: d).reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
@@ -115,10 +115,10 @@ extension ModelFile {
                            + "them; to score, predict or sample, fit fewer features (reduce the dimension first)")
             }
         }
-        let covariances = try fullCovariances(root["covariances"], type: type, k: k, d: d, path: path)
+        let covariances = try compactCovariances(root["covariances"], type: type, k: k, d: d, path: path)
         let model: GaussianMixture
         do {
-            model = try GaussianMixture(weights: weights, means: Matrix(meanRows), covariances: covariances,
+            model = try GaussianMixture(weights: weights, means: Matrix(meanRows), compactCovariances: covariances,
                                         covarianceType: type)
         } catch let error as GaussianMixtureError {
             throw fail("\(error)")
@@ -225,10 +225,5 @@ extension ModelFile {
                 "'covariances' of a '\(type.rawValue)' model must be \(type.shapeDescription(components: k, features: d, entries: "variances"))")
         }
         return values
-    }
-
-    /// The covariances of a model file as K full `D x D` matrices.
-    static func fullCovariances(_ value: JSONValue?, type: CovarianceType, k: Int, d: Int, path: String) throws -> [Matrix] {
-        try type.fullMatrices(fromCompact: compactCovariances(value, type: type, k: k, d: d, path: path), components: k, features: d)
     }
 }

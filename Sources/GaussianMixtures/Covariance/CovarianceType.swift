@@ -1,6 +1,8 @@
+import Foundation
+
 /// The shape of the component covariances, with scikit-learn's `covariance_type` semantics.
-/// Every type is stored as full `D x D` matrices in ``GaussianMixture/covariances``; the type
-/// decides what the M-step estimates, how many parameters the model has, how the E-step lays out
+/// A model stores its covariances in its type's compact shape
+/// (``GaussianMixture/compactCovariances``); the type decides what the M-step estimates, how many parameters the model has, how the E-step lays out
 /// its features, and the shape the covariances take in files.
 ///
 /// With `S_k = Σ_n r_nk (x_n - μ_k)(x_n - μ_k)ᵀ`, `n_k = Σ_n r_nk + 10 ε` and `λ` the
@@ -69,7 +71,7 @@ public enum CovarianceType: String, Sendable, CaseIterable {
             throw GaussianMixtureError.invalidShape(
                 "\(shapeDescription(components: k, features: d, entries: "values")) hold \(count) values, got \(values.count)")
         }
-        return structure.fullMatrices(fromCompact: values, components: k, features: d)
+        return (0..<k).map { structure.fullMatrix(fromCompact: values, component: $0, features: d) }
     }
 
     /// Whether this type's covariances are diagonal (diag, spherical): then finite positive
@@ -112,12 +114,74 @@ protocol CovarianceStructure: Sendable {
     func compactShape(components k: Int, features d: Int) -> [Int]
     /// That shape in words, `entries` naming the stored numbers (see ``CovarianceType/shapeDescription(components:features:entries:)``).
     func shapeDescription(components k: Int, features d: Int, entries: String) -> String
-    /// K full matrices from `values` (exactly ``compactShape(components:features:)``'s count).
-    func fullMatrices(fromCompact values: [Double], components k: Int, features d: Int) -> [Matrix]
+    /// Component `c`'s full `D x D` matrix from `values` in the compact shape (of covariances,
+    /// or of their Cholesky factors).
+    func fullMatrix(fromCompact values: [Double], component c: Int, features d: Int) -> Matrix
+    /// Component `c`'s diagonal (`D` entries) from `values` in the compact shape.
+    func diagonal(fromCompact values: [Double], component c: Int, features d: Int) -> [Double]
+    /// The lower Cholesky factors of covariances given in the compact shape, in that shape, and
+    /// `log|Σ_k|` per component; or the first component that is not positive definite (no
+    /// factor, or a log-determinant that is not finite).
+    func factorize(_ values: [Double], components k: Int, features d: Int) -> Factorization
+    /// `L_k⁻ᵀ` in the compact shape from the factors `L_k` in it (scikit-learn's `precisions_cholesky_`).
+    func invertFactors(_ factors: [Double], components k: Int, features d: Int) -> [Double]
+}
+
+/// The outcome of ``CovarianceStructure/factorize(_:components:features:)``.
+enum Factorization {
+    case factors([Double], logDeterminants: [Double])
+    case notPositiveDefinite(component: Int)
 }
 
 extension CovarianceStructure {
     var hasDiagonalPrecisions: Bool { false }
+
+    func diagonal(fromCompact values: [Double], component c: Int, features d: Int) -> [Double] {
+        let m = fullMatrix(fromCompact: values, component: c, features: d)
+        return (0..<d).map { m[$0, $0] }
+    }
+
+    /// The lower Cholesky factor of the `D x D` block `values[offset...]` (LAPACK's `dpotrf`)
+    /// and `log|Σ| = 2 Σ_i log L_ii`, or nil when it is not positive definite.
+    func choleskyBlock(_ values: [Double], offset: Int, features d: Int) -> (factor: [Double], logDeterminant: Double)? {
+        var l = Array(values[offset..<(offset + d * d)])
+        guard LAPACK.choleskyLower(&l, dimension: d) else { return nil }
+        var logDet = 0.0
+        for i in 0..<d { logDet += Foundation.log(l[i * d + i]) }
+        logDet *= 2
+        // A finite log-determinant also makes every L_ii positive, so L is invertible.
+        return logDet.isFinite ? (l, logDet) : nil
+    }
+
+    /// `L⁻ᵀ` of the lower-triangular `D x D` block `factors[offset...]` (LAPACK's `dtrtri`),
+    /// row-major; NaN where `L` is singular, which a factor of a model never is.
+    func transposedInverseBlock(_ factors: [Double], offset: Int, features d: Int) -> [Double] {
+        var inverse = Array(factors[offset..<(offset + d * d)])
+        guard LAPACK.invertLowerTriangular(&inverse, dimension: d) else { return [Double](repeating: .nan, count: d * d) }
+        var out = [Double](repeating: 0, count: d * d)
+        for a in 0..<d { for b in 0..<d { out[a * d + b] = inverse[b * d + a] } }
+        return out
+    }
+
+    /// `√σ²` per diagonal entry and `log|Σ_k| = 2 Σ_i log √σ²_i` per component, the `D`
+    /// diagonal entries of component `c` being `entry(c, i)`; what `dpotrf` gives for a diagonal matrix.
+    func diagonalFactorization(_ values: [Double], components k: Int, features d: Int,
+                               entry: (Int, Int) -> Int) -> Factorization {
+        let roots = values.map { $0.squareRoot() }
+        var logDets: [Double] = []
+        for c in 0..<k {
+            var logDet = 0.0
+            for i in 0..<d {
+                let v = values[entry(c, i)]
+                guard v > 0 else { return .notPositiveDefinite(component: c) }
+                logDet += Foundation.log(roots[entry(c, i)])
+            }
+            logDet *= 2
+            guard logDet.isFinite else { return .notPositiveDefinite(component: c) }
+            logDets.append(logDet)
+        }
+        return .factors(roots, logDeterminants: logDets)
+    }
     var sharesOneCovariance: Bool { false }
 
     /// The slack for shape checks: `tolerance` times the largest diagonal entry of `covariance`.

@@ -26,7 +26,17 @@ struct DiagonalCovariance: CovarianceStructure {
         "\(k) rows of \(d) \(entries) (the diagonals)"
     }
 
-    func fullMatrices(fromCompact values: [Double], components k: Int, features d: Int) -> [Matrix] {
-        (0..<k).map { c in Matrix.diagonal(Array(values[(c * d)..<((c + 1) * d)])) }
+    func fullMatrix(fromCompact values: [Double], component c: Int, features d: Int) -> Matrix {
+        Matrix.diagonal(Array(values[(c * d)..<((c + 1) * d)]))
     }
+
+    func diagonal(fromCompact values: [Double], component c: Int, features d: Int) -> [Double] {
+        Array(values[(c * d)..<((c + 1) * d)])
+    }
+
+    func factorize(_ values: [Double], components k: Int, features d: Int) -> Factorization {
+        diagonalFactorization(values, components: k, features: d) { c, i in c * d + i }
+    }
+
+    func invertFactors(_ factors: [Double], components k: Int, features d: Int) -> [Double] { factors.map { 1 / $0 } }
 }

@@ -31,7 +31,17 @@ struct SphericalCovariance: CovarianceStructure {
 
     func shapeDescription(components k: Int, features d: Int, entries: String) -> String { "\(k) \(entries)" }
 
-    func fullMatrices(fromCompact values: [Double], components k: Int, features d: Int) -> [Matrix] {
-        values.map { Matrix.diagonal([Double](repeating: $0, count: d)) }
+    func fullMatrix(fromCompact values: [Double], component c: Int, features d: Int) -> Matrix {
+        Matrix.diagonal([Double](repeating: values[c], count: d))
     }
+
+    func diagonal(fromCompact values: [Double], component c: Int, features d: Int) -> [Double] {
+        [Double](repeating: values[c], count: d)
+    }
+
+    func factorize(_ values: [Double], components k: Int, features d: Int) -> Factorization {
+        diagonalFactorization(values, components: k, features: d) { c, _ in c }
+    }
+
+    func invertFactors(_ factors: [Double], components k: Int, features d: Int) -> [Double] { factors.map { 1 / $0 } }
 }

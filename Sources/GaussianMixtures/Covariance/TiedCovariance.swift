@@ -36,9 +36,18 @@ struct TiedCovariance: CovarianceStructure {
 
     func shapeDescription(components k: Int, features d: Int, entries: String) -> String { "one \(d) x \(d) matrix" }
 
-    func fullMatrices(fromCompact values: [Double], components k: Int, features d: Int) -> [Matrix] {
+    func fullMatrix(fromCompact values: [Double], component c: Int, features d: Int) -> Matrix {
         var shared = Matrix(zeros: d, d)
         shared.values = values
-        return [Matrix](repeating: shared, count: k)
+        return shared
+    }
+
+    func factorize(_ values: [Double], components k: Int, features d: Int) -> Factorization {
+        guard let (l, logDet) = choleskyBlock(values, offset: 0, features: d) else { return .notPositiveDefinite(component: 0) }
+        return .factors(l, logDeterminants: [Double](repeating: logDet, count: k))
+    }
+
+    func invertFactors(_ factors: [Double], components k: Int, features d: Int) -> [Double] {
+        transposedInverseBlock(factors, offset: 0, features: d)
     }
 }

@@ -22,7 +22,7 @@ struct ComponentFactors {
         for c in 0..<k {
             // A model's factors have a positive diagonal, so the inverse exists; were it missing,
             // NaN factors make the iteration's likelihood NaN, which the fit loop reports.
-            let inverse = invertedLower(model.choleskyFactors[c]) ?? [Double](repeating: .nan, count: d * d)
+            let inverse = invertedLower(model.choleskyFactor(c)) ?? [Double](repeating: .nan, count: d * d)
             for a in 0..<d {
                 for b in 0..<d { packed[a * (k * d) + c * d + b] = inverse[b * d + a] }
             }

@@ -62,19 +62,20 @@ enum FarRows {
 
         init(_ model: GaussianMixture) {
             components = model.componentCount
-            groups = FarRows.groups(of: model).map { members in
+            let factors = (0..<model.componentCount).map(model.choleskyFactor)
+            groups = FarRows.groups(of: factors).map { members in
                 let c = FarRows.center(of: members, in: model)
                 let live = members.filter { model.weights[$0] > 0 }
                 var offsets: [[Double]] = [], constants: [Double] = []
                 for m in live {
-                    let (scaled, vScale, _) = FarRows.whitened(model.means.row(m), about: c, factor: model.choleskyFactors[m])
+                    let (scaled, vScale, _) = FarRows.whitened(model.means.row(m), about: c, factor: factors[m])
                     let v = scaled.map { $0 * vScale }
                     var vv = 0.0
                     for value in v { vv += value * value }
                     offsets.append(v)
                     constants.append(model.logNormalizers[m] - 0.5 * vv)
                 }
-                return Group(center: c, factor: model.choleskyFactors[members[0]], members: live,
+                return Group(center: c, factor: factors[members[0]], members: live,
                              offsets: offsets, constants: constants)
             }
         }
@@ -136,10 +137,10 @@ enum FarRows {
     }
 
     /// The components grouped by identical Cholesky factors (each group in increasing order).
-    static func groups(of model: GaussianMixture) -> [[Int]] {
+    static func groups(of factors: [Matrix]) -> [[Int]] {
         var groups: [[Int]] = []
-        for c in 0..<model.componentCount {
-            if let g = groups.firstIndex(where: { model.choleskyFactors[$0[0]].values == model.choleskyFactors[c].values }) {
+        for c in factors.indices {
+            if let g = groups.firstIndex(where: { factors[$0[0]].values == factors[c].values }) {
                 groups[g].append(c)
             } else {
                 groups.append([c])
