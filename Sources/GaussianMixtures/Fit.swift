@@ -139,15 +139,16 @@ extension GaussianMixture {
                    iteration: Int, regularization: Double) throws -> GaussianMixture {
         let k = componentCount, d = featureCount
         let kept = (0..<k).filter { !components.contains($0) }
+        let current = self.covariances  // full views, made once
         var shared = Matrix(zeros: d, d)
-        for c in kept { for i in shared.values.indices { shared.values[i] += covariances[c].values[i] / Double(kept.count) } }
-        var weights = self.weights, means = self.means, covariances = self.covariances
+        for c in kept { for i in shared.values.indices { shared.values[i] += current[c].values[i] / Double(kept.count) } }
+        var weights = self.weights, means = self.means, covariances = current
         let share = min(1 / max(sampleCount, 1), 1 / Double(k))
         for c in kept { weights[c] *= 1 - share * Double(components.count) }
         for (c, point) in zip(components, points) {
             weights[c] = share
             for j in 0..<d { means[c, j] = point[j] }
-            covariances[c] = kept.isEmpty ? self.covariances[c] : shared
+            covariances[c] = kept.isEmpty ? current[c] : shared
         }
         let total = weights.reduce(0, +)
         return try GaussianMixture(validatedWeights: weights.map { $0 / total }, means: means, covariances: covariances,
