@@ -118,10 +118,12 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         let k = components
         let modelFactors = ComponentFactors(model)
         let factors = modelFactors.precisionFactors.map { Scalar($0) }, normalizers = modelFactors.logNormalizers
+        let diagonal = modelFactors.diagonalFactors?.map { Scalar($0) }
         LAPACK.withSingleThreadedBLAS {
             forEachChunk(schedule, threads: threads) { worker, _, rows in
                 let s = scratch[worker]
-                _ = logJointAndNormalize(model, factors: factors, normalizers: normalizers, rows: rows, scratch: s,
+                _ = logJointAndNormalize(model, factors: factors, diagonalFactors: diagonal, normalizers: normalizers,
+                                         rows: rows, scratch: s,
                                          logLikelihoodsOut: out.wrappedValue.0 + rows.lowerBound)
                 if let r = out.wrappedValue.1 {
                     (r + rows.lowerBound * k).update(from: s.responsibilities, count: rows.count * k)

@@ -9,15 +9,27 @@ import Foundation
 ///
 /// so that `log w_k + log N(x | μ_k, Σ_k) = log-normalizer_k - ½ ‖(x - μ_k)ᵀ L_k⁻ᵀ‖²`. Every road
 /// reads `P` (the whitening and tied roads multiply by it, the quadratic road forms
-/// `Λ_k = L_k⁻ᵀ L_k⁻¹` from it).
+/// `Λ_k = L_k⁻ᵀ L_k⁻¹` from it). A diagonal type keeps only `P`'s diagonals,
+/// `u_k = 1 / √σ²_k` (K x D), which give the same numbers: every other entry of `P` is zero.
 struct ComponentFactors {
-    /// `P`, D x K·D.
+    /// `P`, D x K·D; empty when ``diagonalFactors`` holds the factors.
     let precisionFactors: [Double]
+    /// The diagonals `u_k` of a diagonal type's factors, K x D row-major; nil for full and tied.
+    let diagonalFactors: [Double]?
     /// `log w_k - ½ log|Σ_k| - (D/2) log 2π`, one per component.
     let logNormalizers: [Double]
 
     init(_ model: GaussianMixture) {
         let k = model.componentCount, d = model.featureCount
+        logNormalizers = model.logNormalizers
+        let structure = model.covarianceType.structure
+        guard !structure.hasDiagonalPrecisions else {
+            let inverse = model.compactPrecisionCholeskyFactors.values
+            diagonalFactors = (0..<k).flatMap { structure.diagonal(fromCompact: inverse, component: $0, features: d) }
+            precisionFactors = []
+            return
+        }
+        diagonalFactors = nil
         var packed = [Double](repeating: 0, count: d * k * d)
         for c in 0..<k {
             // A model's factors have a positive diagonal, so the inverse exists; were it missing,
@@ -28,7 +40,6 @@ struct ComponentFactors {
             }
         }
         precisionFactors = packed
-        logNormalizers = model.logNormalizers
     }
 }
 
