@@ -110,9 +110,3 @@ public struct GaussianMixture: Sendable {
         covarianceType.parameterCount(components: componentCount, features: featureCount)
     }
 }
-
-/// `L⁻¹` of the lower-triangular `l` (row-major, LAPACK's `dtrtri`), or nil when `l` is singular.
-func invertedLower(_ l: Matrix) -> [Double]? {
-    var inverse = l.values
-    return LAPACK.invertLowerTriangular(&inverse, dimension: l.rows) ? inverse : nil
-}

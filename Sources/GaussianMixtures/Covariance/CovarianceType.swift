@@ -2,8 +2,9 @@ import Foundation
 
 /// The shape of the component covariances, with scikit-learn's `covariance_type` semantics.
 /// A model stores its covariances in its type's compact shape
-/// (``GaussianMixture/compactCovariances``); the type decides what the M-step estimates, how many parameters the model has, how the E-step lays out
-/// its features, and the shape the covariances take in files.
+/// (``GaussianMixture/compactCovariances``); the type decides what the M-step estimates, how
+/// many parameters the model has, how the E-step lays out its features, how the covariances
+/// are factorized, and the shape they take in memory and in files.
 ///
 /// With `S_k = Σ_n r_nk (x_n - μ_k)(x_n - μ_k)ᵀ`, `n_k = Σ_n r_nk + 10 ε` and `λ` the
 /// regularization:
@@ -94,7 +95,8 @@ public struct CompactMatrices: Sendable, Equatable {
 }
 
 /// What one covariance type decides, in one place: its M-step, its parameter count, the E-step's
-/// layout, its shape check and its compact (file) shape.
+/// layout, its shape check, its compact shape (in which models store it and files hold it) and
+/// its factorization.
 protocol CovarianceStructure: Sendable {
     /// Free covariance parameters of K components in D dimensions.
     func covarianceParameterCount(components k: Int, features d: Int) -> Int
@@ -135,12 +137,31 @@ enum Factorization {
 
 extension CovarianceStructure {
     var hasDiagonalPrecisions: Bool { false }
+    var sharesOneCovariance: Bool { false }
 
     func diagonal(fromCompact values: [Double], component c: Int, features d: Int) -> [Double] {
         let m = fullMatrix(fromCompact: values, component: c, features: d)
         return (0..<d).map { m[$0, $0] }
     }
 
+    /// The slack for shape checks: `tolerance` times the largest diagonal entry of `covariance`.
+    func slack(_ covariance: Matrix, tolerance: Double) -> Double {
+        let scale = (0..<covariance.rows).map { abs(covariance[$0, $0]) }.max() ?? 0
+        return tolerance * max(scale, .leastNormalMagnitude)
+    }
+
+    /// The first nonzero off-diagonal entry of component `c`'s covariance, as a problem for `type`.
+    func offDiagonalProblem(_ cov: Matrix, component c: Int, tolerance: Double, type: String) -> String? {
+        let d = cov.rows, allowed = slack(cov, tolerance: tolerance)
+        for i in 0..<d { for j in 0..<d where i != j && abs(cov[i, j]) > allowed {
+            return "covariance of component \(c) has (\(i), \(j)) = \(cov[i, j]); a \(type) covariance is diagonal"
+        } }
+        return nil
+    }
+}
+
+/// The factorizations the types share.
+extension CovarianceStructure {
     /// The lower Cholesky factor of the `D x D` block `values[offset...]` (LAPACK's `dpotrf`)
     /// and `log|Σ| = 2 Σ_i log L_ii`, or nil when it is not positive definite.
     func choleskyBlock(_ values: [Double], offset: Int, features d: Int) -> (factor: [Double], logDeterminant: Double)? {
@@ -181,21 +202,5 @@ extension CovarianceStructure {
             logDets.append(logDet)
         }
         return .factors(roots, logDeterminants: logDets)
-    }
-    var sharesOneCovariance: Bool { false }
-
-    /// The slack for shape checks: `tolerance` times the largest diagonal entry of `covariance`.
-    func slack(_ covariance: Matrix, tolerance: Double) -> Double {
-        let scale = (0..<covariance.rows).map { abs(covariance[$0, $0]) }.max() ?? 0
-        return tolerance * max(scale, .leastNormalMagnitude)
-    }
-
-    /// The first nonzero off-diagonal entry of component `c`'s covariance, as a problem for `type`.
-    func offDiagonalProblem(_ cov: Matrix, component c: Int, tolerance: Double, type: String) -> String? {
-        let d = cov.rows, allowed = slack(cov, tolerance: tolerance)
-        for i in 0..<d { for j in 0..<d where i != j && abs(cov[i, j]) > allowed {
-            return "covariance of component \(c) has (\(i), \(j)) = \(cov[i, j]); a \(type) covariance is diagonal"
-        } }
-        return nil
     }
 }
