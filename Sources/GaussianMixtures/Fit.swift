@@ -135,23 +135,24 @@ extension GaussianMixture {
     /// its mean becomes the point, its covariance the mean of the other components' (so the
     /// covariance type is kept), its weight one row's share (`1 / sampleCount`, the others scaled
     /// down to make room).
-    func reseeding(_ components: [Int], at points: [[Double]], sampleCount: Double, kernel: (some EMKernel).Type,
+    func reseeding(_ components: [Int], at points: [[Double]], sampleCount: Double,
                    iteration: Int, regularization: Double) throws -> GaussianMixture {
         let k = componentCount, d = featureCount
         let kept = (0..<k).filter { !components.contains($0) }
+        let current = self.covariances  // full views, made once
         var shared = Matrix(zeros: d, d)
-        for c in kept { for i in shared.values.indices { shared.values[i] += covariances[c].values[i] / Double(kept.count) } }
-        var weights = self.weights, means = self.means, covariances = self.covariances
+        for c in kept { for i in shared.values.indices { shared.values[i] += current[c].values[i] / Double(kept.count) } }
+        var weights = self.weights, means = self.means, covariances = current
         let share = min(1 / max(sampleCount, 1), 1 / Double(k))
         for c in kept { weights[c] *= 1 - share * Double(components.count) }
         for (c, point) in zip(components, points) {
             weights[c] = share
             for j in 0..<d { means[c, j] = point[j] }
-            covariances[c] = kept.isEmpty ? self.covariances[c] : shared
+            covariances[c] = kept.isEmpty ? current[c] : shared
         }
         let total = weights.reduce(0, +)
         return try GaussianMixture(validatedWeights: weights.map { $0 / total }, means: means, covariances: covariances,
-                                   covarianceType: covarianceType, kernel: kernel, iteration: iteration,
+                                   covarianceType: covarianceType, iteration: iteration,
                                    regularization: regularization)
     }
 }
@@ -189,14 +190,14 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
             let current = stats.logLikelihood / stats.sampleCount
             guard current.isFinite else { throw GaussianMixtureError.nonFiniteLikelihood(iteration: iteration) }
             model = try maximizationStep(stats, covarianceType: options.covarianceType, regularization: options.regularization,
-                                         iteration: iteration, kernel: Kernel.self)
+                                         iteration: iteration)
             var reseeded = false
             if options.reseedEmptyComponents {
                 let empty = (0..<k).filter { stats.weightSums[$0] <= emptyComponentShare * stats.sampleCount }
                 if !empty.isEmpty {
                     let rows = engine.worstExplainedRows(model, count: empty.count)
                     model = try model.reseeding(empty, at: data.doubles(ofGlobalRows: rows),
-                                                sampleCount: stats.sampleCount, kernel: Kernel.self, iteration: iteration,
+                                                sampleCount: stats.sampleCount, iteration: iteration,
                                                 regularization: options.regularization)
                     for (component, row) in zip(empty, rows) {
                         reseeds.append(Reseed(restart: restart, iteration: iteration, component: component, row: row))

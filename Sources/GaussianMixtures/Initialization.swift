@@ -7,7 +7,7 @@ func initialModel<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components 
     let d = data.columns
     if let weights = start.weights, let means = start.means, let covariances = start.covariances {
         return try GaussianMixture(validatedWeights: weights, means: means, covariances: covariances,
-                                   covarianceType: options.covarianceType, kernel: Kernel.self, iteration: 0,
+                                   covarianceType: options.covarianceType, iteration: 0,
                                    regularization: options.regularization)
     }
     var generator = Xoshiro256StarStar(seed: seed)
@@ -44,11 +44,11 @@ func initialModel<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components 
     }
     let stats = engine.statistics(of: source, shifts: shifts)
     let model = try maximizationStep(stats, covarianceType: options.covarianceType, regularization: options.regularization,
-                                     iteration: 0, kernel: Kernel.self)
+                                     iteration: 0)
     guard start.weights != nil || start.means != nil || start.covariances != nil else { return model }
     return try GaussianMixture(validatedWeights: start.weights ?? model.weights, means: start.means ?? model.means,
                                covariances: start.covariances ?? model.covariances, covarianceType: options.covarianceType,
-                               kernel: Kernel.self, iteration: 0, regularization: options.regularization)
+                               iteration: 0, regularization: options.regularization)
 }
 
 /// The parts of a start the user gave (scikit-learn's `weights_init`, `means_init` and
@@ -129,8 +129,10 @@ struct PartialStart {
             }
             return result
         }
-        guard let r = BLASKernel<Double>.choleskyLower(p.values, dimension: d),
-              let inverse = BLASKernel<Double>.invertLower(r, dimension: d) else { return nil }
+        var r = p.values
+        guard LAPACK.choleskyLower(&r, dimension: d) else { return nil }
+        var inverse = r
+        guard LAPACK.invertLowerTriangular(&inverse, dimension: d) else { return nil }
         for i in 0..<d {
             for j in 0..<d {
                 var s = 0.0

@@ -11,8 +11,8 @@
 /// with `λ` the regularization (`reg_covar`).
 /// - Throws: ``GaussianMixtureError/covarianceNotPositiveDefinite(component:iteration:regularization:)``
 ///   naming the component and `iteration`.
-func maximizationStep<Kernel: EMKernel>(_ stats: SufficientStatistics, covarianceType: CovarianceType = .full,
-                                        regularization: Double, iteration: Int, kernel: Kernel.Type) throws -> GaussianMixture {
+func maximizationStep(_ stats: SufficientStatistics, covarianceType: CovarianceType = .full,
+                      regularization: Double, iteration: Int) throws -> GaussianMixture {
     let k = stats.components, d = stats.features
     let counts = stats.weightSums.map { $0 + 10 * Double.ulpOfOne }
     let total = counts.reduce(0, +)
@@ -44,7 +44,7 @@ func maximizationStep<Kernel: EMKernel>(_ stats: SufficientStatistics, covarianc
     var covariances = covarianceType.structure.covariances(scatters: scatters, counts: counts, total: total)
     for c in 0..<k { for i in 0..<d { covariances[c][i, i] += regularization } }
     return try GaussianMixture(validatedWeights: weights, means: means, covariances: covariances,
-                               covarianceType: covarianceType, kernel: kernel, iteration: iteration,
+                               covarianceType: covarianceType, iteration: iteration,
                                regularization: regularization)
 }
 

@@ -1,8 +1,9 @@
 import Foundation
 
 /// The naive reference path: the same E- and M-step maths as ``BLASKernel`` written as plain
-/// Swift loops on one thread, with its own Cholesky factorization and triangular solves and
-/// no BLAS or LAPACK. Tests hold the fast path to it; the benchmark measures against it.
+/// Swift loops on one thread, with its own Cholesky factorization (of the model's covariances,
+/// once per E-step) and triangular solves and no BLAS or LAPACK. Tests hold the fast path to it;
+/// the benchmark measures against it.
 struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
     let data: DataView<Scalar>
     let components: Int
@@ -44,11 +45,25 @@ struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
         return inverse
     }
 
+    /// `L_k` (own Cholesky of `Σ_k`, LAPACK's when that fails) and `log|Σ_k|` from it, per component.
+    private func factors(_ model: GaussianMixture) -> [(factor: Matrix, logDeterminant: Double)] {
+        let d = data.columns
+        return (0..<components).map { c in
+            guard let l = Self.choleskyLower(model.covariance(c).values, dimension: d),
+                  let factor = try? Matrix(rows: d, columns: d, values: l)
+            else { return (model.choleskyFactor(c), model.logDeterminants[c]) }
+            var logDet = 0.0
+            for i in 0..<d { logDet += Foundation.log(l[i * d + i]) }
+            return (factor, 2 * logDet)
+        }
+    }
+
     func expectation(_ model: GaussianMixture) -> SufficientStatistics {
         var stats = SufficientStatistics(components: components, features: data.columns, shifts: model.means.values)
         var logJoint = [Double](repeating: 0, count: components)
+        let factors = factors(model)
         for n in 0..<data.rows {
-            let logLikelihood = posterior(row: n, model, into: &logJoint)
+            let logLikelihood = posterior(row: n, model, factors, into: &logJoint)
             if data.weight(n) > 0 { stats.logLikelihood += data.weight(n) * logLikelihood }
             add(row: n, responsibilities: logJoint, to: &stats)
         }
@@ -60,16 +75,18 @@ struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
     func score(_ model: GaussianMixture, logLikelihoods: UnsafeMutablePointer<Double>,
                responsibilities: UnsafeMutablePointer<Double>?) {
         var r = [Double](repeating: 0, count: components)
+        let factors = factors(model)
         for n in 0..<data.rows {
-            logLikelihoods[n] = posterior(row: n, model, into: &r)
+            logLikelihoods[n] = posterior(row: n, model, factors, into: &r)
             if let out = responsibilities { for c in 0..<components { out[n * components + c] = r[c] } }
         }
     }
 
     /// `log p(x_n)`, leaving the responsibilities `r_nk` in `r` (a row far from every component
     /// as ``FarRows`` computes it).
-    private func posterior(row n: Int, _ model: GaussianMixture, into r: inout [Double]) -> Double {
-        let logLikelihood = self.logLikelihood(row: n, model, into: &r)
+    private func posterior(row n: Int, _ model: GaussianMixture, _ factors: [(factor: Matrix, logDeterminant: Double)],
+                           into r: inout [Double]) -> Double {
+        let logLikelihood = self.logLikelihood(row: n, model, factors, into: &r)
         // A row far from every component (every log joint density below FarRows.threshold, or
         // none a number) is computed again as the fast path does.
         guard (r.max() ?? -.infinity) >= FarRows.threshold else {
@@ -80,14 +97,15 @@ struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
     }
 
     /// `log p(x_n)`, leaving `log w_k + log N(x_n | μ_k, Σ_k)` in `logJoint`.
-    private func logLikelihood(row n: Int, _ model: GaussianMixture, into logJoint: inout [Double]) -> Double {
+    private func logLikelihood(row n: Int, _ model: GaussianMixture, _ factors: [(factor: Matrix, logDeterminant: Double)],
+                               into logJoint: inout [Double]) -> Double {
         let d = data.columns, k = components
         let logTwoPi = Foundation.log(2 * Double.pi)
         var z = [Double](repeating: 0, count: d)
         let x = data.row(n)
         for c in 0..<k {
             // z = L⁻¹ (x - μ) by forward substitution; log N = -½ (D log 2π + log|Σ| + ‖z‖²).
-            let l = model.choleskyFactors[c]
+            let l = factors[c].factor
             var squares = 0.0
             for i in 0..<d {
                 var s = Double(x[i]) - model.means[c, i]
@@ -96,7 +114,7 @@ struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
                 squares += z[i] * z[i]
             }
             logJoint[c] = Foundation.log(model.weights[c])
-                - 0.5 * (Double(d) * logTwoPi + model.logDeterminants[c] + squares)
+                - 0.5 * (Double(d) * logTwoPi + factors[c].logDeterminant + squares)
         }
         let maximum = logJoint.max() ?? 0
         guard maximum > -.infinity else { return -.infinity }

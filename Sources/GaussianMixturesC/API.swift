@@ -173,13 +173,13 @@ public func c_gm_model_create(_ k: Int, _ d: Int, _ type: Int32, _ weights: Unsa
         guard k >= 1 else { throw BoundaryError.argument("n_components must be >= 1, got \(k)") }
         guard d >= 1 else { throw BoundaryError.argument("n_features must be >= 1, got \(d)") }
         let t = try covarianceType(type)
-        _ = try covarianceSize(t, k: k, d: d)
+        let size = try covarianceSize(t, k: k, d: d)
         guard let weights else { throw BoundaryError.argument("weights is NULL") }
         guard let means else { throw BoundaryError.argument("means is NULL") }
         guard let covariances else { throw BoundaryError.argument("covariances is NULL") }
         let m = try GaussianMixture(weights: Array(UnsafeBufferPointer(start: weights, count: k)),
                                     means: Matrix(rows: k, columns: d, values: Array(UnsafeBufferPointer(start: means, count: try product(k, d, "means")))),
-                                    covariances: fullCovariances(covariances, type: t, k: k, d: d, name: "covariances"),
+                                    compactCovariances: Array(UnsafeBufferPointer(start: covariances, count: size)),
                                     covarianceType: t)
         out.pointee = handle(ModelBox(model: m, threads: ProcessInfo.processInfo.activeProcessorCount))
     }

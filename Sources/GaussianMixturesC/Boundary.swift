@@ -169,12 +169,7 @@ func covarianceCode(_ type: CovarianceType) -> Int32 {
 
 /// Elements of a covariance-shaped array in scikit-learn's shape for `type`.
 func covarianceSize(_ type: CovarianceType, k: Int, d: Int) throws -> Int {
-    switch type {
-    case .full: return try product(k, product(d, d, "covariances"), "covariances")
-    case .tied: return try product(d, d, "covariances")
-    case .diag: return try product(k, d, "covariances")
-    case .spherical: return k
-    }
+    try type.compactShape(components: k, features: d).reduce(1) { try product($0, $1, "covariances") }
 }
 
 func defaultThreads(_ requested: Int64) throws -> Int {

@@ -146,7 +146,7 @@ struct PlotBuilder {
         let span = end - start
         var from = start, to = end
         for k in 0..<model.componentCount {
-            let mu = model.means[k, 0], sd = model.covariances[k][0, 0].squareRoot()
+            let mu = model.means[k, 0], sd = model.covariance(k)[0, 0].squareRoot()
             from = min(from, max(mu - 3 * sd, start - span))
             to = max(to, min(mu + 3 * sd, end + span))
         }
@@ -166,7 +166,7 @@ struct PlotBuilder {
         figure.layers.append(.line(zip(grid, mixture).map { Point($0, $1) }, color: Palette.ink, width: 3.5, dashed: false,
                                    closed: false, role: "curve mixture"))
         for k in 0..<model.componentCount {
-            let w = model.weights[k], mu = model.means[k, 0], variance = model.covariances[k][0, 0]
+            let w = model.weights[k], mu = model.means[k, 0], variance = model.covariance(k)[0, 0]
             let scale = w / (2 * Double.pi * variance).squareRoot()
             let points = grid.map { x in Point(x, scale * exp(-0.5 * (x - mu) * (x - mu) / variance)) }
             figure.layers.append(.line(points, color: Palette.color(k), width: 2, dashed: k >= Palette.okabeIto.count,

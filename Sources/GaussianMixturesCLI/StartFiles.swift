@@ -44,42 +44,36 @@ func readInitialWeights(_ path: String, components k: Int) throws -> [Double] {
 }
 
 /// Reads `--init-precisions` in the shape of `type`, as scikit-learn's `precisions_init` laid
-/// out in two dimensions: full `K·D x D` (the K matrices one under the other), diag `K x D`,
-/// spherical K values (a column or a row), tied `D x D`. Returns K full matrices.
+/// out in two dimensions: its compact shape's last axis as the columns and the others stacked
+/// as rows (full `K·D x D`, the K matrices one under the other; diag `K x D`; tied `D x D`), a
+/// one-axis shape (spherical, K values) as a column or a row. Returns K full matrices.
 /// - Throws: ``DataFileError/format(path:message:)`` with the shape found and the one expected.
 func readInitialPrecisions(_ path: String, components k: Int, features d: Int, type: CovarianceType) throws -> [Matrix] {
     let table = try readTable(path)
-    let values = table.withUnsafeValues { Array($0) }
-    let (stacked, overflow) = k.multipliedReportingOverflow(by: d)
-    let shape: (rows: Int, columns: Int, text: String)
-    switch type {
-    case .full: shape = (overflow ? -1 : stacked, d, "\(k)·\(d) rows of \(d) values: the \(k) matrices of \(d) x \(d) one under the other "
-                         + "(np.savetxt(path, precisions.reshape(-1, \(d)), delimiter=','))")
-    case .diag: shape = (k, d, "\(k) rows of \(d) values: one row of diagonal precisions per component")
-    case .spherical: shape = (k, 1, "\(k) values: one precision per component, in one column or one row")
-    case .tied: shape = (d, d, "one \(d) x \(d) matrix")
+    let shape = type.compactShape(components: k, features: d)
+    let described = type.shapeDescription(components: k, features: d, entries: "precisions")
+    let columns = shape.last ?? 1
+    var rows = 1, overflow = false
+    for n in shape.dropLast() {
+        let (product, o) = rows.multipliedReportingOverflow(by: n)
+        rows = product
+        overflow = overflow || o
     }
-    let fits = (table.rows == shape.rows && table.columns == shape.columns)
-        || (type == .spherical && table.rows == 1 && table.columns == k)
+    let text: String
+    switch shape.count {
+    case 1: text = "\(columns) values: one precision per component, in one column or one row"
+    case 2: text = "\(rows) rows of \(columns) values: \(described)"
+    default:
+        text = shape.dropLast().map(String.init).joined(separator: "·") + " rows of \(columns) values: the \(described) "
+            + "one under the other (np.savetxt(path, precisions.reshape(-1, \(columns)), delimiter=','))"
+    }
+    let fits = shape.count == 1
+        ? (table.rows == columns && table.columns == 1) || (table.rows == 1 && table.columns == columns)
+        : !overflow && table.rows == rows && table.columns == columns
     guard fits else {
         throw DataFileError.format(path: table.path, message:
             "initial precisions of a '\(type.rawValue)' model with \(k) components on \(d) features must be "
-            + "\(shape.text), found \(table.rows) x \(table.columns)")
+            + "\(text), found \(table.rows) x \(table.columns)")
     }
-    func diagonal(_ v: ArraySlice<Double>) -> Matrix {
-        var m = Matrix(zeros: d, d)
-        for (i, x) in v.enumerated() { m[i, i] = x }
-        return m
-    }
-    switch type {
-    case .full:
-        return try (0..<k).map { c in try Matrix(rows: d, columns: d, values: Array(values[(c * d * d)..<((c + 1) * d * d)])) }
-    case .diag:
-        return (0..<k).map { c in diagonal(values[(c * d)..<((c + 1) * d)]) }
-    case .spherical:
-        return values.map { diagonal(ArraySlice(repeating: $0, count: d)) }
-    case .tied:
-        let shared = try Matrix(rows: d, columns: d, values: values)
-        return [Matrix](repeating: shared, count: k)
-    }
+    return try type.fullMatrices(fromCompact: table.withUnsafeValues { Array($0) }, components: k, features: d)
 }

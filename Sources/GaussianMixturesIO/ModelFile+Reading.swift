@@ -25,30 +25,20 @@ extension ModelFile {
         let (root, type, weights, meanRows) = head
         let k = weights.count, d = meanRows[0].count
         func fail(_ message: String) -> DataFileError { .format(path: path, message: message) }
-        switch type {
-        case .diag, .spherical:
-            try checkCovarianceDepth(root["covariances"], type: type, k: k, d: d, path: path)
-            let variances = type == .diag
-                ? try matrixRows(root["covariances"], key: "covariances", path: path)
-                : try doubles(root["covariances"], key: "covariances", path: path).map { [$0] }
-            let width = type == .diag ? d : 1
-            guard variances.count == k, variances.allSatisfy({ $0.count == width }) else {
-                throw fail("'covariances' of a '\(type.rawValue)' model must be "
-                           + (type == .diag ? "\(k) rows of \(d) variances" : "\(k) variances"))
-            }
+        if type.isDiagonal {
+            let variances = try compactCovariances(root["covariances"], type: type, k: k, d: d, path: path)
             for (c, row) in meanRows.enumerated() {
                 if let v = row.first(where: { !$0.isFinite }) { throw fail("mean of component \(c) holds \(v)") }
             }
-            for (c, row) in variances.enumerated() {
-                if let v = row.first(where: { !($0.isFinite && $0 > 0) }) {
-                    throw fail("covariance of component \(c) holds the variance \(v); variances must be finite and positive")
-                }
+            let perComponent = max(1, variances.count / k)
+            for (i, v) in variances.enumerated() where !(v.isFinite && v > 0) {
+                throw fail("covariance of component \(i / perComponent) holds the variance \(v); variances must be finite and positive")
             }
             for (i, w) in weights.enumerated() where !(w.isFinite && w >= 0) {
                 throw fail("weight of component \(i) is \(w); weights must be finite and non-negative")
             }
             guard abs(weights.reduce(0, +) - 1) <= 1e-6 else { throw fail("the weights sum to \(weights.reduce(0, +)), not 1") }
-        case .full, .tied:
+        } else {
             _ = try parse(bytes, path: path)
         }
         var converged: Bool?, iterations: Int?, lowerBound: Double?
@@ -108,12 +98,14 @@ extension ModelFile {
         func fail(_ message: String) -> DataFileError { .format(path: path, message: message) }
         let (root, type, weights, meanRows) = try header(bytes, path: path)
         let k = weights.count, d = meanRows[0].count
-        // The library holds every covariance as a full D x D matrix, with its Cholesky factor, its
-        // inverse and a scratch copy: refuse a model that cannot be held before allocating it.
-        if type != .full {
+        // Scoring, predicting and sampling use every covariance as a full D x D matrix (the E-step's
+        // precision factors, their products and a scratch copy): when the file's shape is smaller
+        // than that (every type but full), refuse a model that cannot be used before allocating it.
+        let (square, o1) = d.multipliedReportingOverflow(by: d)
+        let (matrices, o2) = square.multipliedReportingOverflow(by: k)
+        let compactCount = type.compactShape(components: k, features: d).reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+        if o1 || o2 || compactCount < matrices {
             let machine = Int(clamping: ProcessInfo.processInfo.physicalMemory)
-            let (square, o1) = d.multipliedReportingOverflow(by: d)
-            let (matrices, o2) = square.multipliedReportingOverflow(by: k)
             let (bytes, o3) = matrices.multipliedReportingOverflow(by: 8 * 4)
             if o1 || o2 || o3 || bytes > machine {
                 let size = o1 || o2 || o3 ? "more than 9 EB" : String(format: "%.1f GB", Double(bytes) / 1e9)
@@ -123,10 +115,10 @@ extension ModelFile {
                            + "them; to score, predict or sample, fit fewer features (reduce the dimension first)")
             }
         }
-        let covariances = try fullCovariances(root["covariances"], type: type, k: k, d: d, path: path)
+        let covariances = try compactCovariances(root["covariances"], type: type, k: k, d: d, path: path)
         let model: GaussianMixture
         do {
-            model = try GaussianMixture(weights: weights, means: Matrix(meanRows), covariances: covariances,
+            model = try GaussianMixture(weights: weights, means: Matrix(meanRows), compactCovariances: covariances,
                                         covarianceType: type)
         } catch let error as GaussianMixtureError {
             throw fail("\(error)")
@@ -193,52 +185,45 @@ extension ModelFile {
     /// Checks that `covariances` has the nesting of `type`'s shape; another type's shape (a full
     /// `[K][D][D]` in a diag file, say) is named in those terms.
     static func checkCovarianceDepth(_ value: JSONValue?, type: CovarianceType, k: Int, d: Int, path: String) throws {
-        let depths: [CovarianceType: (Int, String)] = [
-            .full: (3, "\(k) matrices of \(d) x \(d)"), .diag: (2, "\(k) rows of \(d) variances (the diagonals)"),
-            .spherical: (1, "\(k) variances"), .tied: (2, "one \(d) x \(d) matrix"),
-        ]
-        if let expected = depths[type], let found = shapeInWords(value), found.depth != expected.0 {
-            let likely = found.depth == 3 ? "a full model's shape; set \"covariance_type\": \"full\""
-                : found.depth == 1 ? "a spherical model's shape; set \"covariance_type\": \"spherical\""
-                : found.depth == 2 ? "a diag or tied model's shape; set \"covariance_type\" to \"diag\" or \"tied\""
-                : "no model's shape; write them as `gmm fit` does"
-            throw DataFileError.format(path: path, message:
-                "'covariances' of a '\(type.rawValue)' model must be \(expected.1), but the file has \(found.words), "
-                + "\(likely), or write them in the '\(type.rawValue)' shape")
-        }
+        let expected = type.compactShape(components: k, features: d).count
+        guard let found = shapeInWords(value), found.depth != expected else { return }
+        let types = CovarianceType.allCases.filter { $0.compactShape(components: k, features: d).count == found.depth }
+        let likely = types.isEmpty ? "no model's shape; write them as `gmm fit` does"
+            : types.count == 1 ? "a \(types[0].rawValue) model's shape; set \"covariance_type\": \"\(types[0].rawValue)\""
+            : "a " + types.map(\.rawValue).joined(separator: " or ") + " model's shape; set \"covariance_type\" to "
+                + types.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+        throw DataFileError.format(path: path, message:
+            "'covariances' of a '\(type.rawValue)' model must be \(type.shapeDescription(components: k, features: d, entries: "variances")), "
+            + "but the file has \(found.words), \(likely), or write them in the '\(type.rawValue)' shape")
     }
 
-    static func fullCovariances(_ value: JSONValue?, type: CovarianceType, k: Int, d: Int, path: String) throws -> [Matrix] {
-        func fail(_ expected: String) -> DataFileError {
-            .format(path: path, message: "'covariances' of a '\(type.rawValue)' model must be \(expected)")
-        }
+    /// The covariances of a model file in `type`'s compact shape (row-major), checked to be
+    /// numbers in exactly that shape.
+    static func compactCovariances(_ value: JSONValue?, type: CovarianceType, k: Int, d: Int, path: String) throws -> [Double] {
         try checkCovarianceDepth(value, type: type, k: k, d: d, path: path)
-        func diagonal(_ v: [Double]) -> Matrix {
-            var m = Matrix(zeros: d, d)
-            for i in 0..<d { m[i, i] = v[i] }
-            return m
-        }
-        switch type {
-        case .full:
-            guard case .array(let array) = value, array.count == k else { throw fail("\(k) matrices of \(d) x \(d)") }
-            return try array.enumerated().map { c, element in
-                let rows = try matrixRows(element, key: "covariances[\(c)]", path: path)
-                guard rows.count == d, rows.allSatisfy({ $0.count == d }) else { throw fail("\(k) matrices of \(d) x \(d)") }
-                return try Matrix(rows)
+        let expected = type.compactShape(components: k, features: d)
+        var values: [Double] = []
+        /// Appends the numbers of `element` (nested `rank` deep) and returns its shape, nil when ragged.
+        func flatten(_ element: JSONValue, key: String, rank: Int) throws -> [Int]? {
+            if rank == 0 {
+                guard case .number(let number) = element else {
+                    throw DataFileError.format(path: path, message: "'\(key)' is \(element), not a finite number")
+                }
+                values.append(number)
+                return []
             }
-        case .diag:
-            let rows = try matrixRows(value, key: "covariances", path: path)
-            guard rows.count == k, rows.allSatisfy({ $0.count == d }) else { throw fail("\(k) rows of \(d) variances") }
-            return rows.map(diagonal)
-        case .spherical:
-            let variances = try doubles(value, key: "covariances", path: path)
-            guard variances.count == k else { throw fail("\(k) variances") }
-            return variances.map { diagonal([Double](repeating: $0, count: d)) }
-        case .tied:
-            let rows = try matrixRows(value, key: "covariances", path: path)
-            guard rows.count == d, rows.allSatisfy({ $0.count == d }) else { throw fail("one \(d) x \(d) matrix") }
-            let shared = try Matrix(rows)
-            return [Matrix](repeating: shared, count: k)
+            guard case .array(let items) = element else { return nil }
+            var inner: [Int]?
+            for (i, item) in items.enumerated() {
+                guard let shape = try flatten(item, key: "\(key)[\(i)]", rank: rank - 1), inner == nil || inner == shape else { return nil }
+                inner = shape
+            }
+            return [items.count] + (inner ?? [Int](repeating: 0, count: rank - 1))
         }
+        guard let value, try flatten(value, key: "covariances", rank: expected.count) == expected else {
+            throw DataFileError.format(path: path, message:
+                "'covariances' of a '\(type.rawValue)' model must be \(type.shapeDescription(components: k, features: d, entries: "variances"))")
+        }
+        return values
     }
 }

@@ -40,7 +40,7 @@ public struct ModelFile: Equatable {
     }
 
     public static func == (a: ModelFile, b: ModelFile) -> Bool {
-        a.model.weights == b.model.weights && a.model.means == b.model.means && a.model.covariances == b.model.covariances
+        a.model.weights == b.model.weights && a.model.means == b.model.means && a.model.compactCovariances == b.model.compactCovariances
             && a.converged == b.converged && a.iterations == b.iterations && a.lowerBound == b.lowerBound
             && a.lowerBoundHistory == b.lowerBoundHistory
     }
@@ -73,13 +73,13 @@ public struct ModelFile: Equatable {
     /// `covariances` in the shape of the model's type: `[K][D][D]` full, `[K][D]` diag (the
     /// variances), `[K]` spherical, `[D][D]` tied.
     private func covariances(of m: GaussianMixture) -> String {
-        json(m.covarianceType.compact(m.covariances))
+        json(m.compactCovariances)
     }
 
     /// `precisions_cholesky` in the shape of the model's type: `[K][D][D]` full (`L⁻ᵀ`), `[K][D]`
     /// diag and `[K]` spherical (`1 / sqrt(variance)`, as scikit-learn computes them), `[D][D]` tied.
     private func precisionsCholesky(of m: GaussianMixture) -> String {
-        json(m.covarianceType.compact(m.precisionCholeskyFactors))
+        json(m.compactPrecisionCholeskyFactors)
     }
 
     /// Nested JSON arrays of `array`'s shape (rank 1 to 3), one innermost row per line.

@@ -12,8 +12,7 @@ import CGaussianMixturesKernels
             let view = DataView(base: buffer.baseAddress!, rows: data.rows, columns: data.columns)
             let kernel = BLASKernel(data: view, components: model.componentCount, covarianceType: model.covarianceType, threads: 2, chunkRows: 64)
             let stats = kernel.expectation(model, road: road)
-            let next = try maximizationStep(stats, covarianceType: model.covarianceType, regularization: 1e-6, iteration: 1,
-                                            kernel: BLASKernel<Double>.self)
+            let next = try maximizationStep(stats, covarianceType: model.covarianceType, regularization: 1e-6, iteration: 1)
             return (next, stats.logLikelihood / stats.sampleCount)
         }
     }

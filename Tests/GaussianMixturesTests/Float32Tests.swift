@@ -51,7 +51,7 @@ import CGaussianMixturesKernels
             let stats = BLASKernel<Scalar>(data: view, components: model.componentCount, covarianceType: model.covarianceType,
                                                 threads: 2, chunkRows: 64)
                 .expectation(model, road: road)
-            let next = try maximizationStep(stats, regularization: 1e-6, iteration: 1, kernel: BLASKernel<Scalar>.self)
+            let next = try maximizationStep(stats, regularization: 1e-6, iteration: 1)
             return (next, stats.logLikelihood / stats.sampleCount)
         }
     }

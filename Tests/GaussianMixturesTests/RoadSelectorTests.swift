@@ -8,8 +8,8 @@ import Testing
     func road(_ data: Matrix, _ model: GaussianMixture, fused: Bool, forced: EStepRoad? = nil) -> EStepRoad {
         data.values.withUnsafeBufferPointer { buffer in
             let view = DataView(base: buffer.baseAddress!, rows: data.rows, columns: data.columns)
-            let features = QuadraticFeatures(data: view, diagonal: model.covarianceType == .diag || model.covarianceType == .spherical)
-            return RoadSelector.choose(model: model, quadratic: features, fusedAvailable: fused,
+            let features = QuadraticFeatures(data: view, diagonal: model.covarianceType.structure.hasDiagonalPrecisions)
+            return RoadSelector.choose(model: model, factors: ComponentFactors(model), quadratic: features, fusedAvailable: fused,
                                        limit: Double.quadraticConditionLimit, forced: forced).road
         }
     }

@@ -26,4 +26,22 @@ struct SphericalCovariance: CovarianceStructure {
     func compact(_ matrices: [Matrix]) -> CompactMatrices {
         CompactMatrices(shape: [matrices.count], values: matrices.map { $0[0, 0] })
     }
+
+    func compactShape(components k: Int, features d: Int) -> [Int] { [k] }
+
+    func shapeDescription(components k: Int, features d: Int, entries: String) -> String { "\(k) \(entries)" }
+
+    func fullMatrix(fromCompact values: [Double], component c: Int, features d: Int) -> Matrix {
+        Matrix.diagonal([Double](repeating: values[c], count: d))
+    }
+
+    func diagonal(fromCompact values: [Double], component c: Int, features d: Int) -> [Double] {
+        [Double](repeating: values[c], count: d)
+    }
+
+    func factorize(_ values: [Double], components k: Int, features d: Int) -> Factorization {
+        diagonalFactorization(values, components: k, features: d) { c, _ in c }
+    }
+
+    func invertFactors(_ factors: [Double], components k: Int, features d: Int) -> [Double] { factors.map { 1 / $0 } }
 }

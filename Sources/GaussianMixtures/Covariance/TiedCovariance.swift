@@ -31,4 +31,23 @@ struct TiedCovariance: CovarianceStructure {
         let d = matrices.first?.rows ?? 0
         return CompactMatrices(shape: [d, d], values: matrices.first?.values ?? [])
     }
+
+    func compactShape(components k: Int, features d: Int) -> [Int] { [d, d] }
+
+    func shapeDescription(components k: Int, features d: Int, entries: String) -> String { "one \(d) x \(d) matrix" }
+
+    func fullMatrix(fromCompact values: [Double], component c: Int, features d: Int) -> Matrix {
+        var shared = Matrix(zeros: d, d)
+        shared.values = values
+        return shared
+    }
+
+    func factorize(_ values: [Double], components k: Int, features d: Int) -> Factorization {
+        guard let (l, logDet) = choleskyBlock(values, offset: 0, features: d) else { return .notPositiveDefinite(component: 0) }
+        return .factors(l, logDeterminants: [Double](repeating: logDet, count: k))
+    }
+
+    func invertFactors(_ factors: [Double], components k: Int, features d: Int) -> [Double] {
+        transposedInverseBlock(factors, offset: 0, features: d)
+    }
 }

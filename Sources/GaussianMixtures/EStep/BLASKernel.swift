@@ -46,16 +46,6 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
     /// The tied road's `Σ_n w_n x̃_n x̃_nᵀ`, computed at its first use.
     let tiedScatter = Cache<[Double]>()
 
-    static func choleskyLower(_ a: [Double], dimension: Int) -> [Double]? {
-        var l = a
-        return LAPACK.choleskyLower(&l, dimension: dimension) ? l : nil
-    }
-
-    static func invertLower(_ l: [Double], dimension: Int) -> [Double]? {
-        var inverse = l
-        return LAPACK.invertLowerTriangular(&inverse, dimension: dimension) ? inverse : nil
-    }
-
     init(data: DataView<Scalar>, components: Int, covarianceType: CovarianceType, threads: Int, chunkRows: Int?) {
         self.data = data
         self.components = components
@@ -84,15 +74,16 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
 
     /// The E-step on `road`, or on the road ``RoadSelector`` chooses from the model's conditioning
     /// when `road` is nil. `.fused` and `.quadratic` force that road even where
-    /// ``QuadraticFeatures`` would refuse it.
+    /// ``QuadraticFeatures`` would refuse it. The model's ``ComponentFactors`` are derived once here.
     func expectation(_ model: GaussianMixture, road: Road?) -> SufficientStatistics {
-        let choice = RoadSelector.choose(model: model, quadratic: quadratic, fusedAvailable: fused,
+        let factors = ComponentFactors(model)
+        let choice = RoadSelector.choose(model: model, factors: factors, quadratic: quadratic, fusedAvailable: fused,
                                          limit: Scalar.quadraticConditionLimit, forced: road)
         switch choice.road {
-        case .tied: return tiedExpectation(model)
+        case .tied: return tiedExpectation(model, factors)
         case .fused, .quadratic:
             return quadraticExpectation(model, (choice.theta ?? []).map { Scalar($0) }, fused: choice.road == .fused)
-        case .whitening: return whiteningExpectation(model)
+        case .whitening: return whiteningExpectation(model, factors)
         }
     }
 
@@ -116,11 +107,14 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
                responsibilities: UnsafeMutablePointer<Double>?) {
         let out = UnsafeTransfer((logLikelihoods, responsibilities))
         let k = components
-        let factors = model.precisionFactors.map { Scalar($0) }
+        let modelFactors = ComponentFactors(model)
+        let factors = modelFactors.precisionFactors.map { Scalar($0) }, normalizers = modelFactors.logNormalizers
+        let diagonal = modelFactors.diagonalFactors?.map { Scalar($0) }
         LAPACK.withSingleThreadedBLAS {
             forEachChunk(schedule, threads: threads) { worker, _, rows in
                 let s = scratch[worker]
-                _ = logJointAndNormalize(model, factors: factors, rows: rows, scratch: s,
+                _ = logJointAndNormalize(model, factors: factors, diagonalFactors: diagonal, normalizers: normalizers,
+                                         rows: rows, scratch: s,
                                          logLikelihoodsOut: out.wrappedValue.0 + rows.lowerBound)
                 if let r = out.wrappedValue.1 {
                     (r + rows.lowerBound * k).update(from: s.responsibilities, count: rows.count * k)

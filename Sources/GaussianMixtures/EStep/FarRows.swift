@@ -50,7 +50,7 @@ enum FarRows {
     struct Geometry {
         struct Group {
             let center: [Double]
-            let factor: Matrix
+            let factor: Factor
             /// The components of positive weight.
             let members: [Int]
             /// Per member, `v_k` and `a_k - ½ ‖v_k‖²`.
@@ -62,19 +62,25 @@ enum FarRows {
 
         init(_ model: GaussianMixture) {
             components = model.componentCount
-            groups = FarRows.groups(of: model).map { members in
+            let structure = model.covarianceType.structure, d = model.featureCount
+            let factors: [Factor] = (0..<model.componentCount).map { c in
+                structure.hasDiagonalPrecisions
+                    ? .diagonal(structure.diagonal(fromCompact: model.compactCholeskyFactors.values, component: c, features: d))
+                    : .full(model.choleskyFactor(c))
+            }
+            groups = FarRows.groups(of: factors).map { members in
                 let c = FarRows.center(of: members, in: model)
                 let live = members.filter { model.weights[$0] > 0 }
                 var offsets: [[Double]] = [], constants: [Double] = []
                 for m in live {
-                    let (scaled, vScale, _) = FarRows.whitened(model.means.row(m), about: c, factor: model.choleskyFactors[m])
+                    let (scaled, vScale, _) = FarRows.whitened(model.means.row(m), about: c, factor: factors[m])
                     let v = scaled.map { $0 * vScale }
                     var vv = 0.0
                     for value in v { vv += value * value }
                     offsets.append(v)
                     constants.append(model.logNormalizers[m] - 0.5 * vv)
                 }
-                return Group(center: c, factor: model.choleskyFactors[members[0]], members: live,
+                return Group(center: c, factor: factors[members[0]], members: live,
                              offsets: offsets, constants: constants)
             }
         }
@@ -136,10 +142,10 @@ enum FarRows {
     }
 
     /// The components grouped by identical Cholesky factors (each group in increasing order).
-    static func groups(of model: GaussianMixture) -> [[Int]] {
+    static func groups(of factors: [Factor]) -> [[Int]] {
         var groups: [[Int]] = []
-        for c in 0..<model.componentCount {
-            if let g = groups.firstIndex(where: { model.choleskyFactors[$0[0]].values == model.choleskyFactors[c].values }) {
+        for c in factors.indices {
+            if let g = groups.firstIndex(where: { factors[$0[0]] == factors[c] }) {
                 groups[g].append(c)
             } else {
                 groups.append([c])
@@ -154,9 +160,16 @@ enum FarRows {
         return (0..<d).map { j in members.reduce(0) { $0 + model.means[$1, j] } / Double(members.count) }
     }
 
-    /// `L⁻¹ (x - c) / scale` by forward substitution, with `scale` a power of two above the
-    /// largest magnitude in `x` and `c`, and the largest `|z_i|`.
-    static func whitened(_ x: [Double], about c: [Double], factor l: Matrix) -> (z: [Double], scale: Double, zMax: Double) {
+    /// A component's Cholesky factor `L`: full, or the diagonal of a diagonal type's (whose
+    /// other entries are zero), so that no full matrix is made for it.
+    enum Factor: Equatable {
+        case full(Matrix)
+        case diagonal([Double])
+    }
+
+    /// `L⁻¹ (x - c) / scale` by forward substitution (a division per entry for a diagonal `L`),
+    /// with `scale` a power of two above the largest magnitude in `x` and `c`, and the largest `|z_i|`.
+    static func whitened(_ x: [Double], about c: [Double], factor: Factor) -> (z: [Double], scale: Double, zMax: Double) {
         let d = x.count
         var largest = 0.0
         for j in 0..<d { largest = max(largest, abs(x[j]), abs(c[j])) }
@@ -165,8 +178,13 @@ enum FarRows {
         var zMax = 0.0
         for i in 0..<d {
             var s = x[i] / scale - c[i] / scale
-            for m in 0..<i { s -= l[i, m] * z[m] }
-            z[i] = s / l[i, i]
+            switch factor {
+            case .full(let l):
+                for m in 0..<i { s -= l[i, m] * z[m] }
+                z[i] = s / l[i, i]
+            case .diagonal(let l):
+                z[i] = s / l[i]
+            }
             zMax = max(zMax, abs(z[i]))
         }
         return (z, scale, zMax)

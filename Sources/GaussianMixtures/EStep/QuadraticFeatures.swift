@@ -79,12 +79,18 @@ struct QuadraticFeatures {
     /// `Θ` (M x K, row-major; column k is `θ_k`) for `model`, or `nil` when some `B_k` exceeds
     /// `limit` and the whitening road must be taken.
     func coefficients(of model: GaussianMixture, limit: Double) -> [Double]? {
+        coefficients(of: model, ComponentFactors(model), limit: limit)
+    }
+
+    /// `Θ` for `model` from its E-step state `factors`, or `nil` when some `B_k` exceeds `limit`.
+    func coefficients(of model: GaussianMixture, _ factors: ComponentFactors, limit: Double) -> [Double]? {
+        if let u = factors.diagonalFactors { return diagonalCoefficients(of: model, u, factors.logNormalizers, limit: limit) }
         let d = features, k = model.componentCount, m = count, pairs = pairCount
         var theta = [Double](repeating: 0, count: m * k)
         var precision = [Double](repeating: 0, count: d * d)
         var whitened = [Double](repeating: 0, count: d)
         var linear = [Double](repeating: 0, count: d)
-        let p = model.precisionFactors  // P[a, c·D + b] = (L_c⁻¹)[b, a]
+        let p = factors.precisionFactors  // P[a, c·D + b] = (L_c⁻¹)[b, a]
         let kd = k * d
         for c in 0..<k {
             // Λ = L⁻ᵀ L⁻¹, i.e. Λ_ij = Σ_b P[i, cD+b] P[j, cD+b].
@@ -122,7 +128,35 @@ struct QuadraticFeatures {
                 theta[(pairs + i) * k + c] = linear[i]
             }
             guard bound <= limit else { return nil }
-            theta[(m - 1) * k + c] = model.logNormalizers[c] - 0.5 * quadratic
+            theta[(m - 1) * k + c] = factors.logNormalizers[c] - 0.5 * quadratic
+        }
+        return theta
+    }
+
+    /// ``coefficients(of:_:limit:)`` for diagonal precisions `Λ = diag(u_k²)` given by their
+    /// factors' diagonals `u` (K x D): `w = u ⊙ μ̃`, `Λ μ̃ = u ⊙ w`, no cross terms.
+    func diagonalCoefficients(of model: GaussianMixture, _ u: [Double], _ logNormalizers: [Double],
+                              limit: Double) -> [Double]? {
+        let d = features, k = model.componentCount, m = count, pairs = pairCount
+        var theta = [Double](repeating: 0, count: m * k)
+        var whitened = [Double](repeating: 0, count: d)
+        for c in 0..<k {
+            var quadratic = 0.0
+            for b in 0..<d {
+                let s = u[c * d + b] * (model.means[c, b] - center[b])
+                whitened[b] = s
+                quadratic += s * s
+            }
+            var bound = quadratic
+            for i in 0..<d { bound += 2 * abs(u[c * d + i] * whitened[i]) * reach[i] }
+            for i in 0..<d {
+                let precision = u[c * d + i] * u[c * d + i]
+                theta[pairIndex(i, i) * k + c] = -0.5 * precision
+                bound += abs(precision) * reach[i] * reach[i]
+                theta[(pairs + i) * k + c] = u[c * d + i] * whitened[i]
+            }
+            guard bound <= limit else { return nil }
+            theta[(m - 1) * k + c] = logNormalizers[c] - 0.5 * quadratic
         }
         return theta
     }

@@ -8,9 +8,9 @@ extension BLASKernel {
     /// not depend on the responsibilities: it is computed once per fit and handed over as
     /// component 0's scatter (the others' are zero; only their sum is meaningful). About
     /// `2·N·D² + 4·N·K·D` flops per iteration instead of `2·N·K·D²`.
-    func tiedExpectation(_ model: GaussianMixture) -> SufficientStatistics {
+    func tiedExpectation(_ model: GaussianMixture, _ factors: ComponentFactors) -> SufficientStatistics {
         let d = data.columns, k = components
-        let whitening = TiedWhitening<Scalar>(model, center: quadratic.center)
+        let whitening = TiedWhitening<Scalar>(model, factors, center: quadratic.center)
         // P's first block is L⁻ᵀ for every component.
         let shared = (0..<(d * d)).map { whitening.factors[($0 / d) * k * d + $0 % d] }
         let shifts = (0..<k).flatMap { _ in quadratic.center }
@@ -101,9 +101,9 @@ struct TiedWhitening<Scalar: EngineScalar> {
     let means: [Double]
     let normalizers: [Double]
 
-    init(_ model: GaussianMixture, center: [Double]) {
+    init(_ model: GaussianMixture, _ componentFactors: ComponentFactors, center: [Double]) {
         let k = model.componentCount, d = model.featureCount, kd = k * d
-        let p = model.precisionFactors  // P[a, c·D + b] = (L_c⁻¹)[b, a]
+        let p = componentFactors.precisionFactors  // P[a, c·D + b] = (L_c⁻¹)[b, a]
         factors = p.map { Scalar($0) }
         var means = [Double](repeating: 0, count: kd)
         for c in 0..<k {
@@ -114,6 +114,6 @@ struct TiedWhitening<Scalar: EngineScalar> {
             }
         }
         self.means = means
-        normalizers = model.logNormalizers
+        normalizers = componentFactors.logNormalizers
     }
 }

@@ -3,10 +3,12 @@ import Foundation
 extension BLASKernel {
     /// The whitening road: per chunk, each component's whitened rows `(x_n - μ_k) L_k⁻ᵀ`, the
     /// responsibilities, and the statistics about the current means (one `syrk` per component).
-    func whiteningExpectation(_ model: GaussianMixture) -> SufficientStatistics {
-        let factors = model.precisionFactors.map { Scalar($0) }
+    func whiteningExpectation(_ model: GaussianMixture, _ componentFactors: ComponentFactors) -> SufficientStatistics {
+        let factors = componentFactors.precisionFactors.map { Scalar($0) }, normalizers = componentFactors.logNormalizers
+        let diagonal = componentFactors.diagonalFactors?.map { Scalar($0) }
         return reduce(shifts: model.means.values) { scratch, stats, rows in
-            stats.logLikelihood += logJointAndNormalize(model, factors: factors, rows: rows, scratch: scratch,
+            stats.logLikelihood += logJointAndNormalize(model, factors: factors, diagonalFactors: diagonal,
+                                                        normalizers: normalizers, rows: rows, scratch: scratch,
                                                         logLikelihoodsOut: nil)
             accumulate(rows: rows, responsibilities: scratch.responsibilities, scratch: scratch, into: &stats)
         }
@@ -16,13 +18,26 @@ extension BLASKernel {
     /// returns `Σ_n w_n log p(x_n)` over them; writes each `log p(x_n)` to `logLikelihoodsOut` if given.
     /// Component k's block of `Y` is `(x_n - μ_k) L_k⁻ᵀ`: each row is centred on each mean in
     /// `Double`, so no other row and no shared centre enters its value.
-    /// `factors` is the model's `P = [L_1⁻ᵀ | ... | L_K⁻ᵀ]` in the data's type.
-    func logJointAndNormalize(_ model: GaussianMixture, factors: [Scalar], rows: Range<Int>,
-                                      scratch: ChunkScratch<Scalar>, logLikelihoodsOut: UnsafeMutablePointer<Double>?) -> Double {
+    /// `factors` is the model's `P = [L_1⁻ᵀ | ... | L_K⁻ᵀ]` in the data's type, or for a diagonal
+    /// type `diagonalFactors` its diagonals (K x D; then `y = (x_n - μ_k) ⊙ u_k`, the same numbers
+    /// as the product with `P`, whose other entries are zero), and `normalizers` its log
+    /// normalizers (``ComponentFactors``).
+    func logJointAndNormalize(_ model: GaussianMixture, factors: [Scalar], diagonalFactors: [Scalar]?, normalizers: [Double],
+                              rows: Range<Int>, scratch: ChunkScratch<Scalar>,
+                              logLikelihoodsOut: UnsafeMutablePointer<Double>?) -> Double {
         let d = data.columns, k = components, kd = k * d, n = rows.count
         let y = scratch.whitened, r = scratch.responsibilities, centred = scratch.centred
         let x = data.row(rows.lowerBound)
         model.means.values.withUnsafeBufferPointer { means in
+            if let u = diagonalFactors {
+                for c in 0..<k {
+                    let mean = means.baseAddress! + c * d
+                    for i in 0..<n {
+                        for j in 0..<d { y[i * kd + c * d + j] = Scalar(Double(x[i * d + j]) - mean[j]) * u[c * d + j] }
+                    }
+                }
+                return
+            }
             factors.withUnsafeBufferPointer { p in
                 for c in 0..<k {
                     let mean = means.baseAddress! + c * d
@@ -34,7 +49,7 @@ extension BLASKernel {
                 }
             }
         }
-        model.logNormalizers.withUnsafeBufferPointer { normalizer in
+        normalizers.withUnsafeBufferPointer { normalizer in
             for i in 0..<n {
                 for c in 0..<k {
                     let yc = y + i * kd + c * d

@@ -213,18 +213,11 @@ struct DataView<Scalar: EngineScalar> {
     }
 }
 
-/// One implementation of the E-step and the sufficient statistics, and of the factorizations
-/// the model needs. The fast path (``BLASKernel``) and the naive reference path
+/// One implementation of the E-step and the sufficient statistics. The fast path (``BLASKernel``) and the naive reference path
 /// (``NaiveKernel``) both conform; the fit loop is written once against this protocol.
 protocol EMKernel {
     /// The type of the data and of the per-row arithmetic.
     associatedtype Scalar: EngineScalar
-
-    /// Lower Cholesky factor of the symmetric row-major `dimension x dimension` matrix `a`,
-    /// or `nil` when `a` is not positive definite.
-    static func choleskyLower(_ a: [Double], dimension: Int) -> [Double]?
-    /// Inverse of the lower-triangular matrix `l`, or `nil` when it is singular.
-    static func invertLower(_ l: [Double], dimension: Int) -> [Double]?
 
     /// The rows this kernel runs over.
     var data: DataView<Scalar> { get }
@@ -285,9 +278,4 @@ func extremeRows(_ local: [(value: Double, row: Int)], count: Int, reducer: any 
         return a.row < b.row
     }
     return all.prefix(count).map(\.row)
-}
-
-extension EMKernel {
-    func choleskyLower(_ a: [Double], dimension: Int) -> [Double]? { Self.choleskyLower(a, dimension: dimension) }
-    func invertLower(_ l: [Double], dimension: Int) -> [Double]? { Self.invertLower(l, dimension: dimension) }
 }
