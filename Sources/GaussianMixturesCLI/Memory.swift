@@ -48,7 +48,8 @@ extension Memory {
     /// Refuses a fit of `k` components on `d` features that cannot be held: the fit works on
     /// every covariance as a full `D x D` matrix whatever the type (the model stores its type's
     /// shape, but the E-step's precision factors and the statistics do not), so the sums of at
-    /// least two slots, the model of a full fit, the E-step's factors and the M-step's scatters
+    /// least two waiting nodes of the chunk tree, the model of a full fit, the E-step's factors
+    /// and the M-step's scatters
     /// come to about 12 K·D² doubles.
     /// - Throws: ``GaussianMixtureError/invalidOption(_:)`` (64) when fewer components would fit,
     ///   ``GaussianMixtureError/invalidShape(_:)`` (65) when even one component is too wide.
