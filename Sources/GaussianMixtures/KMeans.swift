@@ -232,22 +232,25 @@ struct KMeans<Scalar: EngineScalar> {
         return (labels, centers)
     }
 
-    /// Labels every row with its nearest centre; returns how many labels changed.
+    /// Labels every row with its nearest centre; returns how many labels changed. Each chunk's
+    /// distances come from one GEMM, with the labels of the direct computation (``KMeansAssignment``).
     private func assign(centers: [Double], labels: inout [Int32]) -> Int {
-        let d = data.columns, k = clusters
-        // Centre c as column c, so that four centres are one vector in the C kernel.
-        var byFeature = [Double](repeating: 0, count: d * k)
-        for c in 0..<k { for j in 0..<d { byFeature[j * k + c] = centers[c * d + j] } }
+        let assignment = KMeansAssignment<Scalar>(centers: centers, columns: data.columns, clusters: clusters)
+        let workers = workerCount(schedule, threads: threads)
+        let perWorker = assignment.scratchCount(rows: schedule.chunkRows)
+        var scratch = [Scalar](repeating: 0, count: workers * perWorker)
         var changes = [Int](repeating: 0, count: schedule.slots)
         labels.withUnsafeMutableBufferPointer { labelBuffer in
             changes.withUnsafeMutableBufferPointer { changeBuffer in
-                byFeature.withUnsafeBufferPointer { centerBuffer in
-                    let out = UnsafeTransfer((labelBuffer.baseAddress!, changeBuffer.baseAddress!, centerBuffer.baseAddress!))
-                    forEachChunk(schedule, threads: threads) { slot, rows in
-                        let (labelOut, changeOut, center) = out.wrappedValue
-                        changeOut[slot] += Scalar.nearestCenters(data.row(rows.lowerBound), rows: rows.count, columns: d,
-                                                                 centersByFeature: center, components: k,
-                                                                 labels: labelOut + rows.lowerBound)
+                scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+                    let out = UnsafeTransfer((labelBuffer.baseAddress!, changeBuffer.baseAddress!, scratchBuffer.baseAddress!))
+                    LAPACK.withSingleThreadedBLAS {
+                        forEachChunk(schedule, threads: threads) { worker, slot, rows in
+                            let (labelOut, changeOut, scratchOut) = out.wrappedValue
+                            changeOut[slot] += assignment.assign(data.row(rows.lowerBound), rows: rows.count,
+                                                                 labels: labelOut + rows.lowerBound,
+                                                                 scratch: scratchOut + worker * perWorker).changed
+                        }
                     }
                 }
             }
