@@ -8,12 +8,14 @@
 
 void GMM_JOIN(gmm_kmeans_shift_rows, SUFFIX)(const T *x, long rows, long columns, const T *shift, T *shifted,
                                              double *norms) {
+    // The norms only enter a bound that holds for any order of summation: let them vectorise.
+#pragma clang fp reassociate(on)
     for (long n = 0; n < rows; n++) {
         double norm = 0;
         for (long j = 0; j < columns; j++) {
             T value = x[n * columns + j] - shift[j];
-            shifted[n * columns + j] = value;
-            norm = norm + (double)value * (double)value;
+            if (shifted) shifted[n * columns + j] = value;
+            norm += (double)value * (double)value;
         }
         norms[n] = norm;
     }

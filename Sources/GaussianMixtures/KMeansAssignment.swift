@@ -6,7 +6,8 @@ import CGaussianMixturesKernels
 /// centre and keeps the first centre of least distance. Here a chunk of rows gets its distances
 /// as `‖x'‖² - 2 x'·c' + ‖c'‖²` from one `?gemm` (scikit-learn's and oneDAL's way), where
 /// `x' = x - s` and `c' = c - s` are shifted by the centres' mean `s`, so that data far from the
-/// origin does not cancel. Such a distance is off by rounding, so it decides a row only when its
+/// origin does not cancel (when that mean is no further from the origin than the centres are from
+/// it, `s = 0` and the rows go to the GEMM uncopied). Such a distance is off by rounding, so it decides a row only when its
 /// best and second-best distances are further apart than a rigorous bound on the errors of both
 /// computations:
 ///
@@ -32,6 +33,8 @@ struct KMeansAssignment<Scalar: EngineScalar> {
     /// The shift `s` (D values, in the GEMM type) and the shifted centres `c' = c - s` (K x D).
     let shift: [Scalar]
     let shiftedCenters: [Scalar]
+    /// Whether `s` is not zero (else the rows are not copied).
+    let shifts: Bool
     /// `‖c'_k‖²` in double, and their largest.
     let centerNorms: [Double]
     let largestCenterNorm: Double
@@ -48,8 +51,16 @@ struct KMeansAssignment<Scalar: EngineScalar> {
         centersByFeature = byFeature
         var mean = [Double](repeating: 0, count: d)
         for c in 0..<k { for j in 0..<d { mean[j] += centers[c * d + j] / Double(k) } }
-        let s = mean.map { $0.isFinite ? Scalar($0) : 0 }
+        var s = mean.map { $0.isFinite ? Scalar($0) : 0 }
+        var spread = 0.0
+        for c in 0..<k {
+            var distance = 0.0
+            for j in 0..<d { distance += (centers[c * d + j] - Double(s[j])) * (centers[c * d + j] - Double(s[j])) }
+            spread = max(spread, distance)
+        }
+        if s.reduce(0, { $0 + Double($1) * Double($1) }) <= spread { s = [Scalar](repeating: 0, count: d) }
         shift = s
+        shifts = s.contains { $0 != 0 }
         var shifted = [Scalar](repeating: 0, count: k * d)
         var norms = [Double](repeating: 0, count: k)
         for c in 0..<k {
@@ -90,9 +101,9 @@ struct KMeansAssignment<Scalar: EngineScalar> {
                 centerNorms.withUnsafeBufferPointer { norms in
                     centersByFeature.withUnsafeBufferPointer { byFeature in
                         rowNorms.withUnsafeMutableBufferPointer { rowNorm in
-                            Self.shiftRows(x, rows: rows, columns: d, shift: s.baseAddress!, into: xShifted,
-                                           norms: rowNorm.baseAddress!)
-                            Scalar.gemm(m: rows, n: k, k: d, a: xShifted, lda: d, transposeA: false, b: c.baseAddress!,
+                            Self.shiftRows(x, rows: rows, columns: d, shift: s.baseAddress!,
+                                           into: shifts ? xShifted : nil, norms: rowNorm.baseAddress!)
+                            Scalar.gemm(m: rows, n: k, k: d, a: shifts ? UnsafePointer(xShifted) : x, lda: d, transposeA: false, b: c.baseAddress!,
                                         ldb: d, transposeB: true, beta: 0, c: products, ldc: k)
                             return Self.labels(x, rows: rows, columns: d, products: products, clusters: k,
                                                centerNorms: norms.baseAddress!, largestCenterNorm: largestCenterNorm,
@@ -109,11 +120,11 @@ struct KMeansAssignment<Scalar: EngineScalar> {
 
     /// `gmm_kmeans_shift_rows` of the type.
     private static func shiftRows(_ x: UnsafePointer<Scalar>, rows: Int, columns: Int, shift: UnsafePointer<Scalar>,
-                                  into shifted: UnsafeMutablePointer<Scalar>, norms: UnsafeMutablePointer<Double>) {
+                                  into shifted: UnsafeMutablePointer<Scalar>?, norms: UnsafeMutablePointer<Double>) {
         if Scalar.self == Float.self {
-            gmm_kmeans_shift_rows_f32(float(x), rows, columns, float(shift), floatMutable(shifted), norms)
+            gmm_kmeans_shift_rows_f32(float(x), rows, columns, float(shift), shifted.map(floatMutable), norms)
         } else {
-            gmm_kmeans_shift_rows(double(x), rows, columns, double(shift), doubleMutable(shifted), norms)
+            gmm_kmeans_shift_rows(double(x), rows, columns, double(shift), shifted.map(doubleMutable), norms)
         }
     }
 

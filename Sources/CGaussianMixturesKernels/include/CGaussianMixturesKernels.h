@@ -45,7 +45,8 @@ long gmm_nearest_centers(const double *x, long rows, long columns, const double 
 long gmm_nearest_centers_f32(const float *x, long rows, long columns, const double *centersByFeature, long k, int *labels);
 
 /// The GEMM k-means assignment's row side. `gmm_kmeans_shift_rows` writes `x - shift` (rounded
-/// in the rows' type) to `shifted` and each shifted row's squared norm, in double, to `norms`.
+/// in the rows' type) to `shifted` (unless NULL) and each shifted row's squared norm, in double
+/// and summed in any order, to `norms`.
 /// `gmm_kmeans_gemm_labels` takes `products` (rows x K, the shifted rows times the shifted
 /// centres) and the centres' squared norms: a row whose least `‖c'‖² - 2 x'·c'` beats every
 /// other by more than `relativeBound · (rowNorms[n] + largestCenterNorm) + absoluteBound`, all
