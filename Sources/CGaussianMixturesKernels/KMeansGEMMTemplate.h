@@ -8,14 +8,23 @@
 
 void GMM_JOIN(gmm_kmeans_shift_rows, SUFFIX)(const T *x, long rows, long columns, const T *shift, T *shifted,
                                              double *norms) {
-    // The norms only enter a bound that holds for any order of summation: let them vectorise.
-#pragma clang fp reassociate(on)
+    // The norms only enter a bound that holds for any order of summation: four partial sums.
     for (long n = 0; n < rows; n++) {
-        double norm = 0;
-        for (long j = 0; j < columns; j++) {
-            T value = x[n * columns + j] - shift[j];
+        const T *xn = x + n * columns;
+        f64x4 partial = (f64x4)0.0;
+        long j = 0;
+        for (; j + 4 <= columns; j += 4) {
+            T v[4];
+            for (int lane = 0; lane < 4; lane++) v[lane] = xn[j + lane] - shift[j + lane];
+            if (shifted) __builtin_memcpy(shifted + n * columns + j, v, sizeof v);
+            f64x4 wide = (f64x4){(double)v[0], (double)v[1], (double)v[2], (double)v[3]};
+            partial = partial + wide * wide;
+        }
+        double norm = (partial[0] + partial[1]) + (partial[2] + partial[3]);
+        for (; j < columns; j++) {
+            T value = xn[j] - shift[j];
             if (shifted) shifted[n * columns + j] = value;
-            norm += (double)value * (double)value;
+            norm = norm + (double)value * (double)value;
         }
         norms[n] = norm;
     }

@@ -13,6 +13,8 @@ struct KMeans<Scalar: EngineScalar> {
     let clusters: Int
     let threads: Int
     let schedule: ChunkSchedule
+    /// The mean feature variance once computed (seeding and Lloyd both scale by it).
+    private let varianceCache = VarianceCache()
 
     init(data: DataView<Scalar>, clusters: Int, threads: Int, chunkRows: Int? = nil) {
         self.data = data
@@ -77,7 +79,7 @@ struct KMeans<Scalar: EngineScalar> {
         // and N floats is the largest allocation of a fit (40 MB at 10^7 rows). Distances are in
         // units of the mean feature variance, so that data at 1e150 or 1e-150 neither overflow
         // nor underflow a Float.
-        let variance = meanFeatureVariance()
+        let variance = cachedMeanFeatureVariance()
         let unit = variance > 0 && variance.isFinite ? 1 / variance : 1
         var closest = [Float](repeating: 0, count: max(1, n))  // one spare: a process may hold no rows
         let firstSeed = data.doubles(ofGlobalRows: [seeds[0]])[0].map { Scalar($0) }
@@ -179,15 +181,16 @@ struct KMeans<Scalar: EngineScalar> {
     func lloyd(seeds: [Int], maxIterations: Int = 300, relativeTolerance: Double = 1e-4) -> (labels: [Int32], centers: [Double]) {
         let d = data.columns, k = clusters, n = data.rows
         var centers = data.doubles(ofGlobalRows: seeds).flatMap { $0 }
-        let tolerance = relativeTolerance * meanFeatureVariance()
+        let tolerance = relativeTolerance * cachedMeanFeatureVariance()
         var labels = [Int32](repeating: -1, count: max(1, n))  // one spare: a process may hold no rows
         for _ in 0..<maxIterations {
             let changed = assign(centers: centers, labels: &labels)
             if changed == 0 { break }
             // New centres: per-slot sums [count, Σx], reduced in slot order.
             let width = d + 1
+            let assigned = labels  // a constant in the row loop: no exclusivity check per row
             let sums = parallelSums(count: k * width) { r, sums in
-                let c = Int(labels[r])
+                let c = Int(assigned[r])
                 let x = data.row(r)
                 let w = data.weight(r)
                 sums[c * width] += w
@@ -260,6 +263,14 @@ struct KMeans<Scalar: EngineScalar> {
         return Int(changed[0])
     }
 
+    /// ``meanFeatureVariance()``, computed once for both seeding and Lloyd.
+    private func cachedMeanFeatureVariance() -> Double {
+        if let value = varianceCache.value { return value }
+        let value = meanFeatureVariance()
+        varianceCache.value = value
+        return value
+    }
+
     /// Mean over features of the (population, weighted) variance of each feature.
     private func meanFeatureVariance() -> Double {
         let d = data.columns
@@ -276,4 +287,9 @@ struct KMeans<Scalar: EngineScalar> {
         }
         return squares.reduce(0, +) / (n * Double(d))
     }
+}
+
+/// Holds ``KMeans``'s mean feature variance once computed; used from one thread at a time.
+private final class VarianceCache {
+    var value: Double?
 }
