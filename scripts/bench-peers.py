@@ -12,6 +12,15 @@ tolerance; seconds per iteration are (t(I iterations) - t(1 iteration)) / (I - 1
 
 daal4py 2024.7 needs scikit-learn 1.5 and `packaging`, so it runs in its own virtual
 environment (scripts/bench makes it); this script calls itself there with --daal-only.
+
+With --whole, the folder holds `gmm-bench --whole --write-data` output instead (W.npy and our
+whole.json) and each peer runs its default fit once, initialisation included: scikit-learn's
+`GaussianMixture(n_components=K, random_state=0).fit(X)` (k-means initialisation, tol 1e-3,
+max_iter 100; on more than --whole-full-rows rows max_iter is our iteration count, to bound its
+time), whose initialisation is timed as the `KMeans(n_clusters=K, n_init=1)` fit it runs; and
+oneDAL's `em_gmm_init` (its defaults: short random EM trials) then `em_gmm` (its defaults:
+at most 10 iterations, threshold 1e-4). The final mean log-likelihood is each fit's own
+(scikit-learn's `lower_bound_`, oneDAL's goal function / N).
 """
 import argparse
 import json
@@ -78,6 +87,71 @@ def daal_time(X, w, mu, cov, iterations, repeats):
     return per_iteration(run, iterations, repeats)
 
 
+def whole_sklearn(X, k, max_iter):
+    """Seconds of the default fit, of its k-means alone, iterations, lower bound."""
+    from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.mixture import GaussianMixture
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        t0 = time.perf_counter()
+        gm = GaussianMixture(n_components=k, max_iter=max_iter, random_state=0).fit(X)
+        t1 = time.perf_counter()
+        KMeans(n_clusters=k, n_init=1, random_state=0).fit(X)
+        t2 = time.perf_counter()
+    return t1 - t0, t2 - t1, int(gm.n_iter_), float(gm.lower_bound_)
+
+
+def whole_daal(X, k):
+    """Seconds of em_gmm_init + em_gmm at their defaults, of the init alone, iterations, goal / N."""
+    import daal4py as d4p
+
+    t0 = time.perf_counter()
+    init = d4p.em_gmm_init(nComponents=k).compute(X)
+    t1 = time.perf_counter()
+    result = d4p.em_gmm(nComponents=k).compute(X, init.weights, init.means, init.covariances)
+    t2 = time.perf_counter()
+    return t2 - t0, t1 - t0, int(np.ravel(result.nIterations)[0]), float(np.ravel(result.goalFunction)[0]) / X.shape[0]
+
+
+def main_whole(args):
+    with open(os.path.join(args.folder, "whole.json")) as f:
+        ours = json.load(f)
+    if args.daal_only:
+        out = {r["workload"]: whole_daal(np.load(os.path.join(args.folder, f"{r['workload']}.npy")), r["components"])
+               for r in ours}
+        json.dump(out, sys.stdout)
+        return
+    daal = {}
+    if args.daal_python:
+        command = [args.daal_python, os.path.abspath(__file__), args.folder, "--daal-only", "--whole"]
+        daal = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+    import sklearn
+    lines = [
+        f"| workload | N | D | K | fit: ours | scikit-learn {sklearn.__version__} | oneDAL | "
+        "initialisation (share): ours | scikit-learn | oneDAL | iterations: ours | scikit-learn | oneDAL | "
+        "final mean log-likelihood: ours | scikit-learn | oneDAL |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in ours:
+        X = np.load(os.path.join(args.folder, f"{r['workload']}.npy"))
+        limited = r["rows"] > args.whole_full_rows
+        sk = whole_sklearn(X, r["components"], r["iterations"] if limited else 100)
+        dal = daal.get(r["workload"])
+        share = lambda total, init: f"{init:.2f} s ({100 * init / total:.0f} %)"
+        lines.append(
+            f"| {r['workload']} | {r['rows']} | {r['features']} | {r['components']} | {r['seconds']:.2f} s | "
+            f"{sk[0]:.2f} s{' (max_iter as ours)' if limited else ''} | {f'{dal[0]:.2f} s' if dal else '-'} | "
+            f"{share(r['seconds'], r['init_seconds'])} | {share(sk[0], sk[1])} | {share(dal[0], dal[1]) if dal else '-'} | "
+            f"{r['iterations']} | {sk[2]} | {dal[2] if dal else '-'} | "
+            f"{r['lower_bound']:.6f} | {sk[3]:.6f} | {f'{dal[3]:.6f}' if dal else '-'} |")
+        print("\n".join(lines) if len(lines) == 3 else lines[-1], flush=True)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder")
@@ -86,7 +160,12 @@ def main():
     parser.add_argument("--daal-python", default=None, help="python of the daal4py venv (omit to skip oneDAL)")
     parser.add_argument("--daal-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--markdown", default=None, help="also write the table to this file")
+    parser.add_argument("--whole", action="store_true", help="whole default fits (gmm-bench --whole's folder)")
+    parser.add_argument("--whole-full-rows", type=int, default=2_000_000,
+                        help="with --whole, larger data runs scikit-learn with max_iter = our iterations")
     args = parser.parse_args()
+    if args.whole:
+        return main_whole(args)
     if args.iterations < 2:
         sys.exit("--iterations must be at least 2")
 

@@ -13,6 +13,8 @@ struct KMeans<Scalar: EngineScalar> {
     let clusters: Int
     let threads: Int
     let schedule: ChunkSchedule
+    /// The mean feature variance once computed (seeding and Lloyd both scale by it).
+    private let varianceCache = VarianceCache()
 
     init(data: DataView<Scalar>, clusters: Int, threads: Int, chunkRows: Int? = nil) {
         self.data = data
@@ -67,7 +69,7 @@ struct KMeans<Scalar: EngineScalar> {
         // and N floats is the largest allocation of a fit (40 MB at 10^7 rows). Distances are in
         // units of the mean feature variance, so that data at 1e150 or 1e-150 neither overflow
         // nor underflow a Float.
-        let variance = meanFeatureVariance()
+        let variance = cachedMeanFeatureVariance()
         let unit = variance > 0 && variance.isFinite ? 1 / variance : 1
         var closest = [Float](repeating: 0, count: max(1, n))  // one spare: a process may hold no rows
         let firstSeed = data.doubles(ofGlobalRows: [seeds[0]])[0].map { Scalar($0) }
@@ -135,15 +137,16 @@ struct KMeans<Scalar: EngineScalar> {
     func lloyd(seeds: [Int], maxIterations: Int = 300, relativeTolerance: Double = 1e-4) -> (labels: [Int32], centers: [Double]) {
         let d = data.columns, k = clusters, n = data.rows
         var centers = data.doubles(ofGlobalRows: seeds).flatMap { $0 }
-        let tolerance = relativeTolerance * meanFeatureVariance()
+        let tolerance = relativeTolerance * cachedMeanFeatureVariance()
         var labels = [Int32](repeating: -1, count: max(1, n))  // one spare: a process may hold no rows
         for _ in 0..<maxIterations {
             let changed = assign(centers: centers, labels: &labels)
             if changed == 0 { break }
-            // New centres: per-slot sums [count, Σx], reduced in slot order.
+            // New centres: sums [count, Σx] per leaf, added in the chunk tree.
             let width = d + 1
+            let assigned = labels  // a constant in the row loop: no exclusivity check per row
             let sums = parallelSums(count: k * width) { r, sums in
-                let c = Int(labels[r])
+                let c = Int(assigned[r])
                 let x = data.row(r)
                 let w = data.weight(r)
                 sums[c * width] += w
@@ -188,23 +191,26 @@ struct KMeans<Scalar: EngineScalar> {
         return (labels, centers)
     }
 
-    /// Labels every row with its nearest centre; returns how many labels changed.
+    /// Labels every row with its nearest centre; returns how many labels changed. Each chunk's
+    /// distances come from one GEMM, with the labels of the direct computation (``KMeansAssignment``).
     private func assign(centers: [Double], labels: inout [Int32]) -> Int {
-        let d = data.columns, k = clusters
-        // Centre c as column c, so that four centres are one vector in the C kernel.
-        var byFeature = [Double](repeating: 0, count: d * k)
-        for c in 0..<k { for j in 0..<d { byFeature[j * k + c] = centers[c * d + j] } }
+        let assignment = KMeansAssignment<Scalar>(centers: centers, columns: data.columns, clusters: clusters)
+        let workers = workerCount(schedule, threads: threads)
+        let perWorker = assignment.scratchCount(rows: schedule.chunkRows)
+        var scratch = [Scalar](repeating: 0, count: workers * perWorker)
         // Per worker: an integer count, whose sum is exact in any order.
-        var changes = [Int](repeating: 0, count: workerCount(schedule, threads: threads))
+        var changes = [Int](repeating: 0, count: workers)
         labels.withUnsafeMutableBufferPointer { labelBuffer in
             changes.withUnsafeMutableBufferPointer { changeBuffer in
-                byFeature.withUnsafeBufferPointer { centerBuffer in
-                    let out = UnsafeTransfer((labelBuffer.baseAddress!, changeBuffer.baseAddress!, centerBuffer.baseAddress!))
-                    forEachChunk(schedule, threads: threads) { worker, _, rows in
-                        let (labelOut, changeOut, center) = out.wrappedValue
-                        changeOut[worker] += Scalar.nearestCenters(data.row(rows.lowerBound), rows: rows.count, columns: d,
-                                                                 centersByFeature: center, components: k,
-                                                                 labels: labelOut + rows.lowerBound)
+                scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+                    let out = UnsafeTransfer((labelBuffer.baseAddress!, changeBuffer.baseAddress!, scratchBuffer.baseAddress!))
+                    LAPACK.withSingleThreadedBLAS {
+                        forEachChunk(schedule, threads: threads) { worker, _, rows in
+                            let (labelOut, changeOut, scratchOut) = out.wrappedValue
+                            changeOut[worker] += assignment.assign(data.row(rows.lowerBound), rows: rows.count,
+                                                                 labels: labelOut + rows.lowerBound,
+                                                                 scratch: scratchOut + worker * perWorker).changed
+                        }
                     }
                 }
             }
@@ -212,6 +218,14 @@ struct KMeans<Scalar: EngineScalar> {
         var changed = [Double(changes.reduce(0, +))]
         data.reducer.sum(&changed)
         return Int(changed[0])
+    }
+
+    /// ``meanFeatureVariance()``, computed once for both seeding and Lloyd.
+    private func cachedMeanFeatureVariance() -> Double {
+        if let value = varianceCache.value { return value }
+        let value = meanFeatureVariance()
+        varianceCache.value = value
+        return value
     }
 
     /// Mean over features of the (population, weighted) variance of each feature.
@@ -230,4 +244,9 @@ struct KMeans<Scalar: EngineScalar> {
         }
         return squares.reduce(0, +) / (n * Double(d))
     }
+}
+
+/// Holds ``KMeans``'s mean feature variance once computed; used from one thread at a time.
+private final class VarianceCache {
+    var value: Double?
 }

@@ -44,6 +44,27 @@ long gmm_nearest_centers(const double *x, long rows, long columns, const double 
 /// `gmm_nearest_centers` for float32 rows (widened to double before subtracting).
 long gmm_nearest_centers_f32(const float *x, long rows, long columns, const double *centersByFeature, long k, int *labels);
 
+/// The GEMM k-means assignment's row side. `gmm_kmeans_shift_rows` writes `x - shift` (rounded
+/// in the rows' type) to `shifted` (unless NULL) and each shifted row's squared norm, in double
+/// and summed in any order, to `norms`.
+/// `gmm_kmeans_gemm_labels` takes `products` (rows x K, the shifted rows times the shifted
+/// centres) and the centres' squared norms: a row whose least `‖c'‖² - 2 x'·c'` beats every
+/// other by more than `relativeBound · (rowNorms[n] + largestCenterNorm) + absoluteBound`, all
+/// values finite, gets that centre; any other row is labelled by gmm_nearest_centers (with
+/// `centersByFeature`) and counted in `*undecided`. Returns how many labels changed.
+void gmm_kmeans_shift_rows(const double *x, long rows, long columns, const double *shift, double *shifted,
+                           double *norms);
+void gmm_kmeans_shift_rows_f32(const float *x, long rows, long columns, const float *shift, float *shifted,
+                               double *norms);
+long gmm_kmeans_gemm_labels(const double *x, long rows, long columns, const double *products, long k,
+                            const double *centerNorms, double largestCenterNorm, const double *rowNorms,
+                            double relativeBound, double absoluteBound, const double *centersByFeature, int *labels,
+                            long *undecided);
+long gmm_kmeans_gemm_labels_f32(const float *x, long rows, long columns, const float *products, long k,
+                                const double *centerNorms, double largestCenterNorm, const double *rowNorms,
+                                double relativeBound, double absoluteBound, const double *centersByFeature,
+                                int *labels, long *undecided);
+
 /// k-means++ for the `rows` rows of a chunk (`weights` may be NULL for all ones): with the scaled
 /// distance `d_nc = (w_n · unit) · Σ_j (x_nj - p_cj)²` summed in feature order without fused
 /// multiply-adds, `gmm_seed_potentials` adds `min(closest_n, d_nc)` to `sums[c]` for each of the
