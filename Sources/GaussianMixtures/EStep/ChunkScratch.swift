@@ -19,8 +19,11 @@ final class ChunkScratch<Scalar: EngineScalar> {
     let centred: UnsafeMutablePointer<Scalar>
     /// `chunkRows x D`: `√(w_n r_nk) (x_n - c_k)` for one component at a time, for its `syrk`.
     let weightedRows: UnsafeMutablePointer<Scalar>
-    /// `K x M`: one chunk's `Rᵀ Z` in the data's type (quadratic road, GEMMs).
+    /// `K x M`: `Rᵀ Z` of the last ``pendingRows`` rows of a leaf, in the data's type (quadratic
+    /// road, GEMMs, float32).
     let featureSums: UnsafeMutablePointer<Scalar>
+    /// The rows summed into ``featureSums`` since they last moved into the leaf's Double sums.
+    var pendingRows = 0
     /// `K x D`: the tied road's `Rᵀ X̃` for the chunk.
     let tiedSums: UnsafeMutablePointer<Scalar>
     /// `D x D`: one component's weighted Gram matrix for the chunk.

@@ -240,16 +240,18 @@ final class ChunkTree<Partial: ChunkPartial>: @unchecked Sendable {
 
 /// Sums over every row of every process: `body(worker, rows, sums)` adds the terms of one chunk's
 /// `rows` (local indices) into `sums`, the partial of the chunk's leaf (zeroed, from `make`,
-/// the leaf's chunks added in order by one worker); the leaves' partials are added in the fixed
-/// ``ChunkTree``, so the total does not depend on the thread count or the split of the rows
-/// among processes.
+/// the leaf's chunks added in order by one worker, then `leafDone(worker, sums)`); the leaves'
+/// partials are added in the fixed ``ChunkTree``, so the total does not depend on the thread
+/// count or the split of the rows among processes.
 func treeSum<Partial: ChunkPartial>(_ schedule: ChunkSchedule, threads: Int, reducer: any Reducer,
                                     make: @escaping () -> Partial,
+                                    leafDone: ((_ worker: Int, _ sums: Partial) -> Void)? = nil,
                                     _ body: (_ worker: Int, _ rows: Range<Int>, _ sums: Partial) -> Void) -> Partial {
     let tree = ChunkTree(schedule, make: make)
     forEachIndex(schedule.leaves, threads: threads) { worker, leaf in
         let partial = tree.take()
         for g in schedule.chunks(ofLeaf: leaf) { body(worker, schedule.rowRange(ofChunk: g), partial) }
+        leafDone?(worker, partial)
         tree.complete(leaf: leaf, whole: schedule.isWholeLeaf(leaf), partial)
     }
     return tree.total(reducer: reducer)
