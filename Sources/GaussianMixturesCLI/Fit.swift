@@ -200,10 +200,29 @@ struct EMOptions: ParsableArguments {
     }
 
     /// The `--sample-weight` file's weights for the rows of `table`, which may be one block of
-    /// its file's rows (under MPI): the file must hold one weight per row of the whole file.
+    /// its file's rows (under MPI): the files must hold one weight per row of the whole data
+    /// set, and only the block's are read (a CSV weight file is parsed whole, as data are).
     func sampleWeights(of table: DataTable) throws -> [Double]? {
-        guard let all = try sampleWeights(rows: table.fileRows, dataPath: table.path) else { return nil }
-        return Array(all[table.firstRow..<(table.firstRow + table.rows)])
+        guard let sampleWeight else { return nil }
+        guard Cluster.isDistributed else { return try sampleWeights(rows: table.fileRows, dataPath: table.path) }
+        let files = try dataFiles(sampleWeight)
+        guard !files.contains("-") else {
+            throw DataFileError.io(path: "<stdin>", reason: "under mpirun every process reads its own sample weights: give a file, not standard input")
+        }
+        let block = try readRows(files, precision: .float64, lean: true) { total in
+            guard total == table.fileRows else {
+                throw DataFileError.format(path: sampleWeight, message: files.count == 1
+                    ? "\(total) sample weights for the \(table.fileRows) rows of \(table.path); give one weight per row"
+                    : "the \(files.count) weight files hold \(total) weights for the \(table.fileRows) rows of \(table.path); "
+                      + "give one weight per row, one weight file per data file")
+            }
+            return table.firstRow..<(table.firstRow + table.rows)
+        }
+        guard block.columns == 1 else {
+            throw DataFileError.format(path: block.path, message:
+                "sample weights must be one column (one value per row of \(table.path)), found \(block.columns) columns")
+        }
+        return block.withUnsafeValues { Array($0) }
     }
 }
 

@@ -140,10 +140,18 @@ func readDataBlock(_ paths: [String], precision: Precision, block: Bool = true) 
     if let stdin = paths.firstIndex(of: "-") {
         throw DataFileError.io(path: "<stdin>", reason: "standard input cannot be one of several data files (entry \(stdin + 1))")
     }
-    // The rows of every file, from the .npy headers alone; a CSV file is parsed here, and kept
-    // by one process; under MPI only its row count is kept, and the files holding rows of this
-    // process's block are parsed again below, so that a process never holds more than its
-    // share of the rows plus one file.
+    return try readRows(paths, precision: precision, lean: distributed) { total in
+        distributed ? NPY.blockRange(rows: total, block: Cluster.rank, of: Cluster.size) : 0..<total
+    }
+}
+
+/// The rows `wanted(total)` of the files `paths` taken one after the other (`total` their rows in
+/// all), as one table that remembers where it starts. An `.npy` file's rows come from its header
+/// and only the rows wanted are read; a CSV file is parsed to count its rows and kept, or with
+/// `lean` (under MPI) parsed again only if it holds rows wanted, so that a process never holds
+/// more than its share of the rows plus one file.
+func readRows(_ paths: [String], precision: Precision, lean: Bool,
+              wanted: (_ total: Int) throws -> Range<Int>) throws -> DataTable {
     var parsed: [Int: DataTable] = [:]
     var counts: [Int] = []
     for (i, path) in paths.enumerated() {
@@ -151,30 +159,30 @@ func readDataBlock(_ paths: [String], precision: Precision, block: Bool = true) 
             counts.append(try NPY.shape(path: path).rows)
         } else {
             let table = try DataTable.read(path: path, precision: precision)
-            parsed[i] = distributed ? try table.rows(0..<0) : table
+            parsed[i] = lean ? try table.rows(0..<0) : table
             counts.append(table.rows)
         }
     }
     let total = counts.reduce(0, +)
-    let wanted = distributed ? NPY.blockRange(rows: total, block: Cluster.rank, of: Cluster.size) : 0..<total
+    let range = try wanted(total)
     var parts: [DataTable] = []
     var start = 0
     for (i, path) in paths.enumerated() {
         let file = start..<(start + counts[i])
         start += counts[i]
-        let overlap = file.clamped(to: wanted)
-        // Files outside the block still count: an empty part keeps their columns checked.
-        let local = (overlap.lowerBound - file.lowerBound)..<(overlap.upperBound - file.lowerBound)
+        let overlap = file.clamped(to: range)
+        // Files outside the range still count: an empty part keeps their columns checked.
+        let local = overlap.isEmpty ? 0..<0 : (overlap.lowerBound - file.lowerBound)..<(overlap.upperBound - file.lowerBound)
         if let table = parsed[i] {
-            // Under MPI `table` is the file's empty part (its columns), parsed again if needed.
-            let rows = distributed && !overlap.isEmpty ? try DataTable.read(path: path, precision: precision) : table
-            parts.append(try rows.rows(overlap.isEmpty ? 0..<0 : local))
+            // With `lean`, `table` is the file's empty part (its columns), parsed again if needed.
+            let rows = lean && !overlap.isEmpty ? try DataTable.read(path: path, precision: precision) : table
+            parts.append(try rows.rows(local))
         } else {
-            parts.append(try NPY.read(path: path, precision: precision) { _ in overlap.isEmpty ? 0..<0 : local })
+            parts.append(try NPY.read(path: path, precision: precision) { _ in local })
         }
     }
     return try DataTable.concatenating(parts, path: paths.count > 3 ? "\(paths[0]) ... \(paths[paths.count - 1])" : paths.joined(separator: ", "),
-                                       precision: precision, firstRow: wanted.lowerBound, totalRows: total)
+                                       precision: precision, firstRow: range.lowerBound, totalRows: total)
 }
 
 /// Writes `bytes` to `path`, or to standard output for nil or `-`.

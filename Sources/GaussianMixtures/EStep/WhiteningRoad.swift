@@ -66,6 +66,9 @@ extension BLASKernel {
     }
 
     /// Whitening road: adds the statistics of one chunk with responsibilities `r` (n x K) to `stats`.
+    /// A row whose weighted responsibility for a component is exactly zero adds nothing to that
+    /// component's sums, so only the others enter its `syrk`: one-hot responsibilities (the
+    /// start from k-means labels or seed rows) cost `N·D²` instead of `N·K·D²`.
     func accumulate(rows: Range<Int>, responsibilities r: UnsafeMutablePointer<Double>,
                             scratch: ChunkScratch<Scalar>, into stats: inout SufficientStatistics) {
         let d = data.columns, k = components, n = rows.count
@@ -78,12 +81,15 @@ extension BLASKernel {
                         let shift = shifts.baseAddress! + c * d
                         let sum = sums.baseAddress! + c * d
                         var weight = 0.0
+                        var kept = 0
                         for i in 0..<n {
                             let rc = r[i * k + c] * data.weight(rows.lowerBound + i)
+                            guard rc != 0 else { continue }
                             weight += rc
                             let root = rc.squareRoot()
                             let xi = x + i * d
-                            let wi = w + i * d
+                            let wi = w + kept * d
+                            kept += 1
                             for j in 0..<d {
                                 let t = Double(xi[j]) - shift[j]
                                 wi[j] = Scalar(root * t)
@@ -92,7 +98,7 @@ extension BLASKernel {
                         }
                         stats.weightSums[c] += weight
                         guard weight > 0 else { continue }
-                        Scalar.gramLower(rows: n, n: d, a: w, lda: d, c: gram)
+                        Scalar.gramLower(rows: kept, n: d, a: w, lda: d, c: gram)
                         let out = scatter.baseAddress! + c * d * d
                         for i in 0..<d { for j in 0...i { out[i * d + j] += Double(gram[i * d + j]) } }
                     }
