@@ -46,11 +46,13 @@ func checkSampleWeights(_ weights: UnsafeBufferPointer<Double>?, rows: Int,
     guard weights.count == rows else {
         throw GaussianMixtureError.invalidSampleWeights("\(weights.count) weights for \(rows) rows; give one weight per row")
     }
+    // Over several processes, rows are named by their place among every process's rows.
+    let firstRow = reducer.size > 1 ? Int(reducer.exclusivePrefixSum(Double(rows))) : 0
     var positive = false
     for (row, w) in weights.enumerated() {
         guard w.isFinite, w >= 0 else {
             throw GaussianMixtureError.invalidSampleWeights(
-                "the weight of row \(row + 1) (1-based) is \(w); weights must be finite and non-negative")
+                "the weight of row \(firstRow + row + 1) (1-based) is \(w); weights must be finite and non-negative")
         }
         if w > 0 { positive = true }
     }

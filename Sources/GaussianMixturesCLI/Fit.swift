@@ -110,7 +110,9 @@ extension GMM {
                         usleep(UInt32(min(delay, 60) * 1e6))
                     }
                 }
-                let result = try namingStartFiles { try fit(table, components: components, sampleWeights: weights, options: options) }
+                let result = try em.namingWeightFile {
+                    try namingStartFiles { try fit(table, components: components, sampleWeights: weights, options: options) }
+                }
                 if Cluster.isLeader { try writeOutput(Array(ModelFile(result).json().utf8), to: output) }
                 if !quiet {
                     for r in result.reseeds {
@@ -174,6 +176,16 @@ struct EMOptions: ParsableArguments {
                                  initialization: initialization.initialization, seed: seed, threads: threads)
         options.reseedEmptyComponents = reseedEmpty
         return options
+    }
+
+    /// Runs `body`, naming the `--sample-weight` file in the engine's complaint about a weight.
+    func namingWeightFile<R>(_ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch GaussianMixtureError.invalidSampleWeights(let message) {
+            guard let sampleWeight else { throw GaussianMixtureError.invalidSampleWeights(message) }
+            throw DataFileError.format(path: sampleWeight, message: "invalid sample weights: " + message)
+        }
     }
 
     /// The `--sample-weight` file's weights for a data set of `rows` rows, or nil.

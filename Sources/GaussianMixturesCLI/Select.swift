@@ -61,13 +61,13 @@ extension GMM {
                 let weights = try em.sampleWeights(of: table)
                 var options = em.options(threads: threadOptions.threads)
                 options.reducer = Cluster.reducer
-                let selection = try table.withValues { values in
+                let selection = try em.namingWeightFile { try table.withValues { values in
                     try withWeights(weights) { weights in
                         try GaussianMixture.select(values, rows: table.rows, columns: table.columns,
                                                    components: components.values, covarianceTypes: covarianceTypes.types,
                                                    criterion: criterion, sampleWeights: weights, options: options)
                     }
-                }
+                } }
                 try printResult(Self.table(selection))
                 if let plot, Cluster.isLeader {
                     try writeSelectionPlot(selection, dataPath: table.path, rows: table.fileRows, to: plot)

@@ -74,6 +74,31 @@ import Testing
         }
     }
 
+    /// A bad weight is named by its row among every process's rows. (Both blocks hold one, so
+    /// that both processes stop before their next exchange, as MPI_Abort would make them.)
+    @Test func aBadWeightIsNamedByItsGlobalRow() {
+        var bad = [Double](repeating: 1, count: 600)
+        bad[10] = -1
+        bad[449] = .nan
+        let weights = bad
+        let reducers = TwoPartReducer.pair()
+        let messages = UnsafeTransfer(UnsafeMutablePointer<String>.allocate(capacity: 2))
+        defer { messages.wrappedValue.deinitialize(count: 2); messages.wrappedValue.deallocate() }
+        runParts(2) { part in
+            let block = Array(weights[(part == 0 ? 0..<300 : 300..<600)])
+            let message: String
+            do {
+                _ = try block.withUnsafeBufferPointer { try checkSampleWeights($0, rows: 300, reducer: reducers[part]) }
+                message = "no error"
+            } catch {
+                message = "\(error)"
+            }
+            (messages.wrappedValue + part).initialize(to: message)
+        }
+        #expect(messages.wrappedValue[0].contains("row 11 (1-based)"), "\(messages.wrappedValue[0])")
+        #expect(messages.wrappedValue[1].contains("row 450 (1-based)"), "\(messages.wrappedValue[1])")
+    }
+
     /// One process holding no rows takes part in every exchange and changes nothing.
     @Test func aProcessWithNoRows() throws {
         let data = try syntheticData(rows: 300, seed: 4).data
