@@ -21,13 +21,8 @@ func meanNormalizedWeights(_ weights: UnsafeBufferPointer<Double>, reducer: any 
     reducer.maximum(&largestOfAll)
     let largest = reducer.size > 1 ? largestOfAll[0] : (weights.max() ?? 1)
     guard largest > 0 else { return Array(weights) }
-    let blocks = RowBlocks(rows: weights.count, reducer: reducer)
-    let schedule = ChunkSchedule(rows: weights.count, chunkRows: ChunkSchedule.alignment,
-                                 firstRow: blocks.starts[reducer.rank], globalRows: blocks.total)
-    let sum = treeSum(schedule, threads: 1, reducer: reducer, count: 1) { rows, sums in
-        for n in rows { sums[0] += weights[n] / largest }
-    }[0]
-    let factor = Double(blocks.total) / sum
+    let sum = reducer.sumOfRows(weights.count) { weights[$0] / largest }
+    let factor = reducer.total(Double(weights.count)) / sum
     return weights.map { ($0 / largest) * factor }
 }
 

@@ -14,7 +14,7 @@ struct KMeans<Scalar: EngineScalar> {
     let threads: Int
     let schedule: ChunkSchedule
     /// The mean feature variance once computed (seeding and Lloyd both scale by it).
-    private let varianceCache = VarianceCache()
+    private let varianceCache = Cache<Double>()
 
     init(data: DataView<Scalar>, clusters: Int, threads: Int, chunkRows: Int? = nil) {
         self.data = data
@@ -244,9 +244,4 @@ struct KMeans<Scalar: EngineScalar> {
         }
         return squares.reduce(0, +) / (n * Double(d))
     }
-}
-
-/// Holds ``KMeans``'s mean feature variance once computed; used from one thread at a time.
-private final class VarianceCache {
-    var value: Double?
 }

@@ -142,8 +142,7 @@ extension GaussianMixture {
             let perRow = rows == 0 ? [] : try fit.model.evaluate(values, rows: rows, columns: columns, threads: options.threads,
                                                                  responsibilities: false, dataChecked: true).logLikelihoods
             // Σ_n w_n log p(x_n) and Σ_n w_n over every process's rows, in the fixed chunk tree.
-            let weighted = (0..<rows).map { (sampleWeights?[$0] ?? 1) * perRow[$0] }
-            let total = weighted.withUnsafeBufferPointer { options.reducer.sumOfRows($0) }
+            let total = options.reducer.sumOfRows(rows) { (sampleWeights?[$0] ?? 1) * perRow[$0] }
             let count = sampleWeights.map { options.reducer.sumOfRows($0) }
                 ?? Double(options.reducer.size > 1 ? Int(options.reducer.total(Double(rows))) : rows)
             let p = Double(fit.model.parameterCount)

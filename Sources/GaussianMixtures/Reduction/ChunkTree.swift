@@ -284,11 +284,16 @@ extension Reducer {
     /// ``ChunkSchedule/alignment`` global rows: the same bits however the rows are split among
     /// processes at multiples of that many rows. The processes' rows are taken in process order.
     public func sumOfRows(_ values: UnsafeBufferPointer<Double>) -> Double {
-        let blocks = RowBlocks(rows: values.count, reducer: self)
-        let schedule = ChunkSchedule(rows: values.count, chunkRows: ChunkSchedule.alignment,
+        sumOfRows(values.count) { values[$0] }
+    }
+
+    /// ``sumOfRows(_:)`` of `value(n)` for this process's rows `0..<rows`.
+    func sumOfRows(_ rows: Int, _ value: (Int) -> Double) -> Double {
+        let blocks = RowBlocks(rows: rows, reducer: self)
+        let schedule = ChunkSchedule(rows: rows, chunkRows: ChunkSchedule.alignment,
                                      firstRow: blocks.starts[rank], globalRows: blocks.total)
         return treeSum(schedule, threads: 1, reducer: self, count: 1) { rows, sums in
-            for n in rows { sums[0] += values[n] }
+            for n in rows { sums[0] += value(n) }
         }[0]
     }
 }
