@@ -204,9 +204,7 @@ struct EMOptions: ParsableArguments {
             all += table.withUnsafeValues { Array($0) }
         }
         guard all.count == rows else {
-            throw DataFileError.format(path: sampleWeight, message:
-                "the \(files.count) weight files hold \(all.count) weights for the \(rows) rows of \(dataPath); "
-                + "give one weight per row, one weight file per data file")
+            throw weightCountError(sampleWeight, files: files.count, weights: all.count, rows: rows, dataPath: dataPath)
         }
         return all
     }
@@ -223,10 +221,7 @@ struct EMOptions: ParsableArguments {
         }
         let block = try readRows(files, precision: .float64, lean: true) { total in
             guard total == table.fileRows else {
-                throw DataFileError.format(path: sampleWeight, message: files.count == 1
-                    ? "\(total) sample weights for the \(table.fileRows) rows of \(table.path); give one weight per row"
-                    : "the \(files.count) weight files hold \(total) weights for the \(table.fileRows) rows of \(table.path); "
-                      + "give one weight per row, one weight file per data file")
+                throw weightCountError(sampleWeight, files: files.count, weights: total, rows: table.fileRows, dataPath: table.path)
             }
             return table.firstRow..<(table.firstRow + table.rows)
         }

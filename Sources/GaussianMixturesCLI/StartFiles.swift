@@ -13,10 +13,18 @@ func readSampleWeights(_ path: String, rows: Int, dataPath: String) throws -> [D
             "sample weights must be one column (one value per row of \(dataPath)), found \(table.columns) columns")
     }
     guard table.rows == rows else {
-        throw DataFileError.format(path: table.path, message:
-            "\(table.rows) sample weights for the \(rows) rows of \(dataPath); give one weight per row")
+        throw weightCountError(table.path, files: 1, weights: table.rows, rows: rows, dataPath: dataPath)
     }
     return table.withUnsafeValues { Array($0) }
+}
+
+/// The complaint that `files` weight files (named `path`) hold `weights` weights for the `rows`
+/// rows of `dataPath`.
+func weightCountError(_ path: String, files: Int, weights: Int, rows: Int, dataPath: String) -> DataFileError {
+    DataFileError.format(path: path, message: files == 1
+        ? "\(weights) sample weights for the \(rows) rows of \(dataPath); give one weight per row"
+        : "the \(files) weight files hold \(weights) weights for the \(rows) rows of \(dataPath); "
+          + "give one weight per row, one weight file per data file")
 }
 
 /// Reads `--init-means`: `components` rows of `features` values.
