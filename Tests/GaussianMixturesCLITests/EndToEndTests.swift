@@ -38,10 +38,14 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
+        return try Self.run(process, stdin: stdin)
+    }
+
+    /// Runs `process` with `stdin` (or nothing) as its input, capturing its stdout and stderr.
+    static func run(_ process: Process, stdin: String?) throws -> Run {
+        let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err
-        let input = Pipe()
         process.standardInput = input
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
