@@ -115,6 +115,18 @@ def whole_daal(X, k):
     return t2 - t0, t1 - t0, int(np.ravel(result.nIterations)[0]), float(np.ravel(result.goalFunction)[0]) / X.shape[0]
 
 
+def show(lines):
+    """Prints the table so far: its header and first row at once, then each new row."""
+    print("\n".join(lines) if len(lines) == 3 else lines[-1], flush=True)
+
+
+def save(lines, markdown):
+    """Writes the whole table to `markdown`, when one is given."""
+    if markdown:
+        with open(markdown, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+
 def main_whole(args):
     with open(os.path.join(args.folder, "whole.json")) as f:
         ours = json.load(f)
@@ -146,10 +158,8 @@ def main_whole(args):
             f"{share(r['seconds'], r['init_seconds'])} | {share(sk[0], sk[1])} | {share(dal[0], dal[1]) if dal else '-'} | "
             f"{r['iterations']} | {sk[2]} | {dal[2] if dal else '-'} | "
             f"{r['lower_bound']:.6f} | {sk[3]:.6f} | {f'{dal[3]:.6f}' if dal else '-'} |")
-        print("\n".join(lines) if len(lines) == 3 else lines[-1], flush=True)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write("\n".join(lines) + "\n")
+        show(lines)
+    save(lines, args.markdown)
 
 
 def main():
@@ -214,10 +224,8 @@ def main():
             f"{ratio(sk_seconds, best['seconds_per_iteration'])} | "
             f"{ratio(dal[0] if dal else None, best['seconds_per_iteration'])} | "
             f"{ratio(dal[0] if dal else None, single)} | {agreement:.1e} |")
-        print("\n".join(lines) if len(lines) == 3 else lines[-1], flush=True)
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write("\n".join(lines) + "\n")
+        show(lines)
+    save(lines, args.markdown)
 
 
 if __name__ == "__main__":
