@@ -103,28 +103,13 @@ final class MPIReducer: Reducer {
     }
 
     func sum(_ values: inout [Double]) {
-        let count = Int32(values.count)
-        guard count > 0 else { return }
-        var partner = [Double](repeating: 0, count: values.count)
-        var step = 1
-        while step < size {
-            if rank % (2 * step) == step {
-                _ = MPI_Send(values, count, gmm_mpi_double(), Int32(rank - step), 7, gmm_mpi_comm_world())
-                break
-            }
-            if rank + step < size {
-                _ = MPI_Recv(&partner, count, gmm_mpi_double(), Int32(rank + step), 7, gmm_mpi_comm_world(),
-                             gmm_mpi_status_ignore())
-                for i in values.indices { values[i] += partner[i] }
-            }
-            step *= 2
-        }
-        _ = MPI_Bcast(&values, count, gmm_mpi_double(), 0, gmm_mpi_comm_world())
+        guard !values.isEmpty else { return }
+        values = combine(values) { own, partner in zip(own, partner).map { $0 + $1 } }
     }
 
-    /// Up the same tree as ``sum(_:)``: rank `r` joins its run's values with those of the run
-    /// of rank `r + s` (which follows it), then rank 0's result is broadcast. Each message is
-    /// a length, then the values.
+    /// Up the tree over the ranks: rank `r` joins its run's values with those of the run of rank
+    /// `r + s` (which follows it), then rank 0's result is broadcast. Each message is a length,
+    /// then the values. ``sum(_:)`` is this join with elementwise addition.
     func combine(_ values: [Double], _ merge: ([Double], [Double]) -> [Double]) -> [Double] {
         var result = values
         var step = 1
