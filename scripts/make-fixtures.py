@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes the scikit-learn fixtures the Swift tests compare with, and Examples/iris.csv.
 
-Run by hand (CI does not need Python):  pip install scikit-learn mpmath && python3 scripts/make-fixtures.py [far-row]
-(with `far-row`, only that fixture is written)
+Run by hand (CI does not need Python):  pip install scikit-learn mpmath && python3 scripts/make-fixtures.py [far-row|blobs-16]
+(with `far-row` or `blobs-16`, only that fixture is written)
 
 Each EM fixture holds the data, a starting model (weights, means, covariances), and what
 scikit-learn's GaussianMixture computes from that start with tol=0 for a fixed number of
@@ -148,7 +148,27 @@ def far_row_fixture():
     write("far-row.json", {"sklearn_version": sklearn.__version__, "X": X.tolist(), "models": models})
 
 
+def blobs_16_fixture():
+    """16 components in 2-D, most far apart and some in overlapping pairs: the fit prunes the
+    responsibilities of rows one component holds (K >= 16), and must still follow scikit-learn."""
+    rng = np.random.default_rng(20261128)
+    k, per = 16, 30
+    centers = rng.uniform(-60, 60, size=(k, 2))
+    for c in range(0, 6, 2):  # three overlapping pairs
+        centers[c + 1] = centers[c] + rng.normal(scale=2.0, size=2)
+    parts = []
+    for c in range(k):
+        a = rng.normal(size=(2, 2))
+        parts.append(rng.multivariate_normal(centers[c], a @ a.T / 2 + 0.3 * np.eye(2), size=per))
+    X = np.vstack(parts)
+    rng.shuffle(X)
+    init_means = centers + rng.normal(scale=0.5, size=centers.shape)
+    em_fixture("em-blobs-16-full.json", X, np.full(k, 1 / k), init_means, np.array([np.eye(2)] * k), iterations=25)
+
+
 def main():
+    if sys.argv[1:] == ["blobs-16"]:
+        return blobs_16_fixture()
     far_row_fixture()
     if sys.argv[1:] == ["far-row"]:
         return
@@ -186,6 +206,8 @@ def main():
         em_fixture(f"em-synthetic-5d-{covariance_type}.json", Y, np.array([0.1, 0.2, 0.3, 0.4]), init_means,
                    np.array([ycov * s for s in (1.0, 0.5, 2.0, 1.5)]), iterations=30,
                    covariance_type=covariance_type)
+
+    blobs_16_fixture()
 
     # Model selection: three well-separated 2-D blobs; for K = 1..5 and every type, scikit-learn's
     # BIC and AIC after a default fit (tol 1e-3) from a given start.

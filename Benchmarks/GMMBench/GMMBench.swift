@@ -5,6 +5,7 @@
 //                                    [--iterations 5] [--naive-iterations 1] [--no-naive]
 //                                    [--write-data DIR] [--scale 1.0] [--covariance-types diag,...]
 //     swift run -c release gmm-bench --whole [--write-data DIR]     (whole default fits, WholeFits.swift)
+//     swift run -c release gmm-bench --pruning [--iterations 20]    (dense against pruned E-steps, Pruning.swift)
 //
 // With --write-data, each named workload's data (DIR/W1.npy), starting model (DIR/W1-start.json,
 // the `gmm` model format) and our results (DIR/results.json) are written for
@@ -75,9 +76,12 @@ struct Bench: ParsableCommand {
     var covarianceTypes = ""
     @Flag(help: "Time whole default fits (k-means initialisation included, to convergence) on W2 and W16 instead.")
     var whole = false
+    @Flag(help: "Time dense against pruned EM iterations (N = 1e6, D = 16, K = 64, separated and overlapping) instead.")
+    var pruning = false
 
     func run() throws {
         if whole { return try runWholeFits() }
+        if pruning { return try runPruning() }
         let names = Set(workloads.split(separator: ",").map(String.init))
         let threadCounts = threads.split(separator: ",").compactMap { Int($0) }
         guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else {
@@ -151,15 +155,15 @@ struct Bench: ParsableCommand {
 
     /// Data sampled from a random mixture (means 6σ apart on average), and a common starting
     /// model: one EM iteration from k-means++ seeds, so that no path starts from point masses.
-    func makeWorkload(_ w: Workload) throws -> (Matrix, GaussianMixture) {
-        let data = try makeData(w)
+    func makeWorkload(_ w: Workload, spread: Double = 1) throws -> (Matrix, GaussianMixture) {
+        let data = try makeData(w, spread: spread)
         let start = try GaussianMixture.fit(data, components: w.components,
             options: FitOptions(maxIterations: 1, initialization: .kMeansPlusPlus, seed: 3)).model
         return (data, start)
     }
 
-    /// The data of ``makeWorkload(_:)`` alone.
-    func makeData(_ w: Workload) throws -> Matrix {
+    /// The data of ``makeWorkload(_:)`` alone; `spread` multiplies every cluster's standard deviation.
+    func makeData(_ w: Workload, spread: Double = 1) throws -> Matrix {
         var generator = Xoshiro256StarStar(seed: 2026)
         let d = w.features, k = w.components
         var means = Matrix(zeros: k, d)
@@ -171,7 +175,7 @@ struct Bench: ParsableCommand {
             for i in 0..<d { for j in 0..<d {
                 var s = i == j ? 0.5 : 0
                 for m in 0..<d { s += a[i, m] * a[j, m] }
-                c[i, j] = s
+                c[i, j] = s * spread * spread
             } }
             return try Matrix(rows: d, columns: d, values: c.values)
         }

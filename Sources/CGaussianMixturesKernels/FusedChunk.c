@@ -8,6 +8,7 @@
 #define NAME gmm_fused_quadratic_chunk
 #define T double
 #define V f64x4
+#define IV i64x4
 #define L GMM_FUSED_LANES_F64
 #define EXPV exp_f64x4
 #define BIG 1e250
@@ -16,6 +17,7 @@
 #define NAME gmm_fused_quadratic_chunk_f32
 #define T float
 #define V f32x8
+#define IV i32x8
 #define L GMM_FUSED_LANES_F32
 #define EXPV exp_f32x8
 #define BIG 1e30f
@@ -23,13 +25,13 @@
 #else
 // Never called: gmm_vector_math_uses_avx2() is 0 on this build.
 double gmm_fused_quadratic_chunk(const double *x, const double *weights, long rows, long columns, int diagonal, const double *center,
-                                 const double *theta, long components, double *laneSums, double *scratch) {
-    (void)x; (void)weights; (void)rows; (void)diagonal; (void)columns; (void)center; (void)theta; (void)components; (void)laneSums; (void)scratch;
+                                 const double *theta, long components, double *laneSums, double *scratch, int *best, double *gaps) {
+    (void)best; (void)gaps; (void)x; (void)weights; (void)rows; (void)diagonal; (void)columns; (void)center; (void)theta; (void)components; (void)laneSums; (void)scratch;
     return NAN;
 }
 double gmm_fused_quadratic_chunk_f32(const float *x, const double *weights, long rows, long columns, int diagonal, const float *center,
-                                     const float *theta, long components, float *laneSums, float *scratch) {
-    (void)x; (void)weights; (void)rows; (void)diagonal; (void)columns; (void)center; (void)theta; (void)components; (void)laneSums; (void)scratch;
+                                     const float *theta, long components, float *laneSums, float *scratch, int *best, double *gaps) {
+    (void)best; (void)gaps; (void)x; (void)weights; (void)rows; (void)diagonal; (void)columns; (void)center; (void)theta; (void)components; (void)laneSums; (void)scratch;
     return NAN;
 }
 #endif

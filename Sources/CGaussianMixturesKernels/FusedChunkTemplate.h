@@ -2,13 +2,14 @@
 // type with these macros defined:
 //   NAME     the function's name          T      the scalar (double, float)
 //   V        the vector of L scalars      L      lanes per vector (GMM_FUSED_LANES_F64, _F32)
+//   IV       V's lanes as integers (a comparison's mask)
 //   EXPV     exp over a V                 BIG    flush the product of row sums above this
 // See gmm_fused_quadratic_chunk in CGaussianMixturesKernels.h for the contract. The macros are
 // undefined at the end, ready for the next type.
 
 __attribute__((target("avx2,fma")))
 double NAME(const T *x, const double *weights, long rows, long columns, int diagonal, const T *center, const T *theta,
-            long components, T *laneSums, T *scratch) {
+            long components, T *laneSums, T *scratch, int *best, double *gaps) {
     const long d = columns, k = components, m = gmm_quadratic_feature_count(d, diagonal);
     V *z = (V *)scratch;                // GMM_FUSED_BLOCKS x M: feature p of L rows
     V *r = z + GMM_FUSED_BLOCKS * m;    // GMM_FUSED_BLOCKS x K: log-densities, then responsibilities
@@ -86,6 +87,34 @@ double NAME(const T *x, const double *weights, long rows, long columns, int diag
                 rb[c] = EXPV(rb[c] - top);
                 sum += rb[c];
             }
+            int leading = 0;
+            if (best) {
+                // Only rows whose exps sum to exactly 1 can lead by more than 37 nats (double).
+                for (long lane = 0; lane < L; lane++) leading |= sum[lane] == (T)1;
+                for (long lane = 0; lane < L && !leading; lane++) {
+                    long n = start + L * b + lane;
+                    if (n >= rows) break;
+                    best[n] = 0;
+                    gaps[n] = 1;
+                }
+            }
+            if (leading) {
+                // Each row's leading component (exp exactly 1) and the sum of the others' exps.
+                V rest = (V)(T)0;
+                IV ties = (IV)0, arg = (IV)0;
+                for (long c = 0; c < k; c++) {
+                    IV one = rb[c] == (V)(T)1;
+                    ties -= one;
+                    rest += (V)((IV)rb[c] & ~one);
+                    arg = (one & (IV)c) | (~one & arg);
+                }
+                for (long lane = 0; lane < L; lane++) {
+                    long n = start + L * b + lane;
+                    if (n >= rows) break;
+                    best[n] = (int)arg[lane];
+                    gaps[n] = ties[lane] > 1 ? 1 : (double)rest[lane];
+                }
+            }
             V mask;
             for (long lane = 0; lane < L; lane++) {
                 long n = start + L * b + lane;
@@ -144,6 +173,7 @@ double NAME(const T *x, const double *weights, long rows, long columns, int diag
 #undef NAME
 #undef T
 #undef V
+#undef IV
 #undef L
 #undef EXPV
 #undef BIG

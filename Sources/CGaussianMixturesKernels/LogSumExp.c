@@ -16,13 +16,39 @@ static void subtract_row_maxima(double *v, long rows, long columns, double *maxi
     }
 }
 
-/// Divides each row by its sum and returns Σ (m_i + log s_i).
-static double scale_rows(double *v, long rows, long columns, const double *maxima, double *logSums) {
+/// Row i's leading column (the last whose exp(v_ij - m_i) is exactly 1) into best[i], and the
+/// sum of the others' exp(v_ij - m_i) into others[i] (1 when two columns lead).
+static void leads(const double *row, long columns, int *best, double *others) {
+    double rest = 0;
+    long ties = 0, arg = 0;
+    for (long j = 0; j < columns; j++) {
+        int one = row[j] == 1.0;
+        ties += one;
+        rest += one ? 0 : row[j];
+        arg = one ? j : arg;
+    }
+    *best = (int)arg;
+    *others = ties > 1 ? 1 : rest;
+}
+
+/// Divides each row by its sum and returns Σ (m_i + log s_i); with `best`, each row's leads first.
+static double scale_rows(double *v, long rows, long columns, const double *maxima, double *logSums,
+                         int *best, double *others) {
     double total = 0;
     for (long i = 0; i < rows; i++) {
         double *row = v + i * columns;
         double s = 0;
         for (long j = 0; j < columns; j++) s += row[j];
+        // Only a row whose exps sum to exactly 1 can lead by more than 37 nats: the others are
+        // scanned for that row alone.
+        if (best) {
+            if (s == 1.0) {
+                leads(row, columns, best + i, others + i);
+            } else {
+                best[i] = 0;
+                others[i] = 1;
+            }
+        }
         double logSum = isfinite(maxima[i]) ? maxima[i] + log(s) : maxima[i];
         double scale = 1 / s;
         for (long j = 0; j < columns; j++) row[j] *= scale;
@@ -58,6 +84,10 @@ static void exp_in_place_libm(double *v, long count) {
 }
 
 double gmm_normalize_rows(double *values, long rows, long columns, double *logSums) {
+    return gmm_normalize_rows_leads(values, rows, columns, logSums, 0, 0);
+}
+
+double gmm_normalize_rows_leads(double *values, long rows, long columns, double *logSums, int *best, double *others) {
     if (rows <= 0 || columns <= 0) return 0;
     // Row maxima go in a small stack buffer, a block of rows at a time.
     enum { BLOCK = 256 };
@@ -74,7 +104,8 @@ double gmm_normalize_rows(double *values, long rows, long columns, double *logSu
         (void)avx2;
         exp_in_place_libm(v, n * columns);
 #endif
-        total += scale_rows(v, n, columns, maxima, logSums ? logSums + start : 0);
+        total += scale_rows(v, n, columns, maxima, logSums ? logSums + start : 0, best ? best + start : 0,
+                            best ? others + start : 0);
     }
     return total;
 }

@@ -164,11 +164,13 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
     let fitStart = clock.now
     let engine = Kernel(data: data, components: k, covarianceType: options.covarianceType, threads: options.threads,
                         chunkRows: nil)
+    engine.prune(!options.exactDense)
     let start = try PartialStart(options, components: k, features: data.columns)
     // A warm start measures its first change against the lower bound its model was fitted to.
     var startBound = -Double.infinity
     if case .model(let model) = options.initialization, let bound = model.lowerBound, bound.isFinite { startBound = bound }
-    var best: (model: GaussianMixture, converged: Bool, iterations: Int, lowerBound: Double, history: [Double], restart: Int)?
+    var best: (model: GaussianMixture, converged: Bool, iterations: Int, lowerBound: Double, history: [Double],
+               shares: [Double], restart: Int)?
     var restartBounds: [Double] = []
     var reseeds: [Reseed] = []
     // A start model is one start: its restarts would all be the same fit (scikit-learn's
@@ -180,7 +182,7 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
         var model = try initialModel(data, components: k, options: options,
                                      seed: restartSeed(options.seed, restart: restart), engine: engine, start: start)
         var lowerBound = startBound
-        var history: [Double] = []
+        var history: [Double] = [], shares: [Double] = []
         var converged = false
         var iterations = 0
         for iteration in stride(from: 1, through: options.maxIterations, by: 1) {
@@ -208,11 +210,13 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
             let change = current - lowerBound
             lowerBound = current
             history.append(current)
+            shares.append(stats.evaluatedShare ?? 1)
             iterations = iteration
             if let progress = options.progress {
                 let elapsed = clock.now - started
                 progress(IterationProgress(restart: restart, iteration: iteration, lowerBound: current, change: change,
-                                           seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
+                                           seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+                                           evaluatedShare: stats.evaluatedShare ?? 1))
             }
             if abs(change) < options.tolerance && !reseeded {
                 converged = true
@@ -224,7 +228,7 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
         // Without iterations every restart's bound is -inf and the last one wins, as in
         // scikit-learn (whose `max_iter=0` keeps the last initialisation's parameters).
         if best == nil || lowerBound > best!.lowerBound || options.maxIterations == 0 {
-            best = (model, converged, iterations, lowerBound, history, restart)
+            best = (model, converged, iterations, lowerBound, history, shares, restart)
         }
     }
     let elapsed = clock.now - fitStart
@@ -232,8 +236,10 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
         throw GaussianMixtureError.invalidOption("restarts must be >= 1, got \(options.restarts)")
     }
     winner.model.lowerBound = winner.lowerBound.isFinite ? winner.lowerBound : nil
-    return FitResult(model: winner.model, converged: winner.converged, iterations: winner.iterations,
-                     lowerBound: winner.lowerBound, lowerBoundHistory: winner.history,
-                     bestRestart: winner.restart, restartLowerBounds: restartBounds, reseeds: reseeds,
-                     seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+    var result = FitResult(model: winner.model, converged: winner.converged, iterations: winner.iterations,
+                           lowerBound: winner.lowerBound, lowerBoundHistory: winner.history,
+                           bestRestart: winner.restart, restartLowerBounds: restartBounds, reseeds: reseeds,
+                           seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+    result.evaluatedShareHistory = winner.shares
+    return result
 }

@@ -59,6 +59,10 @@ public struct IterationProgress: Sendable {
     public let change: Double
     /// Seconds spent in this iteration.
     public let seconds: Double
+    /// The share of (row, component) pairs this iteration's E-step evaluated and added to its
+    /// sums: 1 for a dense E-step, less when rows held by one component were pruned
+    /// (``FitOptions/exactDense``).
+    public var evaluatedShare: Double = 1
 }
 
 /// Options of ``GaussianMixture/fit(_:components:sampleWeights:options:)``, with scikit-learn's defaults.
@@ -100,6 +104,14 @@ public struct FitOptions: Sendable {
     /// and one row's weight, and the move is listed in ``FitResult/reseeds``. Off by default, as
     /// in scikit-learn, where such a component stays empty.
     public var reseedEmptyComponents = false
+    /// Turns off pruned responsibilities: every E-step evaluates every (row, component) pair.
+    ///
+    /// By default (K >= 16) the quadratic E-step skips the components of a row that one component holds
+    /// to double precision (its log joint density leads every other by more than
+    /// `80 ln 2 + ln K + 2` nats, so their responsibilities are below `2⁻⁸⁰ / K`), using per-row
+    /// bounds on how far the densities can have moved since the row was last evaluated. The
+    /// fit is the dense fit to rounding; set this to compare (`gmm fit --exact-dense`).
+    public var exactDense = false
     /// Called after every iteration (for progress display); keep it cheap.
     public var progress: (@Sendable (IterationProgress) -> Void)? = nil
     /// How sums over rows are combined with other processes holding other rows of the same
@@ -167,6 +179,9 @@ public struct FitResult: Sendable {
     public let restartLowerBounds: [Double]
     /// Every re-seeding of an emptied component (``FitOptions/reseedEmptyComponents``), all restarts.
     public let reseeds: [Reseed]
+    /// The best restart's share of (row, component) pairs evaluated per iteration (1 where
+    /// the E-step was dense; see ``FitOptions/exactDense``).
+    public var evaluatedShareHistory: [Double] = []
     /// Wall-clock seconds of the whole fit.
     public let seconds: Double
 }

@@ -35,7 +35,8 @@ protocol EngineScalar: BinaryFloatingPoint, Sendable {
     /// `gmm_fused_quadratic_chunk` of the type.
     static func fusedQuadraticChunk(_ x: UnsafePointer<Self>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
                                     diagonal: Bool, center: UnsafePointer<Self>, theta: UnsafePointer<Self>, components: Int,
-                                    laneSums: UnsafeMutablePointer<Self>, scratch: UnsafeMutablePointer<Self>) -> Double
+                                    laneSums: UnsafeMutablePointer<Self>, scratch: UnsafeMutablePointer<Self>,
+                                    best: UnsafeMutablePointer<Int32>?, gaps: UnsafeMutablePointer<Double>?) -> Double
 }
 
 extension Double: EngineScalar {
@@ -64,8 +65,9 @@ extension Double: EngineScalar {
     }
     static func fusedQuadraticChunk(_ x: UnsafePointer<Double>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
                                     diagonal: Bool, center: UnsafePointer<Double>, theta: UnsafePointer<Double>, components: Int,
-                                    laneSums: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) -> Double {
-        gmm_fused_quadratic_chunk(x, weights, rows, columns, diagonal ? 1 : 0, center, theta, components, laneSums, scratch)
+                                    laneSums: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>,
+                                    best: UnsafeMutablePointer<Int32>?, gaps: UnsafeMutablePointer<Double>?) -> Double {
+        gmm_fused_quadratic_chunk(x, weights, rows, columns, diagonal ? 1 : 0, center, theta, components, laneSums, scratch, best, gaps)
     }
 }
 
@@ -101,7 +103,8 @@ extension Float: EngineScalar {
     }
     static func fusedQuadraticChunk(_ x: UnsafePointer<Float>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
                                     diagonal: Bool, center: UnsafePointer<Float>, theta: UnsafePointer<Float>, components: Int,
-                                    laneSums: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) -> Double {
-        gmm_fused_quadratic_chunk_f32(x, weights, rows, columns, diagonal ? 1 : 0, center, theta, components, laneSums, scratch)
+                                    laneSums: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                                    best: UnsafeMutablePointer<Int32>?, gaps: UnsafeMutablePointer<Double>?) -> Double {
+        gmm_fused_quadratic_chunk_f32(x, weights, rows, columns, diagonal ? 1 : 0, center, theta, components, laneSums, scratch, best, gaps)
     }
 }

@@ -4,9 +4,10 @@ import Testing
 /// From the same starting model, our EM must follow scikit-learn's GaussianMixture iteration
 /// by iteration, for every covariance type on two data sets (fixtures from scripts/make-fixtures.py).
 @Suite struct SklearnAgreementTests {
+    /// `em-blobs-16-full` has K = 16, where the fast path prunes responsibilities (PruningTests).
     static let fixtures = ["iris", "synthetic-5d"].flatMap { data in
         CovarianceType.allCases.map { "em-\(data)-\($0.rawValue).json" }
-    }
+    } + ["em-blobs-16-full.json"]
 
     @Test(arguments: fixtures, ComputePath.allCases)
     func lowerBoundHistoryMatchesSklearnToNineDigits(fixture name: String, path: ComputePath) throws {

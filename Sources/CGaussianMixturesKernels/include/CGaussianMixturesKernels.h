@@ -18,6 +18,12 @@ int gmm_vector_math_uses_avx2(void);
 /// when the processor has them, else through the C library's `exp`; both are accurate to a few
 /// units in the last place.
 double gmm_normalize_rows(double *values, long rows, long columns, double *logSums);
+/// `gmm_normalize_rows`, and per row i its leading column `best[i]` (where `exp(v_ij - m_i)` is
+/// exactly 1; the last such column) and `others[i] = Σ_{j ≠ best[i]} exp(v_ij - m_i)`, or 1
+/// when two columns lead. A row leads all others by at least `-log(others[i])` nats (by at
+/// least 708 when `others[i]` is 0: exp gives 0 only below -708). `best`, `others`: `rows`
+/// values each, or both NULL.
+double gmm_normalize_rows_leads(double *values, long rows, long columns, double *logSums, int *best, double *others);
 
 /// M, the number of quadratic features of D = `columns` features: D(D+1)/2 + D + 1, or with
 /// `diagonal` (diag and spherical covariances, whose densities need no cross products) 2D + 1.
@@ -103,11 +109,14 @@ void gmm_seed_closest_f32(const float *x, const double *weights, long rows, long
 /// `w_n r_nk z(x_n)` (`w_n = weights[n]`, or 1 when `weights` is NULL) to `laneSums`, which holds K x M sums of 4 lanes each (entry (k, p) is `laneSums[4 (k M + p) + lane]`;
 /// a row adds to lane `row mod 4`, so the caller sums the lanes). `scratch` holds
 /// GMM_FUSED_BLOCKS x GMM_FUSED_LANES_F64 x (M + K) = 32 (M + K) values; both are 32-byte aligned. Returns `Σ_n w_n log p(x_n)`.
+/// When `best` is not NULL, row n's leading component and the sum of the others'
+/// `exp(v_nk - max_k v_nk)` go to `best[n]` and `gaps[n]`, as `gmm_normalize_rows_leads` gives
+/// them (`gaps[n]` is 0 when every other exp underflows: below -708 in double, -87 in float).
 double gmm_fused_quadratic_chunk(const double *x, const double *weights, long rows, long columns, int diagonal, const double *center,
-                                 const double *theta, long components, double *laneSums, double *scratch);
+                                 const double *theta, long components, double *laneSums, double *scratch, int *best, double *gaps);
 /// `gmm_fused_quadratic_chunk` in single precision, GMM_FUSED_LANES_F32 = 8 lanes (`laneSums`:
 /// 8 K M values, `scratch`: GMM_FUSED_BLOCKS x 8 x (M + K) = 64 (M + K) values). The log-likelihood is still summed in double.
 double gmm_fused_quadratic_chunk_f32(const float *x, const double *weights, long rows, long columns, int diagonal, const float *center,
-                                     const float *theta, long components, float *laneSums, float *scratch);
+                                     const float *theta, long components, float *laneSums, float *scratch, int *best, double *gaps);
 
 #endif

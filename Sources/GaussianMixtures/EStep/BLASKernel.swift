@@ -45,6 +45,8 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
     let scratch: [ChunkScratch<Scalar>]
     /// The tied road's `Σ_n w_n x̃_n x̃_nᵀ`, computed at its first use.
     let tiedScatter = Cache<[Double]>()
+    /// Per-row budgets of the quadratic road's pruned responsibilities.
+    let pruning: PruningState
 
     init(data: DataView<Scalar>, components: Int, covarianceType: CovarianceType, threads: Int, chunkRows: Int?) {
         self.data = data
@@ -61,6 +63,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         let schedule = ChunkSchedule(data, chunkRows: chunkRows
             ?? min(Scalar.maxChunkRows, ChunkSchedule.defaultChunkRows(components: k, features: d, quadraticFeatures: m)))
         self.schedule = schedule
+        pruning = PruningState(rows: data.rows, components: k, features: d)
         // A data set shorter than one chunk needs scratch for its own rows only.
         let scratchRows = min(schedule.chunkRows, max(1, data.rows))
         scratch = (0..<workerCount(schedule, threads: self.threads)).map { _ in
@@ -72,6 +75,8 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         expectation(model, road: nil)
     }
 
+    func prune(_ on: Bool) { pruning.enabled = on }
+
     /// The E-step on `road`, or on the road ``RoadSelector`` chooses from the model's conditioning
     /// when `road` is nil. `.fused` and `.quadratic` force that road even where
     /// ``QuadraticFeatures`` would refuse it. The model's ``ComponentFactors`` are derived once here.
@@ -82,7 +87,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         switch choice.road {
         case .tied: return tiedExpectation(model, factors)
         case .fused, .quadratic:
-            return quadraticExpectation(model, (choice.theta ?? []).map { Scalar($0) }, fused: choice.road == .fused)
+            return quadraticExpectation(model, factors, (choice.theta ?? []).map { Scalar($0) }, fused: choice.road == .fused)
         case .whitening: return whiteningExpectation(model, factors)
         }
     }

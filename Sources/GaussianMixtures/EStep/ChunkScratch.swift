@@ -24,6 +24,13 @@ final class ChunkScratch<Scalar: EngineScalar> {
     let featureSums: UnsafeMutablePointer<Scalar>
     /// The rows summed into ``featureSums`` since they last moved into the leaf's Double sums.
     var pendingRows = 0
+
+    /// Moves ``featureSums`` (`count` values) into a leaf's Double `sums`, if it holds any rows.
+    func widen(into sums: UnsafeMutablePointer<Double>, count: Int) {
+        guard pendingRows > 0 else { return }
+        for i in 0..<count { sums[i] += Double(featureSums[i]) }
+        pendingRows = 0
+    }
     /// `K x D`: the tied road's `Rᵀ X̃` for the chunk.
     let tiedSums: UnsafeMutablePointer<Scalar>
     /// `D x D`: one component's weighted Gram matrix for the chunk.
@@ -32,6 +39,18 @@ final class ChunkScratch<Scalar: EngineScalar> {
     let laneSums: UnsafeMutablePointer<Scalar>
     /// The fused kernel's features and responsibilities of one sub-chunk, 32-byte aligned.
     let fusedBlocks: UnsafeMutablePointer<Scalar>
+    /// `chunkRows x D` and `chunkRows`: rows of the chunk copied together with their weights
+    /// (the pruned road's held rows, then the rows it evaluates in full).
+    let gathered: UnsafeMutablePointer<Scalar>
+    let gatheredWeights: UnsafeMutablePointer<Double>
+    /// `chunkRows` each: the chunk's rows (indices within the chunk) the pruned road holds to one
+    /// component, and the rest.
+    let heldRows: UnsafeMutablePointer<Int32>
+    let fullRows: UnsafeMutablePointer<Int32>
+    /// `chunkRows` each: per row evaluated in full, its leading component and the others'
+    /// `Σ exp(ℓ_k - ℓ_best)` (``PruningState``).
+    let best: UnsafeMutablePointer<Int32>
+    let others: UnsafeMutablePointer<Double>
 
     init(chunkRows: Int, components k: Int, features d: Int, quadraticFeatures m: Int) {
         let lanes = Scalar.fusedLanes
@@ -48,6 +67,12 @@ final class ChunkScratch<Scalar: EngineScalar> {
         gram = .allocate(capacity: d * d)
         laneSums = allocateAligned(lanes * k * m)
         fusedBlocks = allocateAligned(Int(GMM_FUSED_BLOCKS) * lanes * (m + k))
+        gathered = .allocate(capacity: chunkRows * d)
+        gatheredWeights = .allocate(capacity: chunkRows)
+        heldRows = .allocate(capacity: chunkRows)
+        fullRows = .allocate(capacity: chunkRows)
+        best = .allocate(capacity: chunkRows)
+        others = .allocate(capacity: chunkRows)
     }
 
     deinit {
@@ -64,6 +89,12 @@ final class ChunkScratch<Scalar: EngineScalar> {
         gram.deallocate()
         UnsafeMutableRawPointer(laneSums).deallocate()
         UnsafeMutableRawPointer(fusedBlocks).deallocate()
+        gathered.deallocate()
+        gatheredWeights.deallocate()
+        heldRows.deallocate()
+        fullRows.deallocate()
+        best.deallocate()
+        others.deallocate()
     }
 }
 

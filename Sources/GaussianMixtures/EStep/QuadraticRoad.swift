@@ -3,66 +3,181 @@ import CGaussianMixturesKernels
 
 extension BLASKernel {
     /// The quadratic-feature road: per chunk `Z`, `V = Z Θ`, normalise `V` into `R`, add `Rᵀ Z`
-    /// (fused in one pass over the chunk, or as two GEMMs).
-    func quadraticExpectation(_ model: GaussianMixture, _ theta: [Scalar], fused: Bool) -> SufficientStatistics {
-        let k = components, m = quadratic.count, d = data.columns, km = k * m
-        let lanes = fused ? Scalar.fusedLanes : 1
-        // Per leaf: `Σ_n r_nk z(x_n)` (K x M), the log-likelihood and the weight total. In float64
-        // the statistics GEMM adds each chunk into the leaf's sums; in float32 it adds into the
+    /// (fused in one pass over the chunk, or as two GEMMs). Unless pruning is off or paused
+    /// (``PruningState``), rows held by one component take `θ_b · z` and one sum instead.
+    func quadraticExpectation(_ model: GaussianMixture, _ factors: ComponentFactors, _ theta: [Scalar],
+                              fused: Bool) -> SufficientStatistics {
+        let plan = pruning.plan(model, factors, theta: theta.map { Double($0) }, features: quadratic.count)
+        var pass = quadraticPass(model, theta, fused: fused, plan: plan)
+        // A component this light could be moved by the responsibilities held rows leave out.
+        if var full = plan, full.hold,
+           pass.statistics.weightSums.contains(where: { !($0 >= PruningState.lightestComponent * pass.statistics.sampleCount) }) {
+            full.hold = false
+            pass = quadraticPass(model, theta, fused: fused, plan: full)
+        }
+        if plan != nil { pruning.finish(holdable: pass.holdable, globalRows: data.globalRows) }
+        return pass.statistics
+    }
+
+    /// One pass of the quadratic road over every chunk, with budgets kept and rows held as `plan` says.
+    private func quadraticPass(_ model: GaussianMixture, _ theta: [Scalar], fused: Bool,
+                               plan: PruningState.Plan?) -> (statistics: SufficientStatistics, holdable: Double) {
+        let k = components, m = quadratic.count, km = k * m
+        // Per leaf: `Σ_n r_nk z(x_n)` (K x M), the log-likelihood, the weight total, the
+        // (row, component) pairs evaluated and the rows held or holdable. In float64 the
+        // statistics GEMM adds each chunk into the leaf's sums; in float32 it adds into the
         // worker's float sums, which move into the leaf's Double sums every
         // `Scalar.maxChunkRows` rows and at the end of the leaf.
-        let widen = { (s: ChunkScratch<Scalar>, sums: UnsafeMutablePointer<Double>) in
-            for i in 0..<km { sums[i] += Double(s.featureSums[i]) }
-            s.pendingRows = 0
-        }
         let total = theta.withUnsafeBufferPointer { theta in
-            center.withUnsafeBufferPointer { center in
-                LAPACK.withSingleThreadedBLAS {
-                    treeSum(schedule, threads: threads, reducer: data.reducer,
-                            make: { SumVector(count: km + 2) },
-                            leafDone: { worker, partial in if scratch[worker].pendingRows > 0 { widen(scratch[worker], partial.base) } }
-                    ) { worker, rows, partial in
-                        let s = scratch[worker], sums = partial.base, n = rows.count
-                        let x = data.row(rows.lowerBound)
-                        if fused {
-                            s.laneSums.update(repeating: 0, count: lanes * km)
-                            sums[km] += Scalar.fusedQuadraticChunk(
-                                x, weights: data.weights.map { $0 + rows.lowerBound }, rows: n, columns: d,
-                                diagonal: quadratic.diagonal, center: center.baseAddress!, theta: theta.baseAddress!,
-                                components: k, laneSums: s.laneSums, scratch: s.fusedBlocks)
-                            for i in 0..<km {
-                                var t = Scalar.zero
-                                for lane in 0..<lanes { t += s.laneSums[i * lanes + lane] }
-                                sums[i] += Double(t)
-                            }
-                        } else {
-                            Scalar.quadraticFeatures(x, rows: n, columns: d, diagonal: quadratic.diagonal, center: center.baseAddress!,
-                                                     into: s.features, scratch: s.centred)
-                            Scalar.gemm(m: n, n: k, k: m, a: s.features, lda: m, transposeA: false,
-                                        b: theta.baseAddress!, ldb: k, transposeB: false, beta: 0, c: s.logJoint, ldc: k)
-                            for i in 0..<(n * k) { s.responsibilities[i] = Double(s.logJoint[i]) }
-                            sums[km] += normalize(s.responsibilities, rows: rows, scratch: s, model: model)
-                            weighted(s.responsibilities, rows: rows, into: s.weightedResponsibilities)
-                            if Scalar.self == Double.self {
-                                let c = UnsafeMutableRawPointer(sums).assumingMemoryBound(to: Scalar.self)
-                                Scalar.gemm(m: k, n: m, k: n, a: s.weightedResponsibilities, lda: k, transposeA: true,
-                                            b: s.features, ldb: m, transposeB: false, beta: 1, c: c, ldc: m)
-                            } else {
-                                if s.pendingRows + n > Scalar.maxChunkRows { widen(s, sums) }
-                                Scalar.gemm(m: k, n: m, k: n, a: s.weightedResponsibilities, lda: k, transposeA: true,
-                                            b: s.features, ldb: m, transposeB: false, beta: s.pendingRows == 0 ? 0 : 1,
-                                            c: s.featureSums, ldc: m)
-                                s.pendingRows += n
-                            }
-                        }
-                        sums[km + 1] += data.totalWeight(rows)
+            LAPACK.withSingleThreadedBLAS {
+                treeSum(schedule, threads: threads, reducer: data.reducer,
+                        make: { SumVector(count: km + 4) },
+                        leafDone: { worker, partial in scratch[worker].widen(into: partial.base, count: km) }
+                ) { worker, rows, partial in
+                    let s = scratch[worker], sums = partial.base
+                    if let plan {
+                        prunedChunk(model, theta.baseAddress!, fused: fused, plan: plan, rows: rows, scratch: s, sums: sums)
+                    } else {
+                        sums[km] += denseChunk(model, theta.baseAddress!, fused: fused, view: data, rows: rows, scratch: s,
+                                               sums: sums, keepLeads: false)
+                        sums[km + 2] += Double(rows.count * k)
                     }
+                    sums[km + 1] += data.totalWeight(rows)
                 }
             }
         }
         var stats = quadratic.statistics(from: total.base, components: k)
         stats.logLikelihood = total.values[km]
         stats.sampleCount = total.values[km + 1]
-        return stats
+        stats.evaluatedShare = total.values[km + 2] / (Double(data.globalRows) * Double(k))
+        return (stats, total.values[km + 3])
+    }
+
+    /// One chunk with budgets: its held rows first, then the others in full (gathered when some
+    /// rows were held), whose budgets are renewed. Adds to `sums` as ``quadraticPass`` lays them out.
+    private func prunedChunk(_ model: GaussianMixture, _ theta: UnsafePointer<Scalar>, fused: Bool,
+                             plan: PruningState.Plan, rows: Range<Int>, scratch s: ChunkScratch<Scalar>,
+                             sums: UnsafeMutablePointer<Double>) {
+        let k = components, m = quadratic.count, km = k * m, d = data.columns, n = rows.count
+        var held = 0, full = 0
+        for i in 0..<n {
+            let row = rows.lowerBound + i
+            if plan.hold && plan.isHeld(row) {
+                s.heldRows[held] = Int32(i)
+                held += 1
+            } else {
+                s.fullRows[full] = Int32(i)
+                full += 1
+            }
+        }
+        var logLikelihood = 0.0
+        if held > 0 {
+            for j in 0..<held { s.gathered.advanced(by: j * d).update(from: data.row(rows.lowerBound + Int(s.heldRows[j])), count: d) }
+            center.withUnsafeBufferPointer { c in
+                Scalar.quadraticFeatures(s.gathered, rows: held, columns: d, diagonal: quadratic.diagonal, center: c.baseAddress!,
+                                         into: s.features, scratch: s.centred)
+            }
+            plan.thetaByComponent.withUnsafeBufferPointer { thetaByComponent in
+                var kept = 0
+                for j in 0..<held {
+                    let row = rows.lowerBound + Int(s.heldRows[j]), b = Int(plan.best[row])
+                    let z = s.features + j * m
+                    let value = dot(thetaByComponent.baseAddress! + b * m, z, count: m)
+                    // A row far from every component goes to the full road and its ``FarRows``.
+                    guard value >= FarRows.threshold else {
+                        s.fullRows[full] = s.heldRows[j]
+                        full += 1
+                        continue
+                    }
+                    let w = data.weight(row)
+                    s.heldRows[kept] = s.heldRows[j]
+                    kept += 1
+                    guard w > 0 else { continue }
+                    logLikelihood += w * value
+                    let out = sums + b * m
+                    for p in 0..<m { out[p] += w * Double(z[p]) }
+                }
+                held = kept
+            }
+        }
+        var holdable = Double(held)
+        if full > 0 {
+            // The rest in full, in place when nothing was held, else gathered with their weights.
+            var view = data, range = rows
+            if full < n {
+                for j in 0..<full {
+                    let row = rows.lowerBound + Int(s.fullRows[j])
+                    s.gathered.advanced(by: j * d).update(from: data.row(row), count: d)
+                    s.gatheredWeights[j] = data.weight(row)
+                }
+                view = DataView(base: s.gathered, rows: full, columns: d, weights: data.weights == nil ? nil : s.gatheredWeights)
+                range = 0..<full
+            }
+            logLikelihood += denseChunk(model, theta, fused: fused, view: view, rows: range, scratch: s, sums: sums,
+                                        keepLeads: true)
+            // The fused float32 kernel's exp gives 0 below -87, the others below -708.
+            let underflowLead = fused && Scalar.self == Float.self ? 87.0 : 708.0
+            for j in 0..<full {
+                let row = rows.lowerBound + Int(s.fullRows[j]), others = s.others[j]
+                guard others < plan.holdingOthers else {
+                    plan.budget[row] = -.infinity
+                    continue
+                }
+                plan.renew(row, view.row(range.lowerBound + j), columns: d, best: Int(s.best[j]),
+                           lead: others > 0 ? -log(others) : underflowLead)
+                holdable += 1
+            }
+        }
+        sums[km] += logLikelihood
+        sums[km + 2] += Double(held + full * k)
+        sums[km + 3] += holdable
+    }
+
+    /// The dense road over `rows` of `view` (the kernel's data, or rows gathered from one chunk):
+    /// adds `Σ w_n r_nk z(x_n)` to `sums` (or the worker's float sums) and returns
+    /// `Σ w_n log p(x_n)`. With `keepLeads`, each row's leading component and the others'
+    /// `Σ exp(ℓ_k - ℓ_best)` go to `s.best` and `s.others`.
+    private func denseChunk(_ model: GaussianMixture, _ theta: UnsafePointer<Scalar>, fused: Bool, view: DataView<Scalar>,
+                            rows: Range<Int>, scratch s: ChunkScratch<Scalar>, sums: UnsafeMutablePointer<Double>,
+                            keepLeads: Bool) -> Double {
+        let k = components, m = quadratic.count, d = data.columns, km = k * m, n = rows.count
+        let x = view.row(rows.lowerBound)
+        return center.withUnsafeBufferPointer { center in
+            if fused {
+                let lanes = Scalar.fusedLanes
+                s.laneSums.update(repeating: 0, count: lanes * km)
+                let logLikelihood = Scalar.fusedQuadraticChunk(
+                    x, weights: view.weights.map { $0 + rows.lowerBound }, rows: n, columns: d,
+                    diagonal: quadratic.diagonal, center: center.baseAddress!, theta: theta,
+                    components: k, laneSums: s.laneSums, scratch: s.fusedBlocks,
+                    best: keepLeads ? s.best : nil, gaps: keepLeads ? s.others : nil)
+                for i in 0..<km {
+                    var t = Scalar.zero
+                    for lane in 0..<lanes { t += s.laneSums[i * lanes + lane] }
+                    sums[i] += Double(t)
+                }
+                return logLikelihood
+            }
+            Scalar.quadraticFeatures(x, rows: n, columns: d, diagonal: quadratic.diagonal, center: center.baseAddress!,
+                                     into: s.features, scratch: s.centred)
+            Scalar.gemm(m: n, n: k, k: m, a: s.features, lda: m, transposeA: false,
+                        b: theta, ldb: k, transposeB: false, beta: 0, c: s.logJoint, ldc: k)
+            for i in 0..<(n * k) { s.responsibilities[i] = Double(s.logJoint[i]) }
+            let logLikelihood = normalize(s.responsibilities, rows: rows, scratch: s, model: model, view: view,
+                                          leads: keepLeads ? (s.best, s.others) : nil)
+            weighted(s.responsibilities, rows: rows, into: s.weightedResponsibilities, view: view)
+            if Scalar.self == Double.self {
+                let c = UnsafeMutableRawPointer(sums).assumingMemoryBound(to: Scalar.self)
+                Scalar.gemm(m: k, n: m, k: n, a: s.weightedResponsibilities, lda: k, transposeA: true,
+                            b: s.features, ldb: m, transposeB: false, beta: 1, c: c, ldc: m)
+            } else {
+                if s.pendingRows + n > Scalar.maxChunkRows { s.widen(into: sums, count: km) }
+                Scalar.gemm(m: k, n: m, k: n, a: s.weightedResponsibilities, lda: k, transposeA: true,
+                            b: s.features, ldb: m, transposeB: false, beta: s.pendingRows == 0 ? 0 : 1,
+                            c: s.featureSums, ldc: m)
+                s.pendingRows += n
+            }
+            return logLikelihood
+        }
     }
 }

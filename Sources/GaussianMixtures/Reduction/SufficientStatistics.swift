@@ -22,6 +22,10 @@ struct SufficientStatistics {
     var logLikelihood: Double
     /// `Σ_n w_n` over the rows summed (their number without sample weights).
     var sampleCount: Double
+    /// The share of (row, component) pairs whose log joint density the E-step evaluated and
+    /// whose responsibility it added to the sums (below 1 when rows were held by one component,
+    /// ``PruningState``); nil where every pair is.
+    var evaluatedShare: Double? = nil
 
     init(components k: Int, features d: Int, shifts: [Double]) {
         precondition(shifts.count == k * d)
@@ -229,6 +233,10 @@ protocol EMKernel {
     /// E-step under `model` plus sufficient statistics about the model's means.
     func expectation(_ model: GaussianMixture) -> SufficientStatistics
 
+    /// Whether E-steps may prune responsibilities that cannot count (``PruningState``); on unless
+    /// turned off. Kernels that do not prune ignore it.
+    func prune(_ on: Bool)
+
     /// Sufficient statistics of given responsibilities, about `shifts` (`K x D`).
     func statistics(of responsibilities: ResponsibilitySource, shifts: [Double]) -> SufficientStatistics
 
@@ -239,6 +247,8 @@ protocol EMKernel {
 }
 
 extension EMKernel {
+    func prune(_ on: Bool) {}
+
     /// The `count` rows of positive weight with the lowest `log p(x)` under `model`, lowest
     /// first (ties to the lower row).
     func worstExplainedRows(_ model: GaussianMixture, count: Int) -> [Int] {

@@ -1,0 +1,182 @@
+import Foundation
+@testable import GaussianMixtures
+import Testing
+
+/// Pruned responsibilities (``PruningState``): a fit that holds rows to one component is the
+/// dense fit (`FitOptions.exactDense`) to rounding, iteration by iteration, whatever the data's
+/// weights, precision, threads or split; it prunes where rows belong to one component and
+/// leaves overlapping data, and small mixtures, exactly as dense.
+@Suite struct PruningTests {
+    /// `components` Gaussians in 3-D: centres uniform in a cube of side 50, the first six in
+    /// three close pairs (rows there keep two components), each covariance random with
+    /// standard deviations near `spread`. (Wider cubes send the E-step to the whitening road,
+    /// which does not prune.)
+    static func blobs(rows: Int, components k: Int = 16, spread: Double = 0.4, seed: UInt64 = 5) throws -> Matrix {
+        var generator = Xoshiro256StarStar(seed: seed)
+        var means = Matrix(zeros: k, 3)
+        for i in 0..<(k * 3) { means.values[i] = 50 * generator.nextUniform() - 25 }
+        for c in stride(from: 0, to: min(6, k - 1), by: 2) {
+            for j in 0..<3 { means[c + 1, j] = means[c, j] + 2 * generator.nextGaussian() }
+        }
+        let covariances = try (0..<k).map { _ -> Matrix in
+            var a = Matrix(zeros: 3, 3)
+            for i in 0..<9 { a.values[i] = generator.nextGaussian() / 3.squareRoot() }
+            var c = Matrix(zeros: 3, 3)
+            for i in 0..<3 { for j in 0..<3 {
+                var s = i == j ? 0.3 : 0
+                for m in 0..<3 { s += a[i, m] * a[j, m] }
+                c[i, j] = s * spread * spread
+            } }
+            return try Matrix(rows: 3, columns: 3, values: c.values)
+        }
+        let truth = try GaussianMixture(weights: [Double](repeating: 1 / Double(k), count: k), means: means,
+                                        covariances: covariances)
+        return truth.sample(count: rows, seed: seed).samples
+    }
+
+    static func options(exactDense: Bool, iterations: Int = 20, tolerance: Double = 0, threads: Int = 2) -> FitOptions {
+        var options = FitOptions(tolerance: tolerance, maxIterations: iterations, seed: 4, threads: threads)
+        options.exactDense = exactDense
+        return options
+    }
+
+    /// The largest gap between two fits' parameters (weights each relative to itself, means
+    /// and covariances relative to the component's largest entry) and lower bounds (relative).
+    static func gap(_ a: FitResult, _ b: FitResult) -> Double {
+        var worst = max(maxRelativeError(a.model.weights, b.model.weights),
+                        maxRelativeError(a.lowerBoundHistory, b.lowerBoundHistory))
+        for c in 0..<b.model.componentCount {
+            worst = max(worst, maxScaledError(a.model.means.row(c), b.model.means.row(c)),
+                        maxScaledError(a.model.covariances[c].values, b.model.covariances[c].values))
+        }
+        return worst
+    }
+
+    /// Pruned and dense take the same iterations, and the pruned fit is as close to the naive
+    /// path (which centres every row on each component's own mean in Double: no cancellation)
+    /// as the dense fit is, to twice the dense quadratic road's own rounding. On well-separated
+    /// 3-D blobs that rounding is near 1e-12 in the covariances: they come from `Σ r x̃ x̃ᵀ` about
+    /// the data's centre, 60 standard deviations from some components.
+    func expectSameToRounding(pruned: FitResult, dense: FitResult, naive: FitResult, floor: Double = 1e-13, _ label: String) {
+        #expect(pruned.iterations == dense.iterations, "\(label)")
+        #expect(pruned.converged == dense.converged, "\(label)")
+        let own = Self.gap(dense, naive), pruning = Self.gap(pruned, naive)
+        #expect(pruning <= 2 * own + floor, "\(label): pruned \(pruning) from the naive path, dense \(own)")
+        #expect(Self.gap(pruned, dense) <= 3 * own + floor, "\(label)")
+    }
+
+    /// The fit of `data` with `options` pruned, dense and on the naive path.
+    static func fits(_ data: Matrix, components k: Int = 16, sampleWeights: [Double]? = nil,
+                     options: FitOptions) throws -> (pruned: FitResult, dense: FitResult, naive: FitResult) {
+        var options = options
+        options.exactDense = false
+        let pruned = try GaussianMixture.fit(data, components: k, sampleWeights: sampleWeights, options: options)
+        options.exactDense = true
+        let dense = try GaussianMixture.fit(data, components: k, sampleWeights: sampleWeights, options: options)
+        options.path = .naive
+        let naive = try GaussianMixture.fit(data, components: k, sampleWeights: sampleWeights, options: options)
+        return (pruned, dense, naive)
+    }
+
+    @Test(arguments: [false, true])
+    func prunedFitIsTheDenseFitToRounding(weighted: Bool) throws {
+        let data = try Self.blobs(rows: 6_000)
+        // Weights spanning 10^6, some rows absent.
+        let weights = weighted ? (0..<data.rows).map { $0 % 7 == 0 ? 0 : pow(10, Double($0 % 5) * 1.5 - 3) } : nil
+        let (pruned, dense, naive) = try Self.fits(data, sampleWeights: weights, options: Self.options(exactDense: false))
+        expectSameToRounding(pruned: pruned, dense: dense, naive: naive, "weighted \(weighted)")
+        #expect(dense.evaluatedShareHistory.allSatisfy { $0 == 1 })
+        // The first E-step evaluates everything; later ones hold most rows (three pairs of
+        // sixteen components overlap, so at least 6/16 of the rows stay whole).
+        #expect(pruned.evaluatedShareHistory.first == 1)
+        let late = try #require(pruned.evaluatedShareHistory.last)
+        #expect(late < 0.6 && late > 1.0 / 16, "share \(late)")
+    }
+
+    @Test func prunedFitTakesTheDenseFitsIterationsToConvergence() throws {
+        let data = try Self.blobs(rows: 5_000, seed: 9)
+        let (pruned, dense, naive) = try Self.fits(data, options: Self.options(exactDense: false, iterations: 100, tolerance: 1e-6))
+        #expect(dense.converged)
+        expectSameToRounding(pruned: pruned, dense: dense, naive: naive, "to convergence")
+    }
+
+    @Test func float32PrunedFitFollowsTheFloat32DenseFit() throws {
+        let data = try Self.blobs(rows: 6_000, seed: 6)
+        let values = data.values.map { Float($0) }
+        let pruned = try GaussianMixture.fit(values, rows: data.rows, columns: 3, components: 16,
+                                             options: Self.options(exactDense: false, iterations: 12))
+        let dense = try GaussianMixture.fit(values, rows: data.rows, columns: 3, components: 16,
+                                            options: Self.options(exactDense: true, iterations: 12))
+        // Against the float64 naive fit: float32's own rounding is the yardstick. (Held rows take
+        // θ_b · z in Double where the dense road rounds it to float.)
+        var options = Self.options(exactDense: true, iterations: 12)
+        options.path = .naive
+        let naive = try GaussianMixture.fit(data, components: 16, options: options)
+        expectSameToRounding(pruned: pruned, dense: dense, naive: naive, floor: 1e-6, "float32")
+        #expect(try #require(pruned.evaluatedShareHistory.last) < 0.6)
+    }
+
+    /// On overlapping data no row can be held: every E-step is the dense one, to the bit.
+    @Test func overlappingDataIsNotPruned() throws {
+        let data = try Self.blobs(rows: 5_000, spread: 12, seed: 7)
+        let pruned = try GaussianMixture.fit(data, components: 16, options: Self.options(exactDense: false, iterations: 12))
+        let dense = try GaussianMixture.fit(data, components: 16, options: Self.options(exactDense: true, iterations: 12))
+        #expect(pruned.evaluatedShareHistory.allSatisfy { $0 == 1 })
+        #expect(pruned.model.means == dense.model.means && pruned.model.covariances == dense.model.covariances)
+        #expect(pruned.lowerBoundHistory == dense.lowerBoundHistory)
+    }
+
+    /// Below ``PruningState/minimumComponents`` holding a row saves nothing: never pruned.
+    @Test func smallMixturesAreNotPruned() throws {
+        let data = try Self.blobs(rows: 4_000, components: 8, seed: 8)
+        let pruned = try GaussianMixture.fit(data, components: 8, options: Self.options(exactDense: false, iterations: 8))
+        let dense = try GaussianMixture.fit(data, components: 8, options: Self.options(exactDense: true, iterations: 8))
+        #expect(pruned.evaluatedShareHistory.allSatisfy { $0 == 1 })
+        #expect(pruned.model.means == dense.model.means && pruned.lowerBoundHistory == dense.lowerBoundHistory)
+    }
+
+    @Test func prunedFitGivesTheSameBitsOnAnyThreadCount() throws {
+        let data = try Self.blobs(rows: 9_000, seed: 10)
+        let one = try GaussianMixture.fit(data, components: 16, options: Self.options(exactDense: false, iterations: 10, threads: 1))
+        let two = try GaussianMixture.fit(data, components: 16, options: Self.options(exactDense: false, iterations: 10, threads: 2))
+        #expect(try #require(one.evaluatedShareHistory.last) < 0.6)
+        #expect(one.model.means == two.model.means && one.model.covariances == two.model.covariances)
+        #expect(one.lowerBoundHistory == two.lowerBoundHistory && one.evaluatedShareHistory == two.evaluatedShareHistory)
+    }
+
+    /// A light component 20 standard deviations beside another gets all its responsibility
+    /// (about e^-200 a row) from rows the other holds, which pruned E-steps leave out. While a
+    /// component weighs less than ``PruningState/lightestComponent`` every pruned E-step is
+    /// redone in full (share 1), and the fit is the dense one. (The M-step's floor of 10ε on
+    /// every `N_k`, scikit-learn's, would outweigh what is left out anyway at this size.)
+    @Test func aLightComponentBesideAnotherIsTheDenseFit() throws {
+        let data = try Self.blobs(rows: 4_000, seed: 11)
+        let start = try GaussianMixture.fit(data, components: 16, options: Self.options(exactDense: true, iterations: 3)).model
+        var weights = start.weights, means = start.means, covariances = start.covariances
+        weights[3] = 1e-10
+        covariances[3] = covariances[4]
+        for j in 0..<3 { means[3, j] = means[4, j] + (j == 0 ? 20 * covariances[4][0, 0].squareRoot() : 0) }
+        let total = weights.reduce(0, +)
+        let light = try GaussianMixture(weights: weights.map { $0 / total }, means: means, covariances: covariances)
+        var options = Self.options(exactDense: false, iterations: 8)
+        options.initialization = .model(light)
+        let (pruned, dense, naive) = try Self.fits(data, options: options)
+        expectSameToRounding(pruned: pruned, dense: dense, naive: naive, "light component")
+        #expect(pruned.model.weights[3] < PruningState.lightestComponent)
+        #expect(pruned.evaluatedShareHistory.allSatisfy { $0 == 1 })
+    }
+}
+
+extension DistributedFitTests {
+    /// Two "processes" cut at 4096 rows hold and evaluate the same rows as one: the same bits.
+    @Test func prunedFitSplitAtTheGridIsTheOneProcessFit() throws {
+        let data = try PruningTests.blobs(rows: 9_000, seed: 12)
+        let options = PruningTests.options(exactDense: false, iterations: 10, threads: 1)
+        let whole = try GaussianMixture.fit(data, components: 16, options: options)
+        #expect(try #require(whole.evaluatedShareHistory.last) < 0.6)
+        for part in try splitFit(data, split: 4_096, components: 16, weights: nil, options: options) {
+            expectIdentical(part, whole, "pruned, split at 4096")
+            #expect(part.evaluatedShareHistory == whole.evaluatedShareHistory)
+        }
+    }
+}
