@@ -98,8 +98,8 @@ extension GMM {
                 let showProgress = verbose || (!quiet && isatty(STDERR_FILENO) != 0)
                 if showProgress {
                     options.progress = { p in
-                        printStderr(String(format: "restart %d  iteration %4d  lower bound %.10g  change %.3e  %.3f s",
-                                           p.restart, p.iteration, p.lowerBound, p.change, p.seconds))
+                        printStderr(String(format: "restart %d  iteration %4d  lower bound %.10g  change %.3e  %.3f s  pairs evaluated %.1f %%",
+                                           p.restart, p.iteration, p.lowerBound, p.change, p.seconds, 100 * p.evaluatedShare))
                     }
                 }
                 if let delay = ProcessInfo.processInfo.environment["GMM_TEST_ITERATION_DELAY"].flatMap(Double.init), delay > 0 {
@@ -164,6 +164,10 @@ struct EMOptions: ParsableArguments {
           help: "Move a component that loses all its points onto the row the model explains worst (reported on stderr).")
     var reseedEmpty = false
 
+    @Flag(name: .customLong("exact-dense"),
+          help: "Evaluate every (row, component) pair in every E-step: no pruned responsibilities (for comparison; same model to rounding).")
+    var exactDense = false
+
     func validate() throws {
         guard maxIter >= 0 else { throw ValidationError("--max-iter must be at least 0, got \(maxIter)") }
         guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tol must be a finite number >= 0, got \(tolerance)") }
@@ -175,6 +179,7 @@ struct EMOptions: ParsableArguments {
         var options = FitOptions(tolerance: tolerance, regularization: regCovar, maxIterations: maxIter, restarts: nInit,
                                  initialization: initialization.initialization, seed: seed, threads: threads)
         options.reseedEmptyComponents = reseedEmpty
+        options.exactDense = exactDense
         return options
     }
 
