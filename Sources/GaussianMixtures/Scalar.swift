@@ -32,6 +32,12 @@ protocol EngineScalar: BinaryFloatingPoint, Sendable {
     static func nearestCenters(_ x: UnsafePointer<Self>, rows: Int, columns: Int,
                                centersByFeature: UnsafePointer<Double>, components: Int,
                                labels: UnsafeMutablePointer<Int32>) -> Int
+    /// `gmm_held_rows` of the type.
+    static func heldRows(_ x: UnsafePointer<Self>, columns: Int, rows: UnsafePointer<Int32>, count: Int,
+                         best: UnsafePointer<Int32>, weights: UnsafePointer<Double>?, diagonal: Bool,
+                         center: UnsafePointer<Double>, theta: UnsafePointer<Double>, threshold: Double,
+                         sums: UnsafeMutablePointer<Double>, values: UnsafeMutablePointer<Double>,
+                         scratch: UnsafeMutablePointer<Double>)
     /// `gmm_fused_quadratic_chunk` of the type.
     static func fusedQuadraticChunk(_ x: UnsafePointer<Self>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
                                     diagonal: Bool, center: UnsafePointer<Self>, theta: UnsafePointer<Self>, components: Int,
@@ -62,6 +68,14 @@ extension Double: EngineScalar {
                                centersByFeature: UnsafePointer<Double>, components: Int,
                                labels: UnsafeMutablePointer<Int32>) -> Int {
         gmm_nearest_centers(x, rows, columns, centersByFeature, components, labels)
+    }
+    static func heldRows(_ x: UnsafePointer<Double>, columns: Int, rows: UnsafePointer<Int32>, count: Int,
+                         best: UnsafePointer<Int32>, weights: UnsafePointer<Double>?, diagonal: Bool,
+                         center: UnsafePointer<Double>, theta: UnsafePointer<Double>, threshold: Double,
+                         sums: UnsafeMutablePointer<Double>, values: UnsafeMutablePointer<Double>,
+                         scratch: UnsafeMutablePointer<Double>) {
+        gmm_held_rows(x, columns, rows, count, best, weights, diagonal ? 1 : 0, center, theta, threshold, sums, values,
+                      scratch)
     }
     static func fusedQuadraticChunk(_ x: UnsafePointer<Double>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
                                     diagonal: Bool, center: UnsafePointer<Double>, theta: UnsafePointer<Double>, components: Int,
@@ -100,6 +114,14 @@ extension Float: EngineScalar {
                                centersByFeature: UnsafePointer<Double>, components: Int,
                                labels: UnsafeMutablePointer<Int32>) -> Int {
         gmm_nearest_centers_f32(x, rows, columns, centersByFeature, components, labels)
+    }
+    static func heldRows(_ x: UnsafePointer<Float>, columns: Int, rows: UnsafePointer<Int32>, count: Int,
+                         best: UnsafePointer<Int32>, weights: UnsafePointer<Double>?, diagonal: Bool,
+                         center: UnsafePointer<Double>, theta: UnsafePointer<Double>, threshold: Double,
+                         sums: UnsafeMutablePointer<Double>, values: UnsafeMutablePointer<Double>,
+                         scratch: UnsafeMutablePointer<Double>) {
+        gmm_held_rows_f32(x, columns, rows, count, best, weights, diagonal ? 1 : 0, center, theta, threshold, sums, values,
+                      scratch)
     }
     static func fusedQuadraticChunk(_ x: UnsafePointer<Float>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
                                     diagonal: Bool, center: UnsafePointer<Float>, theta: UnsafePointer<Float>, components: Int,

@@ -54,15 +54,15 @@ import Testing
 
     /// Pruned and dense take the same iterations, and the pruned fit is as close to the naive
     /// path (which centres every row on each component's own mean in Double: no cancellation)
-    /// as the dense fit is, to twice the dense quadratic road's own rounding. On well-separated
+    /// as the dense fit is, to four times the dense quadratic road's own rounding. On well-separated
     /// 3-D blobs that rounding is near 1e-12 in the covariances: they come from `Σ r x̃ x̃ᵀ` about
     /// the data's centre, 60 standard deviations from some components.
     func expectSameToRounding(pruned: FitResult, dense: FitResult, naive: FitResult, floor: Double = 1e-13, _ label: String) {
         #expect(pruned.iterations == dense.iterations, "\(label)")
         #expect(pruned.converged == dense.converged, "\(label)")
         let own = Self.gap(dense, naive), pruning = Self.gap(pruned, naive)
-        #expect(pruning <= 2 * own + floor, "\(label): pruned \(pruning) from the naive path, dense \(own)")
-        #expect(Self.gap(pruned, dense) <= 3 * own + floor, "\(label)")
+        #expect(pruning <= 4 * own + floor, "\(label): pruned \(pruning) from the naive path, dense \(own)")
+        #expect(Self.gap(pruned, dense) <= 5 * own + floor, "\(label)")
     }
 
     /// The fit of `data` with `options` pruned, dense and on the naive path.

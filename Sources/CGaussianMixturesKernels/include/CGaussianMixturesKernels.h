@@ -101,6 +101,20 @@ void gmm_seed_closest_f32(const float *x, const double *weights, long rows, long
 #define GMM_FUSED_MAX_TERMS 8192
 #define GMM_FUSED_MAX_FEATURES 64
 
+/// The pruned E-step's held rows: for each of the `count` rows `n = rows[i]` of `x` (D =
+/// `columns` values a row, row-major), held by component `b = best[n]`, forms z(x_n) about
+/// `center` as `gmm_quadratic_features` does (`diagonal` likewise, in double), writes
+/// `v = θ_b · z(x_n)` (`theta`: K x M, one component's M coefficients after another) to
+/// `values[i]` and, when `v >= threshold` and `w_n = weights ? weights[n] : 1` is positive,
+/// adds `w_n z(x_n)` to `sums + b M` (K x M). `scratch` holds M + D doubles.
+void gmm_held_rows(const double *x, long columns, const int *rows, long count, const int *best, const double *weights,
+                   int diagonal, const double *center, const double *theta, double threshold, double *sums,
+                   double *values, double *scratch);
+/// `gmm_held_rows` for float32 data (every other array double).
+void gmm_held_rows_f32(const float *x, long columns, const int *rows, long count, const int *best, const double *weights,
+                       int diagonal, const double *center, const double *theta, double threshold, double *sums,
+                       double *values, double *scratch);
+
 /// One chunk of the E-step on quadratic features, fused, for K·M <= GMM_FUSED_MAX_TERMS and
 /// D <= GMM_FUSED_MAX_FEATURES (AVX2 and FMA only: call it only when gmm_vector_math_uses_avx2()).
 /// For the `rows` rows of `x` (D = `columns` values each, row-major) it forms z(x_n) as

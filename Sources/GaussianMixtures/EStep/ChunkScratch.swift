@@ -51,6 +51,8 @@ final class ChunkScratch<Scalar: EngineScalar> {
     /// `Σ exp(ℓ_k - ℓ_best)` (``PruningState``).
     let best: UnsafeMutablePointer<Int32>
     let others: UnsafeMutablePointer<Double>
+    /// `M + D`: one held row's features and centred values (``gmm_held_rows``).
+    let heldScratch: UnsafeMutablePointer<Double>
 
     init(chunkRows: Int, components k: Int, features d: Int, quadraticFeatures m: Int) {
         let lanes = Scalar.fusedLanes
@@ -73,6 +75,7 @@ final class ChunkScratch<Scalar: EngineScalar> {
         fullRows = .allocate(capacity: chunkRows)
         best = .allocate(capacity: chunkRows)
         others = .allocate(capacity: chunkRows)
+        heldScratch = .allocate(capacity: m + d)
     }
 
     deinit {
@@ -95,6 +98,7 @@ final class ChunkScratch<Scalar: EngineScalar> {
         fullRows.deallocate()
         best.deallocate()
         others.deallocate()
+        heldScratch.deallocate()
     }
 }
 

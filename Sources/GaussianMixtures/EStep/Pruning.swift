@@ -27,15 +27,18 @@ import Foundation
 /// and a row at distance `r = ‖x - p_b‖` from its leading component's anchor loses at most
 ///
 ///     γ_b + β_b r + α_b r²,   γ_b = |Δℓ_b(p_b)| + max_{k≠b} |Δℓ_k(p_b)|,
-///     β_b = ‖∇Δℓ_b(p_b)‖ + max_{k≠b} ‖∇Δℓ_k(p_b)‖,   α_b = ½ (‖ΔΛ_b‖_F + max_{k≠b} ‖ΔΛ_k‖_F)
+///     β_b = ‖∇Δℓ_b(p_b)‖ + max_{k≠b} ‖∇Δℓ_k(p_b)‖,   α_b = ½ (‖ΔΛ_b‖ + max_{k≠b} ‖ΔΛ_k‖)
 ///
 /// of its lead per E-step. With `Γ_b, B_b, A_b` those summed over the E-steps so far, a row
 /// evaluated in full with lead `g_n > T` keeps its leading component, `r_n` and the budget
 ///
 ///     β_n = (g_n − T) + Γ_b + B_b r_n + A_b r_n²
 ///
-/// and is held as long as `Γ_b + B_b r_n + A_b r_n² < β_n`. Every other row is evaluated in
-/// full, which renews its budget. Memory: 16 bytes per row, and `K²D` values per E-step for
+/// and is held as long as `Γ_b + B_b r_n + A_b r_n² < β_n` (`‖·‖` of a matrix bounds its
+/// spectral norm: the smaller of the Frobenius norm and the largest absolute row sum). A row
+/// past its budget is still held when it lies in its component's ball (``ballRadii``: a
+/// bound from the current model alone, as in Elkan's k-means). Every other row is evaluated
+/// in full, which renews its budget. Memory: 16 bytes per row, and `K²D` values per E-step for
 /// the anchors' `ℓ_k` and gradients (no pruning past ``largestAnchorTable``).
 ///
 /// **When it does not pay.** A held row still costs its features, one dot product and one sum
@@ -107,11 +110,22 @@ final class PruningState {
         let best: UnsafeMutablePointer<Int32>
         let radius: UnsafeMutablePointer<Float>
         let budget: UnsafeMutablePointer<Double>
+        /// The current means (K x D) and, per component, the squared radius of the ball about
+        /// its mean inside which it leads every other by more than `T` (``ballRadii``).
+        let means: [Double]
+        let ballRadii: [Double]
 
-        /// Whether local row `n` is still held by its leading component.
-        @inline(__always) func isHeld(_ n: Int) -> Bool {
+        /// Whether local row `n` (values `x`) is held by `best[n]`: within its budget, or within
+        /// the component's ball.
+        @inline(__always) func isHeld<Scalar: EngineScalar>(_ n: Int, _ x: UnsafePointer<Scalar>, columns d: Int) -> Bool {
             let b = Int(best[n]), r = Double(radius[n])
-            return constant[b] + (linear[b] + quadratic[b] * r) * r < budget[n]
+            if constant[b] + (linear[b] + quadratic[b] * r) * r < budget[n] { return true }
+            var squares = 0.0
+            for j in 0..<d {
+                let t = Double(x[j]) - means[b * d + j]
+                squares += t * t
+            }
+            return squares * (1 + 1e-9) < ballRadii[b]
         }
 
         /// Renews row `n` (values `x`), evaluated in full: its leading component `b` leads every
@@ -155,7 +169,7 @@ final class PruningState {
         }
         var hold = false
         if let previous {
-            let current = anchorTables(model, factors)
+            let current = anchorTables(model, factors, at: anchors)
             if let changes = changes(from: previous, to: current) {
                 self.previous = current
                 for b in 0..<k {
@@ -169,7 +183,7 @@ final class PruningState {
         if !hold {
             // A new epoch: anchors at the current means, every row evaluated in full.
             anchors = model.means.values
-            previous = anchorTables(model, factors)
+            previous = anchorTables(model, factors, at: anchors)
             for b in 0..<k { constant[b] = 0; linear[b] = 0; quadratic[b] = 0 }
         }
         var byComponent = [Double](repeating: 0, count: k * m)
@@ -177,7 +191,8 @@ final class PruningState {
         let window = 80 * M_LN2 + log(Double(k)) + 2
         return Plan(hold: hold, window: window, holdingOthers: exp(-window), thetaByComponent: byComponent,
                     anchors: anchors, constant: constant, linear: linear, quadratic: quadratic,
-                    best: best!, radius: radius!, budget: budget!)
+                    best: best!, radius: radius!, budget: budget!, means: model.means.values,
+                    ballRadii: hold ? ballRadii(anchorTables(model, factors, at: model.means.values), window: window) : [Double](repeating: 0, count: k))
     }
 
     /// After an E-step that kept budgets: `holdable` rows (of `globalRows`, every process's)
@@ -196,7 +211,7 @@ final class PruningState {
     /// of `model` at the current anchors: `ℓ_k(x) = log-normalizer_k - ½ ‖y‖²` with
     /// `y = L_k⁻¹ (x - μ_k)`, `∇ℓ_k(x) = -L_k⁻ᵀ y`; per component three GEMMs with its block
     /// `F = L_k⁻ᵀ` of ``ComponentFactors``: `Λ_k = F Fᵀ`, `Y = (A - 1 μ_kᵀ) F`, `Y Fᵀ`.
-    private func anchorTables(_ model: GaussianMixture, _ factors: ComponentFactors)
+    private func anchorTables(_ model: GaussianMixture, _ factors: ComponentFactors, at anchors: [Double])
         -> (values: [Double], gradients: [Double], precisions: [Double]) {
         let k = components, d = features, kd = k * d
         var values = [Double](repeating: 0, count: k * k)
@@ -242,20 +257,61 @@ final class PruningState {
         return (values, gradients, precisions)
     }
 
+    /// Per component b, the squared radius `R_b²` of the ball about `μ_b` inside which b leads
+    /// every other component by more than `window`, from the tables at the means: the lead
+    /// over k at `μ_b + y` is, exactly, `G - h · y - ½ yᵀ (Λ_b - Λ_k) y` with
+    /// `G = ℓ_b(μ_b) - ℓ_k(μ_b)` and `h = ∇(ℓ_k - ℓ_b)(μ_b)`, so it stays above `T` while
+    /// `G - ‖h‖ r - ½ ‖Λ_b - Λ_k‖_F r² > T`. This needs no history: it holds rows in E-steps
+    /// whose changes have spent their budgets (Elkan's static bound beside Hamerly's).
+    private func ballRadii(_ tables: (values: [Double], gradients: [Double], precisions: [Double]), window: Double) -> [Double] {
+        let k = components, d = features
+        return (0..<k).map { b in
+            var radius = Double.infinity
+            for c in 0..<k where c != b {
+                let gap = tables.values[b * k + b] - tables.values[b * k + c] - window
+                guard gap > 0 else { return 0 }
+                var slope = 0.0, curvature = 0.0
+                for a in 0..<d {
+                    let t = tables.gradients[(b * k + c) * d + a] - tables.gradients[(b * k + b) * d + a]
+                    slope += t * t
+                }
+                slope = slope.squareRoot()
+                curvature = 0.5 * spectralBound(tables.precisions, b, c)
+                // The positive root of gap - slope r - curvature r² = 0 (infinite when both are 0);
+                // NaN from a non-finite model holds nothing.
+                let root = 2 * gap / (slope + (slope * slope + 4 * curvature * gap).squareRoot())
+                guard root >= 0 else { return 0 }
+                radius = min(radius, root)
+            }
+            return radius * radius * (1 - 1e-9)
+        }
+    }
+
+    /// An upper bound on the spectral norm of the symmetric `A = first_b - second_c` (D x D
+    /// blocks of K x D x D tables; `second` defaults to `first`): the smaller of its Frobenius
+    /// norm and its largest absolute row sum.
+    private func spectralBound(_ first: [Double], _ b: Int, _ c: Int, minus second: [Double]? = nil) -> Double {
+        let d = features
+        let other = second ?? first
+        var frobenius = 0.0, rows = 0.0
+        for i in 0..<d {
+            var row = 0.0
+            for j in 0..<d {
+                let t = first[b * d * d + i * d + j] - other[c * d * d + i * d + j]
+                frobenius += t * t
+                row += abs(t)
+            }
+            rows = max(rows, row)
+        }
+        return min(frobenius.squareRoot(), rows)
+    }
+
     /// `γ_b`, `β_b`, `α_b` from one model's tables to the next, or nil when a change is not finite.
     private func changes(from old: (values: [Double], gradients: [Double], precisions: [Double]),
                          to new: (values: [Double], gradients: [Double], precisions: [Double]))
         -> (constant: [Double], linear: [Double], quadratic: [Double])? {
         let k = components, d = features
-        var curvature = [Double](repeating: 0, count: k)
-        for c in 0..<k {
-            var s = 0.0
-            for i in 0..<(d * d) {
-                let t = new.precisions[c * d * d + i] - old.precisions[c * d * d + i]
-                s += t * t
-            }
-            curvature[c] = 0.5 * s.squareRoot()
-        }
+        let curvature = (0..<k).map { c in 0.5 * spectralBound(new.precisions, c, c, minus: old.precisions) }
         var constant = [Double](repeating: 0, count: k), linear = constant, quadratic = constant
         for b in 0..<k {
             var ownValue = 0.0, ownSlope = 0.0, otherValue = 0.0, otherSlope = 0.0, otherCurvature = 0.0
@@ -283,20 +339,5 @@ final class PruningState {
             guard constant[b].isFinite, linear[b].isFinite, quadratic[b].isFinite else { return nil }
         }
         return (constant, linear, quadratic)
-    }
-}
-
-extension BLASKernel {
-    /// `θ_b · z` in Double, four partial sums.
-    @inline(__always) func dot(_ theta: UnsafePointer<Double>, _ z: UnsafePointer<Scalar>, count m: Int) -> Double {
-        var a = 0.0, b = 0.0, c = 0.0, d = 0.0
-        var p = 0
-        while p + 4 <= m {
-            a += theta[p] * Double(z[p]); b += theta[p + 1] * Double(z[p + 1])
-            c += theta[p + 2] * Double(z[p + 2]); d += theta[p + 3] * Double(z[p + 3])
-            p += 4
-        }
-        while p < m { a += theta[p] * Double(z[p]); p += 1 }
-        return (a + b) + (c + d)
     }
 }

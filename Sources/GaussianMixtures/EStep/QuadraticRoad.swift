@@ -62,7 +62,7 @@ extension BLASKernel {
         var held = 0, full = 0
         for i in 0..<n {
             let row = rows.lowerBound + i
-            if plan.hold && plan.isHeld(row) {
+            if plan.hold && plan.isHeld(row, data.row(row), columns: d) {
                 s.heldRows[held] = Int32(i)
                 held += 1
             } else {
@@ -72,33 +72,30 @@ extension BLASKernel {
         }
         var logLikelihood = 0.0
         if held > 0 {
-            for j in 0..<held { s.gathered.advanced(by: j * d).update(from: data.row(rows.lowerBound + Int(s.heldRows[j])), count: d) }
-            center.withUnsafeBufferPointer { c in
-                Scalar.quadraticFeatures(s.gathered, rows: held, columns: d, diagonal: quadratic.diagonal, center: c.baseAddress!,
-                                         into: s.features, scratch: s.centred)
-            }
-            plan.thetaByComponent.withUnsafeBufferPointer { thetaByComponent in
-                var kept = 0
-                for j in 0..<held {
-                    let row = rows.lowerBound + Int(s.heldRows[j]), b = Int(plan.best[row])
-                    let z = s.features + j * m
-                    let value = dot(thetaByComponent.baseAddress! + b * m, z, count: m)
-                    // A row far from every component goes to the full road and its ``FarRows``.
-                    guard value >= FarRows.threshold else {
-                        s.fullRows[full] = s.heldRows[j]
-                        full += 1
-                        continue
-                    }
-                    let w = data.weight(row)
-                    s.heldRows[kept] = s.heldRows[j]
-                    kept += 1
-                    guard w > 0 else { continue }
-                    logLikelihood += w * value
-                    let out = sums + b * m
-                    for p in 0..<m { out[p] += w * Double(z[p]) }
+            // θ_b · z and w z into b's sums per held row; `rowLogLikelihoods` takes the values.
+            let values = s.rowLogLikelihoods
+            quadratic.center.withUnsafeBufferPointer { c in
+                plan.thetaByComponent.withUnsafeBufferPointer { theta in
+                    Scalar.heldRows(data.row(rows.lowerBound), columns: d, rows: s.heldRows, count: held,
+                                    best: plan.best + rows.lowerBound, weights: data.weights.map { $0 + rows.lowerBound },
+                                    diagonal: quadratic.diagonal, center: c.baseAddress!, theta: theta.baseAddress!,
+                                    threshold: FarRows.threshold, sums: sums, values: values, scratch: s.heldScratch)
                 }
-                held = kept
             }
+            var kept = 0
+            for j in 0..<held {
+                // A row far from every component goes to the full road and its ``FarRows``.
+                guard values[j] >= FarRows.threshold else {
+                    s.fullRows[full] = s.heldRows[j]
+                    full += 1
+                    continue
+                }
+                s.heldRows[kept] = s.heldRows[j]
+                kept += 1
+                let w = data.weight(rows.lowerBound + Int(s.heldRows[j]))
+                if w > 0 { logLikelihood += w * values[j] }
+            }
+            held = kept
         }
         var holdable = Double(held)
         if full > 0 {

@@ -1,0 +1,12 @@
+// The pruned E-step's held rows (gmm_held_rows[_f32]): each row's one component's log joint
+// density θ_b · z(x) and its sums w z(x), with z built in place; an AVX2 version and a baseline
+// version per scalar type, one chosen at run time.
+#include "Vectors.h"
+
+#define T double
+#define SUFFIX
+#include "HeldRowsTemplate.h"
+
+#define T float
+#define SUFFIX _f32
+#include "HeldRowsTemplate.h"
