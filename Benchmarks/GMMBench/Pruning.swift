@@ -11,6 +11,8 @@ import GaussianMixtures
 let pruningWorkloads: [(workload: Workload, spread: Double)] = [
     (Workload(name: "P-separated", rows: 1_000_000, features: 16, components: 64), 1),
     (Workload(name: "P-overlapping", rows: 1_000_000, features: 16, components: 64), 4),
+    // Tight clusters: the quadratic road's guard sends every E-step to the whitening road.
+    (Workload(name: "P-tight", rows: 1_000_000, features: 16, components: 64), 0.1),
 ]
 
 extension Bench {

@@ -7,14 +7,15 @@ import Testing
 /// weights, precision, threads or split; it prunes where rows belong to one component and
 /// leaves overlapping data, and small mixtures, exactly as dense.
 @Suite struct PruningTests {
-    /// `components` Gaussians in 3-D: centres uniform in a cube of side 50, the first six in
+    /// `components` Gaussians in 3-D: centres uniform in a cube of side `side`, the first six in
     /// three close pairs (rows there keep two components), each covariance random with
-    /// standard deviations near `spread`. (Wider cubes send the E-step to the whitening road,
-    /// which does not prune.)
-    static func blobs(rows: Int, components k: Int = 16, spread: Double = 0.4, seed: UInt64 = 5) throws -> Matrix {
+    /// standard deviations near `spread`. (A side of 50 keeps the E-step on the quadratic road;
+    /// 200 sends it to the whitening road.)
+    static func blobs(rows: Int, components k: Int = 16, spread: Double = 0.4, side: Double = 50,
+                      seed: UInt64 = 5) throws -> Matrix {
         var generator = Xoshiro256StarStar(seed: seed)
         var means = Matrix(zeros: k, 3)
-        for i in 0..<(k * 3) { means.values[i] = 50 * generator.nextUniform() - 25 }
+        for i in 0..<(k * 3) { means.values[i] = side * (generator.nextUniform() - 0.5) }
         for c in stride(from: 0, to: min(6, k - 1), by: 2) {
             for j in 0..<3 { means[c + 1, j] = means[c, j] + 2 * generator.nextGaussian() }
         }
@@ -91,6 +92,18 @@ import Testing
         #expect(pruned.evaluatedShareHistory.first == 1)
         let late = try #require(pruned.evaluatedShareHistory.last)
         #expect(late < 0.6 && late > 1.0 / 16, "share \(late)")
+    }
+
+    /// Blobs in a cube four times wider: every E-step takes the whitening road, which prunes too.
+    @Test(arguments: [false, true])
+    func whiteningRoadPrunesToRounding(weighted: Bool) throws {
+        let data = try Self.blobs(rows: 6_000, side: 200, seed: 13)
+        let weights = weighted ? (0..<data.rows).map { $0 % 5 == 0 ? 0 : Double($0 % 3) + 0.5 } : nil
+        let (pruned, dense, naive) = try Self.fits(data, sampleWeights: weights, options: Self.options(exactDense: false))
+        expectSameToRounding(pruned: pruned, dense: dense, naive: naive, "whitening, weighted \(weighted)")
+        let view = data.values.withUnsafeBufferPointer { DataView(base: $0.baseAddress!, rows: data.rows, columns: 3) }
+        #expect(QuadraticFeatures(data: view).coefficients(of: dense.model, limit: Double.quadraticConditionLimit) == nil)
+        #expect(try #require(pruned.evaluatedShareHistory.last) < 0.6, "\(pruned.evaluatedShareHistory)")
     }
 
     @Test func prunedFitTakesTheDenseFitsIterationsToConvergence() throws {

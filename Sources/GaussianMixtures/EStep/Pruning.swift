@@ -103,7 +103,8 @@ final class PruningState {
         let window: Double
         /// `exp(-T)`: a row whose other components' `Σ exp(ℓ_k - ℓ_best)` is below it leads by more than `T`.
         let holdingOthers: Double
-        /// `θ_k` one component after another (K x M), the numbers the dense road multiplies by.
+        /// `θ_k` one component after another (K x M), the numbers the dense quadratic road
+        /// multiplies by (empty on the whitening road).
         let thetaByComponent: [Double]
         let anchors: [Double]
         let constant: [Double], linear: [Double], quadratic: [Double]
@@ -146,9 +147,9 @@ final class PruningState {
         }
     }
 
-    /// The plan for an E-step under `model` (whose E-step state is `factors`) on the quadratic
-    /// road with coefficients `theta` (M x K, as used), or nil when pruning is off or paused;
-    /// adds this step's changes to the sums.
+    /// The plan for an E-step under `model` (whose E-step state is `factors`), on the quadratic
+    /// road with coefficients `theta` (M x K, as used) or on the whitening road (`theta` empty,
+    /// `m` 0), or nil when pruning is off or paused; adds this step's changes to the sums.
     func plan(_ model: GaussianMixture, _ factors: ComponentFactors, theta: [Double], features m: Int) -> Plan? {
         let k = components, d = features
         guard enabled, rows > 0, k >= Self.minimumComponents, k * k * d + k * d * d <= Self.largestAnchorTable else {
@@ -339,5 +340,90 @@ final class PruningState {
             guard constant[b].isFinite, linear[b].isFinite, quadratic[b].isFinite else { return nil }
         }
         return (constant, linear, quadratic)
+    }
+}
+
+extension BLASKernel {
+    /// Runs one E-step `pass` under `plan`, redoes it in full when a component weighs less than
+    /// ``PruningState/lightestComponent`` of the data, and tells the state how many rows could
+    /// be held. The pass fills the statistics' pruning counts.
+    func pruned(_ plan: PruningState.Plan?, _ pass: (PruningState.Plan?) -> SufficientStatistics) -> SufficientStatistics {
+        var stats = pass(plan)
+        if var full = plan, full.hold,
+           stats.weightSums.contains(where: { !($0 >= PruningState.lightestComponent * stats.sampleCount) }) {
+            full.hold = false
+            stats = pass(full)
+        }
+        if plan != nil { pruning.finish(holdable: stats.holdableRows, globalRows: data.globalRows) }
+        stats.evaluatedShare = stats.evaluatedPairs / (Double(data.globalRows) * Double(components))
+        return stats
+    }
+
+    /// Splits a chunk's rows into those `plan` holds (`s.heldRows`, chunk indices) and the
+    /// others (`s.fullRows`); returns their counts.
+    func split(_ rows: Range<Int>, _ plan: PruningState.Plan, _ s: ChunkScratch<Scalar>) -> (held: Int, full: Int) {
+        var held = 0, full = 0
+        for i in 0..<rows.count {
+            let row = rows.lowerBound + i
+            if plan.hold && plan.isHeld(row, data.row(row), columns: data.columns) {
+                s.heldRows[held] = Int32(i)
+                held += 1
+            } else {
+                s.fullRows[full] = Int32(i)
+                full += 1
+            }
+        }
+        return (held, full)
+    }
+
+    /// The `full` rows of `s.fullRows`, evaluated in full as `range` of `view` with their leads
+    /// in `s.best` and `s.others`: renews each one's budget (or marks it for evaluation next
+    /// time) and returns how many could be held. `underflowLead`: the lead when `others` is 0.
+    func renew(_ plan: PruningState.Plan, rows: Range<Int>, full: Int, view: DataView<Scalar>, range: Range<Int>,
+               scratch s: ChunkScratch<Scalar>, underflowLead: Double) -> Double {
+        var holdable = 0.0
+        for j in 0..<full {
+            let row = rows.lowerBound + Int(s.fullRows[j]), others = s.others[j]
+            guard others < plan.holdingOthers else {
+                plan.budget[row] = -.infinity
+                continue
+            }
+            plan.renew(row, view.row(range.lowerBound + j), columns: data.columns, best: Int(s.best[j]),
+                       lead: others > 0 ? -log(others) : underflowLead)
+            holdable += 1
+        }
+        return holdable
+    }
+
+    /// The rows of `s.fullRows` (`full` of them) copied to `s.gathered` with their weights, as a view.
+    func gatherFullRows(_ rows: Range<Int>, full: Int, scratch s: ChunkScratch<Scalar>) -> DataView<Scalar> {
+        let d = data.columns
+        for j in 0..<full {
+            let row = rows.lowerBound + Int(s.fullRows[j])
+            s.gathered.advanced(by: j * d).update(from: data.row(row), count: d)
+            s.gatheredWeights[j] = data.weight(row)
+        }
+        return DataView(base: s.gathered, rows: full, columns: d, weights: data.weights == nil ? nil : s.gatheredWeights)
+    }
+
+    /// After the held rows' log joint densities `values`: a row below ``FarRows/threshold``
+    /// (far from every component) moves to the full rows, to be computed by ``FarRows``; returns
+    /// `Σ w_n ℓ_b(x_n)` over the rows still held.
+    func settle(_ values: UnsafePointer<Double>, held: inout Int, full: inout Int, rows: Range<Int>,
+                scratch s: ChunkScratch<Scalar>) -> Double {
+        var kept = 0, logLikelihood = 0.0
+        for j in 0..<held {
+            guard values[j] >= FarRows.threshold else {
+                s.fullRows[full] = s.heldRows[j]
+                full += 1
+                continue
+            }
+            s.heldRows[kept] = s.heldRows[j]
+            kept += 1
+            let w = data.weight(rows.lowerBound + Int(s.heldRows[j]))
+            if w > 0 { logLikelihood += w * values[j] }
+        }
+        held = kept
+        return logLikelihood
     }
 }

@@ -7,21 +7,14 @@ extension BLASKernel {
     /// (``PruningState``), rows held by one component take `θ_b · z` and one sum instead.
     func quadraticExpectation(_ model: GaussianMixture, _ factors: ComponentFactors, _ theta: [Scalar],
                               fused: Bool) -> SufficientStatistics {
-        let plan = pruning.plan(model, factors, theta: theta.map { Double($0) }, features: quadratic.count)
-        var pass = quadraticPass(model, theta, fused: fused, plan: plan)
-        // A component this light could be moved by the responsibilities held rows leave out.
-        if var full = plan, full.hold,
-           pass.statistics.weightSums.contains(where: { !($0 >= PruningState.lightestComponent * pass.statistics.sampleCount) }) {
-            full.hold = false
-            pass = quadraticPass(model, theta, fused: fused, plan: full)
+        pruned(pruning.plan(model, factors, theta: theta.map { Double($0) }, features: quadratic.count)) { plan in
+            quadraticPass(model, theta, fused: fused, plan: plan)
         }
-        if plan != nil { pruning.finish(holdable: pass.holdable, globalRows: data.globalRows) }
-        return pass.statistics
     }
 
     /// One pass of the quadratic road over every chunk, with budgets kept and rows held as `plan` says.
     private func quadraticPass(_ model: GaussianMixture, _ theta: [Scalar], fused: Bool,
-                               plan: PruningState.Plan?) -> (statistics: SufficientStatistics, holdable: Double) {
+                               plan: PruningState.Plan?) -> SufficientStatistics {
         let k = components, m = quadratic.count, km = k * m
         // Per leaf: `Σ_n r_nk z(x_n)` (K x M), the log-likelihood, the weight total, the
         // (row, component) pairs evaluated and the rows held or holdable. In float64 the
@@ -49,8 +42,9 @@ extension BLASKernel {
         var stats = quadratic.statistics(from: total.base, components: k)
         stats.logLikelihood = total.values[km]
         stats.sampleCount = total.values[km + 1]
-        stats.evaluatedShare = total.values[km + 2] / (Double(data.globalRows) * Double(k))
-        return (stats, total.values[km + 3])
+        stats.evaluatedPairs = total.values[km + 2]
+        stats.holdableRows = total.values[km + 3]
+        return stats
     }
 
     /// One chunk with budgets: its held rows first, then the others in full (gathered when some
@@ -59,17 +53,7 @@ extension BLASKernel {
                              plan: PruningState.Plan, rows: Range<Int>, scratch s: ChunkScratch<Scalar>,
                              sums: UnsafeMutablePointer<Double>) {
         let k = components, m = quadratic.count, km = k * m, d = data.columns, n = rows.count
-        var held = 0, full = 0
-        for i in 0..<n {
-            let row = rows.lowerBound + i
-            if plan.hold && plan.isHeld(row, data.row(row), columns: d) {
-                s.heldRows[held] = Int32(i)
-                held += 1
-            } else {
-                s.fullRows[full] = Int32(i)
-                full += 1
-            }
-        }
+        var (held, full) = split(rows, plan, s)
         var logLikelihood = 0.0
         if held > 0 {
             // θ_b · z and w z into b's sums per held row; `rowLogLikelihoods` takes the values.
@@ -82,48 +66,17 @@ extension BLASKernel {
                                     threshold: FarRows.threshold, sums: sums, values: values, scratch: s.heldScratch)
                 }
             }
-            var kept = 0
-            for j in 0..<held {
-                // A row far from every component goes to the full road and its ``FarRows``.
-                guard values[j] >= FarRows.threshold else {
-                    s.fullRows[full] = s.heldRows[j]
-                    full += 1
-                    continue
-                }
-                s.heldRows[kept] = s.heldRows[j]
-                kept += 1
-                let w = data.weight(rows.lowerBound + Int(s.heldRows[j]))
-                if w > 0 { logLikelihood += w * values[j] }
-            }
-            held = kept
+            logLikelihood = settle(values, held: &held, full: &full, rows: rows, scratch: s)
         }
         var holdable = Double(held)
         if full > 0 {
             // The rest in full, in place when nothing was held, else gathered with their weights.
-            var view = data, range = rows
-            if full < n {
-                for j in 0..<full {
-                    let row = rows.lowerBound + Int(s.fullRows[j])
-                    s.gathered.advanced(by: j * d).update(from: data.row(row), count: d)
-                    s.gatheredWeights[j] = data.weight(row)
-                }
-                view = DataView(base: s.gathered, rows: full, columns: d, weights: data.weights == nil ? nil : s.gatheredWeights)
-                range = 0..<full
-            }
+            let (view, range) = full < n ? (gatherFullRows(rows, full: full, scratch: s), 0..<full) : (data, rows)
             logLikelihood += denseChunk(model, theta, fused: fused, view: view, rows: range, scratch: s, sums: sums,
                                         keepLeads: true)
             // The fused float32 kernel's exp gives 0 below -87, the others below -708.
-            let underflowLead = fused && Scalar.self == Float.self ? 87.0 : 708.0
-            for j in 0..<full {
-                let row = rows.lowerBound + Int(s.fullRows[j]), others = s.others[j]
-                guard others < plan.holdingOthers else {
-                    plan.budget[row] = -.infinity
-                    continue
-                }
-                plan.renew(row, view.row(range.lowerBound + j), columns: d, best: Int(s.best[j]),
-                           lead: others > 0 ? -log(others) : underflowLead)
-                holdable += 1
-            }
+            holdable += renew(plan, rows: rows, full: full, view: view, range: range, scratch: s,
+                              underflowLead: fused && Scalar.self == Float.self ? 87 : 708)
         }
         sums[km] += logLikelihood
         sums[km + 2] += Double(held + full * k)

@@ -3,15 +3,124 @@ import Foundation
 extension BLASKernel {
     /// The whitening road: per chunk, each component's whitened rows `(x_n - μ_k) L_k⁻ᵀ`, the
     /// responsibilities, and the statistics about the current means (one `syrk` per component).
+    /// Unless pruning is off or paused (``PruningState``), rows held by one component take that
+    /// component's whitened distance alone and a responsibility of one.
     func whiteningExpectation(_ model: GaussianMixture, _ componentFactors: ComponentFactors) -> SufficientStatistics {
         let factors = componentFactors.precisionFactors.map { Scalar($0) }, normalizers = componentFactors.logNormalizers
         let diagonal = componentFactors.diagonalFactors?.map { Scalar($0) }
-        return reduce(shifts: model.means.values) { scratch, stats, rows in
-            stats.logLikelihood += logJointAndNormalize(model, factors: factors, diagonalFactors: diagonal,
-                                                        normalizers: normalizers, rows: rows, scratch: scratch,
-                                                        logLikelihoodsOut: nil)
-            accumulate(rows: rows, responsibilities: scratch.responsibilities, scratch: scratch, into: &stats)
+        let logJoint = { (rows: Range<Int>, scratch: ChunkScratch<Scalar>, view: DataView<Scalar>, leads: Bool) in
+            self.logJointAndNormalize(model, factors: factors, diagonalFactors: diagonal, normalizers: normalizers, rows: rows,
+                                      scratch: scratch, logLikelihoodsOut: nil, view: view,
+                                      leads: leads ? (scratch.best, scratch.others) : nil)
         }
+        return pruned(pruning.plan(model, componentFactors, theta: [], features: 0)) { plan in
+            reduce(shifts: model.means.values) { s, stats, rows in
+                guard let plan else {
+                    stats.logLikelihood += logJoint(rows, s, data, false)
+                    accumulate(rows: rows, responsibilities: s.responsibilities, scratch: s, into: &stats)
+                    stats.evaluatedPairs += Double(rows.count * components)
+                    return
+                }
+                let k = components, n = rows.count, r = s.responsibilities
+                var (held, full) = split(rows, plan, s)
+                var logLikelihood = 0.0
+                if held > 0 {
+                    let values = s.rowLogLikelihoods
+                    for j in 0..<held {
+                        let row = rows.lowerBound + Int(s.heldRows[j])
+                        values[j] = whitenedLogJoint(data.row(row), component: Int(plan.best[row]), model, componentFactors)
+                    }
+                    logLikelihood = settle(values, held: &held, full: &full, rows: rows, scratch: s)
+                }
+                var holdable = Double(held)
+                if full > 0 {
+                    let (view, range) = full < n ? (gatherFullRows(rows, full: full, scratch: s), 0..<full) : (data, rows)
+                    logLikelihood += logJoint(range, s, view, true)
+                    holdable += renew(plan, rows: rows, full: full, view: view, range: range, scratch: s, underflowLead: 708)
+                    accumulate(rows: range, responsibilities: r, scratch: s, into: &stats, view: view)
+                }
+                if held > 0 { accumulateHeld(rows: rows, held: held, best: plan.best, scratch: s, into: &stats) }
+                stats.logLikelihood += logLikelihood
+                stats.evaluatedPairs += Double(held + full * k)
+                stats.holdableRows += holdable
+            }
+        }
+    }
+
+    /// Whitening road: adds the statistics of the chunk's held rows (`s.heldRows`, `held` of
+    /// them, each with responsibility one for its component `best[row]`) to `stats`: per
+    /// component, its rows' weights, `Σ w (x - μ_b)` and one `syrk` of `√w (x - μ_b)`.
+    func accumulateHeld(rows: Range<Int>, held: Int, best: UnsafePointer<Int32>, scratch s: ChunkScratch<Scalar>,
+                        into stats: inout SufficientStatistics) {
+        let d = data.columns, k = components
+        // The held rows by component (a counting sort into `fullRows`, free once the full rows are done).
+        var starts = [Int](repeating: 0, count: k + 1)
+        for j in 0..<held { starts[Int(best[rows.lowerBound + Int(s.heldRows[j])]) + 1] += 1 }
+        for c in 0..<k { starts[c + 1] += starts[c] }
+        var next = starts
+        for j in 0..<held {
+            let c = Int(best[rows.lowerBound + Int(s.heldRows[j])])
+            s.fullRows[next[c]] = s.heldRows[j]
+            next[c] += 1
+        }
+        let w = s.weightedRows, gram = s.gram
+        stats.shifts.withUnsafeBufferPointer { shifts in
+            stats.centeredSums.withUnsafeMutableBufferPointer { sums in
+                stats.centeredScatter.withUnsafeMutableBufferPointer { scatter in
+                    for c in 0..<k where starts[c + 1] > starts[c] {
+                        let shift = shifts.baseAddress! + c * d, sum = sums.baseAddress! + c * d
+                        var weight = 0.0, kept = 0
+                        for j in starts[c]..<starts[c + 1] {
+                            let row = rows.lowerBound + Int(s.fullRows[j]), rc = data.weight(row)
+                            guard rc > 0 else { continue }
+                            weight += rc
+                            let root = rc.squareRoot(), xi = data.row(row), wi = w + kept * d
+                            kept += 1
+                            for a in 0..<d {
+                                let t = Double(xi[a]) - shift[a]
+                                wi[a] = Scalar(root * t)
+                                sum[a] += rc * t
+                            }
+                        }
+                        stats.weightSums[c] += weight
+                        guard kept > 0 else { continue }
+                        Scalar.gramLower(rows: kept, n: d, a: w, lda: d, c: gram)
+                        let out = scatter.baseAddress! + c * d * d
+                        for i in 0..<d { for j in 0...i { out[i * d + j] += Double(gram[i * d + j]) } }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `log w_b + log N(x | μ_b, Σ_b) = log-normalizer_b - ½ ‖L_b⁻¹ (x - μ_b)‖²` for one row and
+    /// one component, in Double.
+    func whitenedLogJoint(_ x: UnsafePointer<Scalar>, component b: Int, _ model: GaussianMixture,
+                          _ factors: ComponentFactors) -> Double {
+        let d = data.columns, kd = components * d
+        var squares = 0.0
+        model.means.values.withUnsafeBufferPointer { means in
+            let mean = means.baseAddress! + b * d
+            if let u = factors.diagonalFactors {
+                for j in 0..<d {
+                    let y = (Double(x[j]) - mean[j]) * u[b * d + j]
+                    squares += y * y
+                }
+                return
+            }
+            factors.precisionFactors.withUnsafeBufferPointer { p in
+                // y = Pᵀ (x - μ_b) with P's block L_b⁻ᵀ (upper triangular), a row of P at a time.
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: d) { y in
+                    y.initialize(repeating: 0)
+                    for a in 0..<d {
+                        let t = Double(x[a]) - mean[a], row = p.baseAddress! + a * kd + b * d
+                        for j in a..<d { y[j] += t * row[j] }
+                    }
+                    for j in 0..<d { squares += y[j] * y[j] }
+                }
+            }
+        }
+        return factors.logNormalizers[b] - 0.5 * squares
     }
 
     /// Whitening road: fills `scratch.responsibilities` with `r_nk` for the rows of one chunk and
@@ -21,10 +130,13 @@ extension BLASKernel {
     /// `factors` is the model's `P = [L_1⁻ᵀ | ... | L_K⁻ᵀ]` in the data's type, or for a diagonal
     /// type `diagonalFactors` its diagonals (K x D; then `y = (x_n - μ_k) ⊙ u_k`, the same numbers
     /// as the product with `P`, whose other entries are zero), and `normalizers` its log
-    /// normalizers (``ComponentFactors``).
+    /// normalizers (``ComponentFactors``). `rows` are rows of `view` (the kernel's data unless
+    /// given); with `leads`, each row's leading component and the others' `Σ exp(ℓ_k - ℓ_best)`.
     func logJointAndNormalize(_ model: GaussianMixture, factors: [Scalar], diagonalFactors: [Scalar]?, normalizers: [Double],
                               rows: Range<Int>, scratch: ChunkScratch<Scalar>,
-                              logLikelihoodsOut: UnsafeMutablePointer<Double>?) -> Double {
+                              logLikelihoodsOut: UnsafeMutablePointer<Double>?, view: DataView<Scalar>? = nil,
+                              leads: (best: UnsafeMutablePointer<Int32>, others: UnsafeMutablePointer<Double>)? = nil) -> Double {
+        let data = view ?? data
         let d = data.columns, k = components, kd = k * d, n = rows.count
         let y = scratch.whitened, r = scratch.responsibilities, centred = scratch.centred
         let x = data.row(rows.lowerBound)
@@ -62,15 +174,18 @@ extension BLASKernel {
                 }
             }
         }
-        return normalize(r, rows: rows, scratch: scratch, model: model, logLikelihoodsOut: logLikelihoodsOut)
+        return normalize(r, rows: rows, scratch: scratch, model: model, logLikelihoodsOut: logLikelihoodsOut, view: data,
+                         leads: leads)
     }
 
-    /// Whitening road: adds the statistics of one chunk with responsibilities `r` (n x K) to `stats`.
+    /// Whitening road: adds the statistics of one chunk (rows of `view`, the kernel's data unless
+    /// given) with responsibilities `r` (n x K) to `stats`.
     /// A row whose weighted responsibility for a component is exactly zero adds nothing to that
     /// component's sums, so only the others enter its `syrk`: one-hot responsibilities (the
     /// start from k-means labels or seed rows) cost `N·D²` instead of `N·K·D²`.
     func accumulate(rows: Range<Int>, responsibilities r: UnsafeMutablePointer<Double>,
-                            scratch: ChunkScratch<Scalar>, into stats: inout SufficientStatistics) {
+                    scratch: ChunkScratch<Scalar>, into stats: inout SufficientStatistics, view: DataView<Scalar>? = nil) {
+        let data = view ?? data
         let d = data.columns, k = components, n = rows.count
         let w = scratch.weightedRows, gram = scratch.gram
         let x = data.row(rows.lowerBound)

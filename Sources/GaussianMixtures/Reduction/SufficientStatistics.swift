@@ -26,6 +26,10 @@ struct SufficientStatistics {
     /// whose responsibility it added to the sums (below 1 when rows were held by one component,
     /// ``PruningState``); nil where every pair is.
     var evaluatedShare: Double? = nil
+    /// Sums a pruned E-step keeps beside the statistics (``PruningState``): the (row, component)
+    /// pairs evaluated, and the rows held or holdable next time.
+    var evaluatedPairs = 0.0
+    var holdableRows = 0.0
 
     init(components k: Int, features d: Int, shifts: [Double]) {
         precondition(shifts.count == k * d)
@@ -46,6 +50,8 @@ struct SufficientStatistics {
         for i in centeredScatter.indices { centeredScatter[i] = 0 }
         logLikelihood = 0
         sampleCount = 0
+        evaluatedPairs = 0
+        holdableRows = 0
     }
 
     /// Adds another partial sum taken about the same shifts; sums about other shifts must be
@@ -57,25 +63,29 @@ struct SufficientStatistics {
         for i in centeredScatter.indices { centeredScatter[i] += other.centeredScatter[i] }
         logLikelihood += other.logLikelihood
         sampleCount += other.sampleCount
+        evaluatedPairs += other.evaluatedPairs
+        holdableRows += other.holdableRows
     }
 }
 
 extension SufficientStatistics {
     /// Every sum in one array, for one exchange between processes: `N_k`, `s_k`, `S_k`, the
-    /// log-likelihood and the weight total (the shifts are not sums and stay out).
+    /// log-likelihood, the weight total and the pruning counts (the shifts are not sums and stay out).
     var packed: [Double] {
-        weightSums + centeredSums + centeredScatter + [logLikelihood, sampleCount]
+        weightSums + centeredSums + centeredScatter + [logLikelihood, sampleCount, evaluatedPairs, holdableRows]
     }
 
     /// Replaces every sum by the matching entry of `values` (laid out as ``packed``).
     mutating func unpack(_ values: [Double]) {
         let k = components, d = features
-        precondition(values.count == k + k * d + k * d * d + 2)
+        precondition(values.count == k + k * d + k * d * d + 4)
         weightSums = Array(values[0..<k])
         centeredSums = Array(values[k..<(k + k * d)])
         centeredScatter = Array(values[(k + k * d)..<(k + k * d + k * d * d)])
-        logLikelihood = values[values.count - 2]
-        sampleCount = values[values.count - 1]
+        logLikelihood = values[values.count - 4]
+        sampleCount = values[values.count - 3]
+        evaluatedPairs = values[values.count - 2]
+        holdableRows = values[values.count - 1]
     }
 
     /// The same sums about other shifts `c'_k` (the scatter's lower triangle, mirrored): with
