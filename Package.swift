@@ -61,7 +61,7 @@ let package = Package(
         // Seconds per EM iteration, LAPACK path against the naive path: `swift run -c release gmm-bench`.
         .executableTarget(
             name: "gmm-bench",
-            dependencies: ["GaussianMixtures", "GaussianMixturesIO",
+            dependencies: ["GaussianMixtures", "GaussianMixturesIO", "CLAPACK",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/GMMBench"
         ),

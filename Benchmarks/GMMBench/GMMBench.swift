@@ -45,8 +45,12 @@ struct Measurement: Codable {
     let features: Int
     let components: Int
     let threads: Int
+    /// The dense path (`FitOptions.exactDense`), and its GFLOP/s against DGEMM's on as many threads.
     let secondsPerIteration: Double
     let gflops: Double
+    let dgemmGflops: Double
+    /// The default path: pruned responsibilities where K >= 16.
+    let prunedSecondsPerIteration: Double
     let naiveSecondsPerIteration: Double?
     /// The same iterations in float32, and how far its lower bound ends from float64's (relative).
     let float32SecondsPerIteration: Double?
@@ -88,9 +92,12 @@ struct Bench: ParsableCommand {
             throw ValidationError("--threads takes positive integers separated by commas, got '\(threads)'")
         }
         let chosen = namedWorkloads.filter { names.contains($0.name) } + (sweep ? sweepWorkloads : [])
-        print("| workload | N | D | K | threads | float64 s/iter | GFLOP/s | float32 s/iter | GFLOP/s | "
-              + "float32 lower-bound gap | naive s/iter | speed-up over naive |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        let dgemm = Dictionary(uniqueKeysWithValues: threadCounts.map { ($0, dgemmRate(threads: $0)) })
+        print("DGEMM (2048 x 2048, OpenBLAS): " + threadCounts.map { "\($0) thread(s) \(format("%.1f", dgemm[$0]!)) GFLOP/s" }
+              .joined(separator: ", ") + "\n")
+        print("| workload | N | D | K | threads | float64 dense s/iter | GFLOP/s | share of DGEMM | float64 default (pruned) s/iter | "
+              + "float32 s/iter | GFLOP/s | float32 lower-bound gap | naive s/iter | speed-up over naive |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         var results: [Measurement] = []
         for base in chosen {
             let w = Workload(name: base.name, rows: max(base.components * 10, Int(Double(base.rows) * scale)),
@@ -100,10 +107,12 @@ struct Bench: ParsableCommand {
             let naive = noNaive ? nil : try measure(data, start: start, path: .naive, threads: 1, iterations: naiveIterations).seconds
             let singles = noFloat32 ? nil : data.values.map { Float($0) }
             for t in threadCounts {
-                let fast = try measure(data, start: start, path: .lapack, threads: t, iterations: iterations)
+                let fast = try measure(data, start: start, path: .lapack, threads: t, iterations: iterations, exactDense: true)
+                let pruned = try measure(data, start: start, path: .lapack, threads: t, iterations: iterations)
                 let single = try singles.map { try measure($0, rows: w.rows, columns: w.features, start: start, threads: t) }
                 let m = Measurement(workload: w.name, rows: w.rows, features: w.features, components: w.components,
                                     threads: t, secondsPerIteration: fast.seconds, gflops: w.flops / fast.seconds / 1e9,
+                                    dgemmGflops: dgemm[t]!, prunedSecondsPerIteration: pruned.seconds,
                                     naiveSecondsPerIteration: naive,
                                     float32SecondsPerIteration: single?.seconds,
                                     float32LowerBoundGap: single.map { abs($0.lowerBound - fast.lowerBound) / abs(fast.lowerBound) },
@@ -111,7 +120,8 @@ struct Bench: ParsableCommand {
                 results.append(m)
                 let f32 = m.float32SecondsPerIteration
                 print("| \(w.name) | \(w.rows) | \(w.features) | \(w.components) | \(t) | \(format("%.4g", m.secondsPerIteration)) | "
-                      + "\(format("%.1f", m.gflops)) | \(f32.map { format("%.4g", $0) } ?? "-") | "
+                      + "\(format("%.1f", m.gflops)) | \(format("%.0f %%", 100 * m.gflops / m.dgemmGflops)) | "
+                      + "\(format("%.4g", m.prunedSecondsPerIteration)) | \(f32.map { format("%.4g", $0) } ?? "-") | "
                       + "\(f32.map { format("%.1f", w.flops / $0 / 1e9) } ?? "-") | "
                       + "\(m.float32LowerBoundGap.map { format("%.1e", $0) } ?? "-") | "
                       + "\(naive.map { format("%.4g", $0) } ?? "-") | "
@@ -127,7 +137,7 @@ struct Bench: ParsableCommand {
         }
     }
 
-    /// A second table: float64 seconds per iteration of each covariance type, on `threads` threads.
+    /// A second table: float64 seconds per iteration of each covariance type (dense), on `threads` threads.
     func timeCovarianceTypes(_ workloads: [Workload], threads: Int) throws {
         let types = try covarianceTypes.split(separator: ",").map { name -> CovarianceType in
             guard let type = CovarianceType(rawValue: String(name)) else {
@@ -146,7 +156,8 @@ struct Bench: ParsableCommand {
             for type in types {
                 let start = try GaussianMixture.fit(data, components: w.components, options: FitOptions(
                     maxIterations: 1, initialization: .kMeansPlusPlus, covarianceType: type, seed: 3)).model
-                let seconds = try measure(data, start: start, path: .lapack, threads: threads, iterations: iterations).seconds
+                let seconds = try measure(data, start: start, path: .lapack, threads: threads, iterations: iterations,
+                                          exactDense: true).seconds
                 cells.append(format("%.4g", seconds))
             }
             print("| \(w.name) | \(w.rows) | \(w.features) | \(w.components) | " + cells.joined(separator: " | ") + " |")
@@ -186,22 +197,24 @@ struct Bench: ParsableCommand {
 
     /// Median seconds per iteration over `iterations` iterations from `start`, and the lower bound reached.
     func measure(_ data: Matrix, start: GaussianMixture, path: ComputePath, threads: Int,
-                 iterations: Int) throws -> (seconds: Double, lowerBound: Double) {
+                 iterations: Int, exactDense: Bool = false) throws -> (seconds: Double, lowerBound: Double) {
         let times = TimeLog()
-        let options = FitOptions(tolerance: 0, maxIterations: iterations, initialization: .model(start),
+        var options = FitOptions(tolerance: 0, maxIterations: iterations, initialization: .model(start),
                                  covarianceType: start.covarianceType, threads: threads, path: path,
                                  progress: { times.append($0.seconds) })
+        options.exactDense = exactDense
         let result = try GaussianMixture.fit(data, components: start.componentCount, options: options)
         let sorted = times.values.sorted()
         return (sorted[sorted.count / 2], result.lowerBound)
     }
 
-    /// As ``measure(_:start:path:threads:iterations:)`` for float32 data on the LAPACK path.
+    /// As ``measure(_:start:path:threads:iterations:exactDense:)`` for float32 data on the dense LAPACK path.
     func measure(_ values: [Float], rows: Int, columns: Int, start: GaussianMixture,
                  threads: Int) throws -> (seconds: Double, lowerBound: Double) {
         let times = TimeLog()
-        let options = FitOptions(tolerance: 0, maxIterations: iterations, initialization: .model(start),
+        var options = FitOptions(tolerance: 0, maxIterations: iterations, initialization: .model(start),
                                  threads: threads, progress: { times.append($0.seconds) })
+        options.exactDense = true
         let result = try GaussianMixture.fit(values, rows: rows, columns: columns, components: start.componentCount,
                                              options: options)
         let sorted = times.values.sorted()

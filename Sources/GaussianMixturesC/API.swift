@@ -92,6 +92,7 @@ func request(_ pointer: UnsafePointer<gm_options>?) throws -> Request {
     r.options.seed = c.random_state
     r.options.threads = try defaultThreads(c.n_threads)
     r.options.reseedEmptyComponents = c.reseed_empty_components != 0
+    r.options.exactDense = c.exact_dense != 0
     r.weightsInit = c.weights_init
     r.meansInit = c.means_init
     r.precisionsInit = c.precisions_init

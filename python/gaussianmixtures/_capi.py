@@ -33,6 +33,7 @@ class Options(ctypes.Structure):
         ("progress", PROGRESS),
         ("progress_user_data", c_void_p),
         ("cancel", POINTER(c_int32)),
+        ("exact_dense", c_int32),
     ]
 
 

@@ -60,6 +60,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     Extra parameters:
     n_threads : int or None (default all cores)
         Worker threads of the fit and of scoring; results do not depend on it.
+    exact_dense : bool (default False)
+        Evaluate every (row, component) pair in every E-step. By default (K >= 16) a row that
+        one component holds to double precision (responsibilities of the others below 2^-80)
+        costs that component's work alone; the model is the same to rounding.
     dtype : None, "float32" or "float64" (default None)
         The precision of the fit. None fits float32 data in float32 (a C-contiguous float32
         array is used in place, without a copy) and anything else in float64.
@@ -85,11 +89,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "dtype": [StrOptions({"float32", "float64"}), type, None],
+        "exact_dense": ["boolean"],
     }
 
     def __init__(self, n_components=1, *, covariance_type="full", tol=1e-3, reg_covar=1e-6, max_iter=100, n_init=1,
                  init_params="kmeans", weights_init=None, means_init=None, precisions_init=None, random_state=None,
-                 warm_start=False, verbose=0, verbose_interval=10, n_threads=None, dtype=None):
+                 warm_start=False, verbose=0, verbose_interval=10, n_threads=None, dtype=None, exact_dense=False):
         self.n_components = n_components
         self.covariance_type = covariance_type
         self.tol = tol
@@ -106,6 +111,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.verbose_interval = verbose_interval
         self.n_threads = n_threads
         self.dtype = dtype
+        self.exact_dense = exact_dense
 
     # ----------------------------------------------------------------- fitting
 
@@ -174,6 +180,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         options.init_params = _capi.INIT_PARAMS[self.init_params]
         options.random_state = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         options.n_threads = self.n_threads or 0
+        options.exact_dense = 1 if self.exact_dense else 0
         start = None
         if self.warm_start and getattr(self, "_model", None) is not None and hasattr(self, "means_"):
             model = self._handle()

@@ -307,3 +307,19 @@ def test_fit_predict_is_fit_then_predict():
     X = load_iris().data
     labels = GaussianMixture(3, random_state=4).fit_predict(X)
     assert np.array_equal(labels, GaussianMixture(3, random_state=4).fit(X).predict(X))
+
+
+def test_exact_dense_gives_the_pruned_fit_to_rounding():
+    # 16 well-separated blobs: the default fit holds most rows to one component (pruned
+    # responsibilities); exact_dense evaluates every pair. Same iterations, same model to rounding.
+    rng = np.random.default_rng(3)
+    centers = rng.uniform(-25, 25, size=(16, 3))
+    X = np.vstack([rng.normal(c, 0.4, size=(300, 3)) for c in centers])
+    start = dict(n_components=16, means_init=centers, tol=0, max_iter=15)
+    pruned = GaussianMixture(**start).fit(X)
+    dense = GaussianMixture(**start, exact_dense=True).fit(X)
+    assert pruned.n_iter_ == dense.n_iter_
+    assert_close(pruned.weights_, dense.weights_, 1e-11)
+    assert_close(pruned.means_, dense.means_, 1e-11)
+    assert_close(pruned.covariances_, dense.covariances_, 1e-10)
+    assert abs(pruned.lower_bound_ - dense.lower_bound_) < 1e-12 * abs(dense.lower_bound_)

@@ -52,7 +52,7 @@ extension BLASKernel {
     /// component, its rows' weights, `Σ w (x - μ_b)` and one `syrk` of `√w (x - μ_b)`.
     func accumulateHeld(rows: Range<Int>, held: Int, best: UnsafePointer<Int32>, scratch s: ChunkScratch<Scalar>,
                         into stats: inout SufficientStatistics) {
-        let d = data.columns, k = components
+        let k = components
         // The held rows by component (a counting sort into `fullRows`, free once the full rows are done).
         var starts = [Int](repeating: 0, count: k + 1)
         for j in 0..<held { starts[Int(best[rows.lowerBound + Int(s.heldRows[j])]) + 1] += 1 }
@@ -63,32 +63,10 @@ extension BLASKernel {
             s.fullRows[next[c]] = s.heldRows[j]
             next[c] += 1
         }
-        let w = s.weightedRows, gram = s.gram
-        stats.shifts.withUnsafeBufferPointer { shifts in
-            stats.centeredSums.withUnsafeMutableBufferPointer { sums in
-                stats.centeredScatter.withUnsafeMutableBufferPointer { scatter in
-                    for c in 0..<k where starts[c + 1] > starts[c] {
-                        let shift = shifts.baseAddress! + c * d, sum = sums.baseAddress! + c * d
-                        var weight = 0.0, kept = 0
-                        for j in starts[c]..<starts[c + 1] {
-                            let row = rows.lowerBound + Int(s.fullRows[j]), rc = data.weight(row)
-                            guard rc > 0 else { continue }
-                            weight += rc
-                            let root = rc.squareRoot(), xi = data.row(row), wi = w + kept * d
-                            kept += 1
-                            for a in 0..<d {
-                                let t = Double(xi[a]) - shift[a]
-                                wi[a] = Scalar(root * t)
-                                sum[a] += rc * t
-                            }
-                        }
-                        stats.weightSums[c] += weight
-                        guard kept > 0 else { continue }
-                        Scalar.gramLower(rows: kept, n: d, a: w, lda: d, c: gram)
-                        let out = scatter.baseAddress! + c * d * d
-                        for i in 0..<d { for j in 0...i { out[i * d + j] += Double(gram[i * d + j]) } }
-                    }
-                }
+        for c in 0..<k where starts[c + 1] > starts[c] {
+            addRows(of: c, count: starts[c + 1] - starts[c], scratch: s, into: &stats) { j in
+                let row = rows.lowerBound + Int(s.fullRows[starts[c] + j])
+                return (data.row(row), data.weight(row))
             }
         }
     }
@@ -186,39 +164,44 @@ extension BLASKernel {
     func accumulate(rows: Range<Int>, responsibilities r: UnsafeMutablePointer<Double>,
                     scratch: ChunkScratch<Scalar>, into stats: inout SufficientStatistics, view: DataView<Scalar>? = nil) {
         let data = view ?? data
-        let d = data.columns, k = components, n = rows.count
-        let w = scratch.weightedRows, gram = scratch.gram
-        let x = data.row(rows.lowerBound)
+        let k = components, x = data.row(rows.lowerBound)
+        for c in 0..<k {
+            addRows(of: c, count: rows.count, scratch: scratch, into: &stats) { i in
+                (x + i * data.columns, r[i * k + c] * data.weight(rows.lowerBound + i))
+            }
+        }
+    }
+
+    /// Adds `count` rows to component `c`'s statistics about its shift: `entry(j)` gives row j
+    /// and its weighted responsibility `w r` (a row of 0 adds nothing): the weights, `Σ w r (x - c_k)`
+    /// and one `syrk` of the rows `√(w r) (x - c_k)`.
+    private func addRows(of c: Int, count: Int, scratch: ChunkScratch<Scalar>, into stats: inout SufficientStatistics,
+                         _ entry: (Int) -> (UnsafePointer<Scalar>, Double)) {
+        let d = data.columns, w = scratch.weightedRows, gram = scratch.gram
+        var weight = 0.0, kept = 0
         stats.shifts.withUnsafeBufferPointer { shifts in
             stats.centeredSums.withUnsafeMutableBufferPointer { sums in
-                stats.centeredScatter.withUnsafeMutableBufferPointer { scatter in
-                    for c in 0..<k {
-                        let shift = shifts.baseAddress! + c * d
-                        let sum = sums.baseAddress! + c * d
-                        var weight = 0.0
-                        var kept = 0
-                        for i in 0..<n {
-                            let rc = r[i * k + c] * data.weight(rows.lowerBound + i)
-                            guard rc != 0 else { continue }
-                            weight += rc
-                            let root = rc.squareRoot()
-                            let xi = x + i * d
-                            let wi = w + kept * d
-                            kept += 1
-                            for j in 0..<d {
-                                let t = Double(xi[j]) - shift[j]
-                                wi[j] = Scalar(root * t)
-                                sum[j] += rc * t
-                            }
-                        }
-                        stats.weightSums[c] += weight
-                        guard weight > 0 else { continue }
-                        Scalar.gramLower(rows: kept, n: d, a: w, lda: d, c: gram)
-                        let out = scatter.baseAddress! + c * d * d
-                        for i in 0..<d { for j in 0...i { out[i * d + j] += Double(gram[i * d + j]) } }
+                let shift = shifts.baseAddress! + c * d, sum = sums.baseAddress! + c * d
+                for j in 0..<count {
+                    let (xi, rc) = entry(j)
+                    guard rc != 0 else { continue }
+                    weight += rc
+                    let root = rc.squareRoot(), wi = w + kept * d
+                    kept += 1
+                    for a in 0..<d {
+                        let t = Double(xi[a]) - shift[a]
+                        wi[a] = Scalar(root * t)
+                        sum[a] += rc * t
                     }
                 }
             }
+        }
+        stats.weightSums[c] += weight
+        guard weight > 0 else { return }
+        Scalar.gramLower(rows: kept, n: d, a: w, lda: d, c: gram)
+        stats.centeredScatter.withUnsafeMutableBufferPointer { scatter in
+            let out = scatter.baseAddress! + c * d * d
+            for i in 0..<d { for j in 0...i { out[i * d + j] += Double(gram[i * d + j]) } }
         }
     }
 }
