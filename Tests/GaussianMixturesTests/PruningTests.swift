@@ -180,7 +180,51 @@ import Testing
     }
 }
 
+extension PruningTests {
+    /// When every held row of a chunk turns out far from every component, the chunk is
+    /// evaluated in place: its full rows must then be the chunk's rows in order (their leads
+    /// and budgets are paired by position).
+    @Test func heldRowsThatTurnOutFarLeaveTheFullRowsInOrder() throws {
+        let data = try Self.blobs(rows: 64)
+        try data.values.withUnsafeBufferPointer { values in
+            let view = DataView(base: try #require(values.baseAddress), rows: 64, columns: 3)
+            let kernel = BLASKernel<Double>(data: view, components: 16, covarianceType: .full, threads: 1, chunkRows: 8)
+            let s = kernel.scratch[0]
+            for (j, row) in [1, 3, 4, 5, 6, 7].enumerated() { s.fullRows[j] = Int32(row) }
+            s.heldRows[0] = 0
+            s.heldRows[1] = 2
+            var held = 2, full = 6
+            let far = [-2e4, -3e4]
+            _ = far.withUnsafeBufferPointer { kernel.settle($0.baseAddress!, held: &held, full: &full, rows: 0..<8, scratch: s) }
+            #expect(held == 0 && full == 8)
+            #expect((0..<8).map { Int(s.fullRows[$0]) } == Array(0..<8))
+        }
+    }
+}
+
 extension DistributedFitTests {
+    /// A process with no rows runs the same passes as the others, the redone ones included (a
+    /// light component makes every pruned E-step run again in full): no exchange is left unpaired.
+    @Test func prunedFitWithAnEmptyProcessAndALightComponent() throws {
+        let data = try PruningTests.blobs(rows: 4_000, seed: 11)
+        let start = try GaussianMixture.fit(data, components: 16, options: PruningTests.options(exactDense: true, iterations: 3)).model
+        var weights = start.weights, means = start.means
+        weights[3] = 1e-10
+        for j in 0..<3 { means[3, j] = means[4, j] + (j == 0 ? 20 * start.covariances[4][0, 0].squareRoot() : 0) }
+        var covariances = start.covariances
+        covariances[3] = covariances[4]
+        let total = weights.reduce(0, +)
+        var options = PruningTests.options(exactDense: false, iterations: 6, threads: 1)
+        options.initialization = .model(try GaussianMixture(weights: weights.map { $0 / total }, means: means,
+                                                            covariances: covariances))
+        let whole = try GaussianMixture.fit(data, components: 16, options: options)
+        for split in [0, data.rows] {
+            for part in try splitFit(data, split: split, components: 16, weights: nil, options: options) {
+                expectIdentical(part, whole, "light component, split at \(split)")
+            }
+        }
+    }
+
     /// Two "processes" cut at 4096 rows hold and evaluate the same rows as one: the same bits.
     @Test func prunedFitSplitAtTheGridIsTheOneProcessFit() throws {
         let data = try PruningTests.blobs(rows: 9_000, seed: 12)

@@ -120,7 +120,9 @@ final class PruningState {
         /// the component's ball.
         @inline(__always) func isHeld<Scalar: EngineScalar>(_ n: Int, _ x: UnsafePointer<Scalar>, columns d: Int) -> Bool {
             let b = Int(best[n]), r = Double(radius[n])
-            if constant[b] + (linear[b] + quadratic[b] * r) * r < budget[n] { return true }
+            // The budget and the bound are sums of large terms: past their rounding only.
+            let bound = constant[b] + (linear[b] + quadratic[b] * r) * r
+            if bound + 8 * Double.ulpOfOne * (abs(bound) + abs(budget[n])) < budget[n] { return true }
             var squares = 0.0
             for j in 0..<d {
                 let t = Double(x[j]) - means[b * d + j]
@@ -152,7 +154,9 @@ final class PruningState {
     /// `m` 0), or nil when pruning is off or paused; adds this step's changes to the sums.
     func plan(_ model: GaussianMixture, _ factors: ComponentFactors, theta: [Double], features m: Int) -> Plan? {
         let k = components, d = features
-        guard enabled, rows > 0, k >= Self.minimumComponents, k * k * d + k * d * d <= Self.largestAnchorTable else {
+        // Every decision here comes from the model and global sums, never from this process's
+        // rows, so that every process (one may hold no rows) runs the same passes.
+        guard enabled, k >= Self.minimumComponents, k * k * d + k * d * d <= Self.largestAnchorTable else {
             return nil
         }
         if pause > 0 {
@@ -161,12 +165,13 @@ final class PruningState {
             return nil
         }
         if best == nil {
-            best = .allocate(capacity: rows)
-            radius = .allocate(capacity: rows)
-            budget = .allocate(capacity: rows)
-            best!.initialize(repeating: 0, count: rows)
-            radius!.initialize(repeating: 0, count: rows)
-            budget!.initialize(repeating: -.infinity, count: rows)
+            let n = max(1, rows)
+            best = .allocate(capacity: n)
+            radius = .allocate(capacity: n)
+            budget = .allocate(capacity: n)
+            best!.initialize(repeating: 0, count: n)
+            radius!.initialize(repeating: 0, count: n)
+            budget!.initialize(repeating: -.infinity, count: n)
         }
         var hold = false
         if let previous {
@@ -268,8 +273,10 @@ final class PruningState {
         let k = components, d = features
         return (0..<k).map { b in
             var radius = Double.infinity
+            let rounding = Double(d + 4) * Double.ulpOfOne
             for c in 0..<k where c != b {
-                let gap = tables.values[b * k + b] - tables.values[b * k + c] - window
+                let own = tables.values[b * k + b], other = tables.values[b * k + c]
+                let gap = own - other - window - rounding * (abs(own) + abs(other))
                 guard gap > 0 else { return 0 }
                 var slope = 0.0, curvature = 0.0
                 for a in 0..<d {
@@ -312,18 +319,27 @@ final class PruningState {
                          to new: (values: [Double], gradients: [Double], precisions: [Double]))
         -> (constant: [Double], linear: [Double], quadratic: [Double])? {
         let k = components, d = features
-        let curvature = (0..<k).map { c in 0.5 * spectralBound(new.precisions, c, c, minus: old.precisions) }
+        let zeros = [Double](repeating: 0, count: k * d * d)
+        // Rounding of a table entry: a sum of D products and a few more operations.
+        let rounding = Double(d + 4) * Double.ulpOfOne
+        let curvature = (0..<k).map { c in
+            0.5 * (spectralBound(new.precisions, c, c, minus: old.precisions)
+                   + rounding * (spectralBound(new.precisions, c, c, minus: zeros) + spectralBound(old.precisions, c, c, minus: zeros)))
+        }
         var constant = [Double](repeating: 0, count: k), linear = constant, quadratic = constant
         for b in 0..<k {
             var ownValue = 0.0, ownSlope = 0.0, otherValue = 0.0, otherSlope = 0.0, otherCurvature = 0.0
             for c in 0..<k {
-                let value = abs(new.values[b * k + c] - old.values[b * k + c])
-                var s = 0.0
+                // Each change plus the rounding of the two tables it comes from (sums of D terms).
+                let newValue = new.values[b * k + c], oldValue = old.values[b * k + c]
+                let value = abs(newValue - oldValue) + rounding * (abs(newValue) + abs(oldValue))
+                var s = 0.0, size = 0.0
                 for a in 0..<d {
-                    let t = new.gradients[(b * k + c) * d + a] - old.gradients[(b * k + c) * d + a]
-                    s += t * t
+                    let n = new.gradients[(b * k + c) * d + a], o = old.gradients[(b * k + c) * d + a]
+                    s += (n - o) * (n - o)
+                    size += n * n + o * o
                 }
-                let slope = s.squareRoot()
+                let slope = s.squareRoot() + rounding * 2 * size.squareRoot()
                 if c == b {
                     ownValue = value
                     ownSlope = slope
@@ -424,6 +440,8 @@ extension BLASKernel {
             if w > 0 { logLikelihood += w * values[j] }
         }
         held = kept
+        // Every row full: the roads then evaluate the chunk in place, row j as full row j.
+        if full == rows.count { for j in 0..<full { s.fullRows[j] = Int32(j) } }
         return logLikelihood
     }
 }
