@@ -6,7 +6,7 @@
 
 /// The rows' work, inlined into an AVX2 version and a baseline version below so that each is
 /// compiled for its instruction set; `restrict` (no two arrays overlap) lets the compiler
-/// vectorise the features and the sums, and the dot product keeps four partial sums.
+/// vectorise the features and the sums, and the dot product keeps four vector sums.
 static inline __attribute__((always_inline))
 void GMM_JOIN(held_rows_body, SUFFIX)(const T *x, long columns, const int *rows, long count, const int *best,
                                       const double *weights, int diagonal, const double *center, const double *theta,
@@ -30,17 +30,27 @@ void GMM_JOIN(held_rows_body, SUFFIX)(const T *x, long columns, const int *rows,
         }
         for (long j = 0; j < d; j++) zp[j] = centred[j];
         zp[d] = 1;
+        // θ_b · z in four independent vector sums (one chain of dependent adds would wait on
+        // each add's latency).
         const double *t = theta + (long)best[n] * m;
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        f64x4 a0 = (f64x4)0.0, a1 = a0, a2 = a0, a3 = a0;
         long p = 0;
-        for (; p + 4 <= m; p += 4) {
-            s0 += t[p] * z[p];
-            s1 += t[p + 1] * z[p + 1];
-            s2 += t[p + 2] * z[p + 2];
-            s3 += t[p + 3] * z[p + 3];
+        for (; p + 16 <= m; p += 16) {
+            f64x4 t0, t1, t2, t3, z0, z1, z2, z3;
+            __builtin_memcpy(&t0, t + p, sizeof t0); __builtin_memcpy(&z0, z + p, sizeof z0);
+            __builtin_memcpy(&t1, t + p + 4, sizeof t1); __builtin_memcpy(&z1, z + p + 4, sizeof z1);
+            __builtin_memcpy(&t2, t + p + 8, sizeof t2); __builtin_memcpy(&z2, z + p + 8, sizeof z2);
+            __builtin_memcpy(&t3, t + p + 12, sizeof t3); __builtin_memcpy(&z3, z + p + 12, sizeof z3);
+            a0 += t0 * z0; a1 += t1 * z1; a2 += t2 * z2; a3 += t3 * z3;
         }
-        for (; p < m; p++) s0 += t[p] * z[p];
-        const double value = (s0 + s1) + (s2 + s3);
+        for (; p + 4 <= m; p += 4) {
+            f64x4 t0, z0;
+            __builtin_memcpy(&t0, t + p, sizeof t0); __builtin_memcpy(&z0, z + p, sizeof z0);
+            a0 += t0 * z0;
+        }
+        f64x4 sum4 = (a0 + a1) + (a2 + a3);
+        double value = (sum4[0] + sum4[1]) + (sum4[2] + sum4[3]);
+        for (; p < m; p++) value += t[p] * z[p];
         values[i] = value;
         const double w = weights ? weights[n] : 1;
         if (!(value >= threshold) || !(w > 0)) continue;
