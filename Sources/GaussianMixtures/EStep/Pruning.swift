@@ -1,7 +1,7 @@
 import Foundation
 
-/// Pruned responsibilities on the quadratic road: rows that belong, to double precision, to one
-/// component alone cost that component's work only.
+/// Pruned responsibilities on the quadratic and whitening roads (K >= ``minimumComponents``):
+/// rows that belong, to double precision, to one component alone cost that component's work only.
 ///
 /// **What counts.** With the window (in nats)
 ///
@@ -13,9 +13,9 @@ import Foundation
 /// row's weight to any sum: below rounding (`2⁻⁵⁵` relative) wherever a component holds more
 /// than ``lightestComponent`` of the data's weight, which is checked after every pruned
 /// E-step (redone in full otherwise; with the M-step's floor of 10ε on every `N_k`, what is
-/// left out, below `N·2⁻⁸⁰`, can matter only past about 10⁹ rows). Such
-/// a row is *held* by `b`: its E-step is `ℓ_b(x_n) = θ_b · z(x_n)` alone, and it adds
-/// `w_n z(x_n)` to component `b`'s sums, one pair instead of K.
+/// left out, below `N·2⁻⁸⁰`, can matter only past about 10⁹ rows). Such a row is *held* by `b`:
+/// its E-step is `ℓ_b(x_n)` alone (`θ_b · z(x_n)` on the quadratic road, the whitened distance
+/// on the whitening road), and it adds to component `b`'s sums only, one pair instead of K.
 ///
 /// **Which rows, without evaluating the others.** As in Hamerly's k-means, a bound on how far
 /// the log-densities can have moved since a row was last evaluated in full decides it, from a
@@ -38,8 +38,9 @@ import Foundation
 /// spectral norm: the smaller of the Frobenius norm and the largest absolute row sum). A row
 /// past its budget is still held when it lies in its component's ball (``ballRadii``: a
 /// bound from the current model alone, as in Elkan's k-means). Every other row is evaluated
-/// in full, which renews its budget. Memory: 16 bytes per row, and `K²D` values per E-step for
-/// the anchors' `ℓ_k` and gradients (no pruning past ``largestAnchorTable``).
+/// in full, which renews its budget. Memory: 16 bytes per row (twice the data at D = 1, an
+/// eighth of it at D = 16), and `K²D + KD²` values per E-step for the anchors' `ℓ_k`, gradients
+/// and precisions (no pruning past ``largestAnchorTable``).
 ///
 /// **When it does not pay.** A held row still costs its features, one dot product and one sum
 /// (about `3M` flops and a copy), against `4KM` flops for a row in full on kernels that run
