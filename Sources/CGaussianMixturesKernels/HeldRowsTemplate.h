@@ -5,14 +5,18 @@
 // See gmm_held_rows in CGaussianMixturesKernels.h for the contract.
 
 /// The rows' work, inlined into an AVX2 version and a baseline version below so that each is
-/// compiled for its instruction set; `restrict` (no two arrays overlap) lets the compiler
-/// vectorise the features and the sums, and the dot product keeps four vector sums.
+/// compiled for its instruction set: the features four products at a time, the dot product in
+/// four vector sums, the sums vectorised by the compiler (`restrict`: no two arrays overlap).
 static inline __attribute__((always_inline))
 void GMM_JOIN(held_rows_body, SUFFIX)(const T *x, long columns, const int *rows, long count, const int *best,
                                       const double *weights, int diagonal, const double *center, const double *theta,
-                                      double threshold, double *sums, double *values, double *z) {
+                                      double threshold, double *sums, double *values, double *scratch) {
     const long d = columns, m = gmm_quadratic_feature_count(d, diagonal);
-    double *centred = z + m;
+    // `centred` holds D values and 4 zeros; `z` M values and room for 4 more: the pair rows
+    // below are written four at a time, each row's last vector spilling into the next row
+    // (written after it) and the last into the linear block (written last).
+    double *centred = scratch, *z = scratch + d + 4;
+    for (long j = d; j < d + 4; j++) centred[j] = 0;
     for (long i = 0; i < count; i++) {
         const long n = rows[i];
         const T *xn = x + n * d;
@@ -23,8 +27,13 @@ void GMM_JOIN(held_rows_body, SUFFIX)(const T *x, long columns, const int *rows,
             zp += d;
         } else {
             for (long a = 0; a < d; a++) {
-                const double xa = centred[a];
-                for (long j = a; j < d; j++) zp[j - a] = xa * centred[j];
+                const f64x4 xa = (f64x4)centred[a];
+                for (long j = a; j < d; j += 4) {
+                    f64x4 c;
+                    __builtin_memcpy(&c, centred + j, sizeof c);
+                    c *= xa;
+                    __builtin_memcpy(zp + (j - a), &c, sizeof c);
+                }
                 zp += d - a;
             }
         }

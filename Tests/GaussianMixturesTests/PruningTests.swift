@@ -94,6 +94,18 @@ import Testing
         #expect(late < 0.6 && late > 1.0 / 16, "share \(late)")
     }
 
+    /// Other widths than the blobs' 3 (the held rows' kernel writes features four at a time).
+    @Test(arguments: [1, 5, 8])
+    func otherFeatureCountsPruneToRounding(features d: Int) throws {
+        var generator = Xoshiro256StarStar(seed: UInt64(20 + d))
+        let side = d == 1 ? 1_000.0 : 60  // on a line, 16 centres need more room to stand apart
+        let centres = (0..<16).map { _ in (0..<d).map { _ in side * (generator.nextUniform() - 0.5) } }
+        let rows = (0..<4_000).map { n in centres[n % 16].map { $0 + 0.3 * generator.nextGaussian() } }
+        let (pruned, dense, naive) = try Self.fits(try Matrix(rows), options: Self.options(exactDense: false, iterations: 12))
+        expectSameToRounding(pruned: pruned, dense: dense, naive: naive, "D = \(d)")
+        #expect(try #require(pruned.evaluatedShareHistory.last) < 0.6, "\(pruned.evaluatedShareHistory)")
+    }
+
     /// Blobs in a cube four times wider: every E-step takes the whitening road, which prunes too.
     @Test(arguments: [false, true])
     func whiteningRoadPrunesToRounding(weighted: Bool) throws {

@@ -106,7 +106,7 @@ void gmm_seed_closest_f32(const float *x, const double *weights, long rows, long
 /// `center` as `gmm_quadratic_features` does (`diagonal` likewise, in double), writes
 /// `v = θ_b · z(x_n)` (`theta`: K x M, one component's M coefficients after another) to
 /// `values[i]` and, when `v >= threshold` and `w_n = weights ? weights[n] : 1` is positive,
-/// adds `w_n z(x_n)` to `sums + b M` (K x M). `scratch` holds M + D doubles.
+/// adds `w_n z(x_n)` to `sums + b M` (K x M). `scratch` holds M + D + 8 doubles.
 void gmm_held_rows(const double *x, long columns, const int *rows, long count, const int *best, const double *weights,
                    int diagonal, const double *center, const double *theta, double threshold, double *sums,
                    double *values, double *scratch);

@@ -51,7 +51,7 @@ final class ChunkScratch<Scalar: EngineScalar> {
     /// `Σ exp(ℓ_k - ℓ_best)` (``PruningState``).
     let best: UnsafeMutablePointer<Int32>
     let others: UnsafeMutablePointer<Double>
-    /// `M + D`: one held row's features and centred values (``gmm_held_rows``).
+    /// `M + D + 8`: one held row's centred values and features, padded (``gmm_held_rows``).
     let heldScratch: UnsafeMutablePointer<Double>
 
     init(chunkRows: Int, components k: Int, features d: Int, quadraticFeatures m: Int) {
@@ -75,7 +75,7 @@ final class ChunkScratch<Scalar: EngineScalar> {
         fullRows = .allocate(capacity: chunkRows)
         best = .allocate(capacity: chunkRows)
         others = .allocate(capacity: chunkRows)
-        heldScratch = .allocate(capacity: m + d)
+        heldScratch = .allocate(capacity: m + d + 8)
     }
 
     deinit {
