@@ -45,7 +45,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
     let scratch: [ChunkScratch<Scalar>]
     /// The tied road's `Σ_n w_n x̃_n x̃_nᵀ`, computed at its first use.
     let tiedScatter = Cache<[Double]>()
-    /// Per-row budgets of the quadratic road's pruned responsibilities.
+    /// Per-row budgets of the pruned responsibilities (quadratic and whitening roads).
     let pruning: PruningState
 
     init(data: DataView<Scalar>, components: Int, covarianceType: CovarianceType, threads: Int, chunkRows: Int?) {

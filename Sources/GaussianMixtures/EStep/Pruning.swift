@@ -124,29 +124,30 @@ final class PruningState {
             // The budget and the bound are sums of large terms: past their rounding only.
             let bound = constant[b] + (linear[b] + quadratic[b] * r) * r
             if bound + 8 * Double.ulpOfOne * (abs(bound) + abs(budget[n])) < budget[n] { return true }
-            var squares = 0.0
-            for j in 0..<d {
-                let t = Double(x[j]) - means[b * d + j]
-                squares += t * t
-            }
-            return squares * (1 + 1e-9) < ballRadii[b]
+            return squaredDistance(x, means, b, columns: d) * (1 + 1e-9) < ballRadii[b]
         }
 
         /// Renews row `n` (values `x`), evaluated in full: its leading component `b` leads every
         /// other by at least `lead` nats (`> T`).
         @inline(__always) func renew<Scalar: EngineScalar>(_ n: Int, _ x: UnsafePointer<Scalar>, columns d: Int,
                                                            best b: Int, lead: Double) {
-            var squares = 0.0
-            for j in 0..<d {
-                let t = Double(x[j]) - anchors[b * d + j]
-                squares += t * t
-            }
             // Rounded up by far more than the rounding of the sum and of the float.
-            let r = Float(squares.squareRoot() * (1 + 1e-6))
+            let r = Float(squaredDistance(x, anchors, b, columns: d).squareRoot() * (1 + 1e-6))
             let rr = Double(r)
             best[n] = Int32(b)
             radius[n] = r
             budget[n] = (lead - window) + constant[b] + (linear[b] + quadratic[b] * rr) * rr
+        }
+
+        /// `‖x - p_b‖²` in Double, `p_b` row `b` of `points` (K x D).
+        @inline(__always) private func squaredDistance<Scalar: EngineScalar>(_ x: UnsafePointer<Scalar>, _ points: [Double],
+                                                                            _ b: Int, columns d: Int) -> Double {
+            var squares = 0.0
+            for j in 0..<d {
+                let t = Double(x[j]) - points[b * d + j]
+                squares += t * t
+            }
+            return squares
         }
     }
 
@@ -268,13 +269,14 @@ final class PruningState {
     /// every other component by more than `window`, from the tables at the means: the lead
     /// over k at `μ_b + y` is, exactly, `G - h · y - ½ yᵀ (Λ_b - Λ_k) y` with
     /// `G = ℓ_b(μ_b) - ℓ_k(μ_b)` and `h = ∇(ℓ_k - ℓ_b)(μ_b)`, so it stays above `T` while
-    /// `G - ‖h‖ r - ½ ‖Λ_b - Λ_k‖_F r² > T`. This needs no history: it holds rows in E-steps
+    /// `G - ‖h‖ r - ½ ‖Λ_b - Λ_k‖ r² > T` (``spectralBound(features:_:)`` for the matrix norm;
+    /// `G` less the tables' rounding). This needs no history: it holds rows in E-steps
     /// whose changes have spent their budgets (Elkan's static bound beside Hamerly's).
     private func ballRadii(_ tables: (values: [Double], gradients: [Double], precisions: [Double]), window: Double) -> [Double] {
-        let k = components, d = features
+        let k = components, d = features, dd = d * d
+        let rounding = Double(d + 4) * Double.ulpOfOne
         return (0..<k).map { b in
             var radius = Double.infinity
-            let rounding = Double(d + 4) * Double.ulpOfOne
             for c in 0..<k where c != b {
                 let own = tables.values[b * k + b], other = tables.values[b * k + c]
                 let gap = own - other - window - rounding * (abs(own) + abs(other))
@@ -285,7 +287,7 @@ final class PruningState {
                     slope += t * t
                 }
                 slope = slope.squareRoot()
-                curvature = 0.5 * spectralBound(tables.precisions, b, c)
+                curvature = 0.5 * Self.spectralBound(features: d) { tables.precisions[b * dd + $0] - tables.precisions[c * dd + $0] }
                 // The positive root of gap - slope r - curvature r² = 0 (infinite when both are 0);
                 // NaN from a non-finite model holds nothing.
                 let root = 2 * gap / (slope + (slope * slope + 4 * curvature * gap).squareRoot())
@@ -296,17 +298,14 @@ final class PruningState {
         }
     }
 
-    /// An upper bound on the spectral norm of the symmetric `A = first_b - second_c` (D x D
-    /// blocks of K x D x D tables; `second` defaults to `first`): the smaller of its Frobenius
-    /// norm and its largest absolute row sum.
-    private func spectralBound(_ first: [Double], _ b: Int, _ c: Int, minus second: [Double]? = nil) -> Double {
-        let d = features
-        let other = second ?? first
+    /// An upper bound on the spectral norm of the symmetric D x D matrix whose entry (i, j) is
+    /// `entry(i D + j)`: the smaller of its Frobenius norm and its largest absolute row sum.
+    private static func spectralBound(features d: Int, _ entry: (Int) -> Double) -> Double {
         var frobenius = 0.0, rows = 0.0
         for i in 0..<d {
             var row = 0.0
             for j in 0..<d {
-                let t = first[b * d * d + i * d + j] - other[c * d * d + i * d + j]
+                let t = entry(i * d + j)
                 frobenius += t * t
                 row += abs(t)
             }
@@ -319,13 +318,13 @@ final class PruningState {
     private func changes(from old: (values: [Double], gradients: [Double], precisions: [Double]),
                          to new: (values: [Double], gradients: [Double], precisions: [Double]))
         -> (constant: [Double], linear: [Double], quadratic: [Double])? {
-        let k = components, d = features
-        let zeros = [Double](repeating: 0, count: k * d * d)
+        let k = components, d = features, dd = d * d
         // Rounding of a table entry: a sum of D products and a few more operations.
         let rounding = Double(d + 4) * Double.ulpOfOne
         let curvature = (0..<k).map { c in
-            0.5 * (spectralBound(new.precisions, c, c, minus: old.precisions)
-                   + rounding * (spectralBound(new.precisions, c, c, minus: zeros) + spectralBound(old.precisions, c, c, minus: zeros)))
+            0.5 * (Self.spectralBound(features: d) { new.precisions[c * dd + $0] - old.precisions[c * dd + $0] }
+                   + rounding * (Self.spectralBound(features: d) { new.precisions[c * dd + $0] }
+                                 + Self.spectralBound(features: d) { old.precisions[c * dd + $0] }))
         }
         var constant = [Double](repeating: 0, count: k), linear = constant, quadratic = constant
         for b in 0..<k {
