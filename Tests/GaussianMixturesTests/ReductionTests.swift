@@ -154,4 +154,53 @@ func lowerPacked(_ stats: SufficientStatistics, diagonal: Bool = false) -> [Doub
             #expect(maxRelativeError(lowerPacked(moved), lowerPacked(aboutB), floor: 1e-9) < 1e-12)
         }
     }
+    /// The starting statistics of every initialisation (k-means labels, seed rows, random
+    /// responsibilities) agree with the naive path's, which forms every row's K responsibilities
+    /// and sums them one by one: with sample weights (some zero), a seed row shared by two
+    /// components, a component that owns no row, float32 and several chunkings; and the thread
+    /// count changes no bit.
+    @Test func initialisationStatisticsAgreeWithTheNaivePath() throws {
+        let n = 1_000, k = 4
+        let data = try syntheticData(rows: n, seed: 8).data
+        let labels: [Int32] = (0..<n).map { (r: Int) -> Int32 in Int32((r * 7 + r / 13) % 3) }  // component 3 owns no row
+        let weights: [Double] = (0..<n).map { (r: Int) -> Double in r % 11 == 0 ? 0 : 0.25 + Double(r % 5) }
+        let shifts = (0..<(k * 3)).map { Double($0) * 0.4 - 2 }
+        let sources: [ResponsibilitySource] = [.labels(labels), .seedRows([17, 400, 17, 999]), .random(seed: 5)]
+        let float32 = data.values.map { Float($0) }
+        for weighted in [false, true] {
+            for source in sources {
+                weights.withUnsafeBufferPointer { w in
+                    let weightPointer = weighted ? w.baseAddress! : nil
+                    let naive = data.values.withUnsafeBufferPointer { values in
+                        NaiveKernel(data: DataView(base: values.baseAddress!, rows: n, columns: 3, weights: weightPointer),
+                                    components: k, covarianceType: .full, threads: 1, chunkRows: nil)
+                            .statistics(of: source, shifts: shifts)
+                    }
+                    for chunkRows in [64, 256, 1_024] {
+                        let (fast, serial) = data.values.withUnsafeBufferPointer { values in
+                            let view = DataView(base: values.baseAddress!, rows: n, columns: 3, weights: weightPointer)
+                            return (BLASKernel(data: view, components: k, covarianceType: .full, threads: 2, chunkRows: chunkRows)
+                                        .statistics(of: source, shifts: shifts),
+                                    BLASKernel(data: view, components: k, covarianceType: .full, threads: 1, chunkRows: chunkRows)
+                                        .statistics(of: source, shifts: shifts))
+                        }
+                        #expect(serial.packed == fast.packed, "threads change no bit: \(source)")
+                        #expect(maxRelativeError(fast.weightSums, naive.weightSums, floor: 1) < 1e-14,
+                                "\(source), weighted \(weighted)")
+                        #expect(maxScaledError(fast.centeredSums, naive.centeredSums) < 1e-13, "\(source), weighted \(weighted)")
+                        #expect(maxScaledError(lowerPacked(fast), lowerPacked(naive)) < 1e-13, "\(source), weighted \(weighted)")
+                        if case .labels = source {
+                            #expect(fast.weightSums[3] == 0 && fast.centeredScatter[(3 * 9)..<(4 * 9)].allSatisfy { $0 == 0 })
+                        }
+                        let single = float32.withUnsafeBufferPointer { values in
+                            BLASKernel(data: DataView(base: values.baseAddress!, rows: n, columns: 3, weights: weightPointer),
+                                       components: k, covarianceType: .full, threads: 2, chunkRows: chunkRows)
+                                .statistics(of: source, shifts: shifts)
+                        }
+                        #expect(maxScaledError(lowerPacked(single), lowerPacked(naive)) < 1e-5, "float32 \(source)")
+                    }
+                }
+            }
+        }
+    }
 }

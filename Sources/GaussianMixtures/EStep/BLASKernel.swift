@@ -93,14 +93,8 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
     }
 
     func statistics(of source: ResponsibilitySource, shifts: [Double]) -> SufficientStatistics {
-        let lookup = source.seedLookup
-        let k = components
-        return reduce(shifts: shifts) { scratch, stats, rows in
-            let r = scratch.responsibilities
-            for (i, row) in rows.enumerated() {
-                source.fill(row: row, firstRow: data.firstRow, components: k, into: r + i * k, seedLookup: lookup)
-            }
-            accumulate(rows: rows, responsibilities: r, scratch: scratch, into: &stats)
+        reduce(shifts: shifts) { scratch, stats, rows in
+            accumulate(source, rows: rows, scratch: scratch, into: &stats)
         }
     }
 

@@ -39,7 +39,10 @@ extension BLASKernel {
                     holdable += renew(plan, rows: rows, full: full, view: view, range: range, scratch: s, underflowLead: 708)
                     accumulate(rows: range, responsibilities: r, scratch: s, into: &stats, view: view)
                 }
-                if held > 0 { accumulateHeld(rows: rows, held: held, best: plan.best, scratch: s, into: &stats) }
+                if held > 0 {
+                    accumulateOwned(rows: rows, count: held, local: { s.heldRows[$0] }, owner: { Int(plan.best[$0]) },
+                                    scratch: s, into: &stats)
+                }
                 stats.logLikelihood += logLikelihood
                 stats.evaluatedPairs += Double(held + full * k)
                 stats.holdableRows += holdable
@@ -47,27 +50,70 @@ extension BLASKernel {
         }
     }
 
-    /// Whitening road: adds the statistics of the chunk's held rows (`s.heldRows`, `held` of
-    /// them, each with responsibility one for its component `best[row]`) to `stats`: per
-    /// component, its rows' weights, `Σ w (x - μ_b)` and one `syrk` of `√w (x - μ_b)`.
-    func accumulateHeld(rows: Range<Int>, held: Int, best: UnsafePointer<Int32>, scratch s: ChunkScratch<Scalar>,
-                        into stats: inout SufficientStatistics) {
-        let k = components
-        // The held rows by component (a counting sort into `fullRows`, free once the full rows are done).
-        var starts = [Int](repeating: 0, count: k + 1)
-        for j in 0..<held { starts[Int(best[rows.lowerBound + Int(s.heldRows[j])]) + 1] += 1 }
-        for c in 0..<k { starts[c + 1] += starts[c] }
-        var next = starts
-        for j in 0..<held {
-            let c = Int(best[rows.lowerBound + Int(s.heldRows[j])])
-            s.fullRows[next[c]] = s.heldRows[j]
-            next[c] += 1
+    /// Whitening road: adds the statistics of `count` rows of a chunk that each belong wholly to
+    /// one component (responsibility one): the `j`-th is the chunk's row `local(j)` (increasing),
+    /// owned by component `owner(row)` (a row of this process's block). Per component, its rows in
+    /// row order: their weights, `Σ w (x - μ_b)` and one `syrk` of `√w (x - μ_b)`. These are the
+    /// sums ``accumulate`` forms from one-hot responsibilities, bit for bit, without visiting the
+    /// other K - 1 components of every row.
+    func accumulateOwned(rows: Range<Int>, count: Int, local: (Int) -> Int32, owner: (Int) -> Int,
+                         scratch s: ChunkScratch<Scalar>, into stats: inout SufficientStatistics) {
+        let k = components, d = data.columns, w = s.weightedRows
+        // Each component's block of `weightedRows` (a counting sort of the rows of weight > 0).
+        var next = [Int](repeating: 0, count: k + 1)
+        for j in 0..<count {
+            let row = rows.lowerBound + Int(local(j))
+            if data.weight(row) != 0 { next[owner(row) + 1] += 1 }
         }
-        for c in 0..<k where starts[c + 1] > starts[c] {
-            addRows(of: c, count: starts[c + 1] - starts[c], scratch: s, into: &stats) { j in
-                let row = rows.lowerBound + Int(s.fullRows[starts[c] + j])
-                return (data.row(row), data.weight(row))
+        for c in 0..<k { next[c + 1] += next[c] }
+        let starts = next
+        // One pass in row order (the rows stream from memory); each row goes to its component's block.
+        var weights = [Double](repeating: 0, count: k)
+        stats.shifts.withUnsafeBufferPointer { shifts in
+            stats.centeredSums.withUnsafeMutableBufferPointer { sums in
+                for j in 0..<count {
+                    let row = rows.lowerBound + Int(local(j)), rc = data.weight(row)
+                    guard rc != 0 else { continue }
+                    let c = owner(row), x = data.row(row)
+                    let shift = shifts.baseAddress! + c * d, sum = sums.baseAddress! + c * d
+                    addRow(x, rc, shift: shift, sum: sum, weighted: w + next[c] * d)
+                    next[c] += 1
+                    weights[c] += rc
+                }
             }
+        }
+        for c in 0..<k {
+            stats.weightSums[c] += weights[c]
+            if weights[c] > 0 { addScatter(of: c, rows: starts[c + 1] - starts[c], w + starts[c] * d, scratch: s, into: &stats) }
+        }
+    }
+
+    /// Adds the statistics of one chunk's rows under the responsibilities of an initialisation
+    /// (`source`). Hard sources add each row to its own component only: k-means labels through
+    /// ``accumulateOwned``, seed rows one row per component; random responsibilities are formed
+    /// in full and summed by ``accumulate``.
+    func accumulate(_ source: ResponsibilitySource, rows: Range<Int>, scratch s: ChunkScratch<Scalar>,
+                    into stats: inout SufficientStatistics) {
+        let k = components
+        switch source {
+        case .labels(let labels):
+            labels.withUnsafeBufferPointer { owners in
+                accumulateOwned(rows: rows, count: rows.count, local: { Int32($0) }, owner: { Int(owners[$0]) },
+                                scratch: s, into: &stats)
+            }
+        case .seedRows(let seeds):
+            // Component c's only row is its seed: one row for each seed in this chunk, components in order.
+            for (c, seed) in seeds.enumerated() where rows.contains(seed - data.firstRow) {
+                addRows(of: c, count: 1, scratch: s, into: &stats) { _ in
+                    (data.row(seed - data.firstRow), data.weight(seed - data.firstRow))
+                }
+            }
+        case .random:
+            let r = s.responsibilities
+            for (i, row) in rows.enumerated() {
+                source.fill(row: row, firstRow: data.firstRow, components: k, into: r + i * k, seedLookup: [:])
+            }
+            accumulate(rows: rows, responsibilities: r, scratch: s, into: &stats)
         }
     }
 
@@ -177,7 +223,7 @@ extension BLASKernel {
     /// and one `syrk` of the rows `√(w r) (x - c_k)`.
     private func addRows(of c: Int, count: Int, scratch: ChunkScratch<Scalar>, into stats: inout SufficientStatistics,
                          _ entry: (Int) -> (UnsafePointer<Scalar>, Double)) {
-        let d = data.columns, w = scratch.weightedRows, gram = scratch.gram
+        let d = data.columns, w = scratch.weightedRows
         var weight = 0.0, kept = 0
         stats.shifts.withUnsafeBufferPointer { shifts in
             stats.centeredSums.withUnsafeMutableBufferPointer { sums in
@@ -186,19 +232,33 @@ extension BLASKernel {
                     let (xi, rc) = entry(j)
                     guard rc != 0 else { continue }
                     weight += rc
-                    let root = rc.squareRoot(), wi = w + kept * d
+                    addRow(xi, rc, shift: shift, sum: sum, weighted: w + kept * d)
                     kept += 1
-                    for a in 0..<d {
-                        let t = Double(xi[a]) - shift[a]
-                        wi[a] = Scalar(root * t)
-                        sum[a] += rc * t
-                    }
                 }
             }
         }
         stats.weightSums[c] += weight
-        guard weight > 0 else { return }
-        Scalar.gramLower(rows: kept, n: d, a: w, lda: d, c: gram)
+        if weight > 0 { addScatter(of: c, rows: kept, w, scratch: scratch, into: &stats) }
+    }
+
+    /// One row `x` of weighted responsibility `rc` about `shift`: adds `rc (x - shift)` to `sum`
+    /// and writes `√rc (x - shift)` (a row of the next `syrk`) to `weighted`.
+    @inline(__always)
+    private func addRow(_ x: UnsafePointer<Scalar>, _ rc: Double, shift: UnsafePointer<Double>,
+                        sum: UnsafeMutablePointer<Double>, weighted: UnsafeMutablePointer<Scalar>) {
+        let root = rc.squareRoot()
+        for a in 0..<data.columns {
+            let t = Double(x[a]) - shift[a]
+            weighted[a] = Scalar(root * t)
+            sum[a] += rc * t
+        }
+    }
+
+    /// Adds the lower triangle of `aᵀ a` (`rows x D`, row-major) to component `c`'s scatter: one `syrk`.
+    private func addScatter(of c: Int, rows: Int, _ a: UnsafeMutablePointer<Scalar>, scratch: ChunkScratch<Scalar>,
+                            into stats: inout SufficientStatistics) {
+        let d = data.columns, gram = scratch.gram
+        Scalar.gramLower(rows: rows, n: d, a: a, lda: d, c: gram)
         stats.centeredScatter.withUnsafeMutableBufferPointer { scatter in
             let out = scatter.baseAddress! + c * d * d
             for i in 0..<d { for j in 0...i { out[i * d + j] += Double(gram[i * d + j]) } }
