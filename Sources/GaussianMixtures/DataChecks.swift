@@ -66,3 +66,27 @@ func checkFinite<Scalar>(_ data: DataView<Scalar>) throws {
         throw GaussianMixtureError.nonFiniteValue(row: i / data.columns, column: i % data.columns, value: Double(data.base[i]))
     }
 }
+
+/// The checks of the data a fit runs, in one pass over every process's rows on `threads`
+/// threads (``ColumnSummary``): no NaN or infinity (``checkFinite(_:)``, naming the first bad
+/// value of all processes, so that every process stops), and a spread whose squares a
+/// covariance can hold (``checkScale(_:_:)``). Returns the summary, which the fit reads again.
+@discardableResult
+func checkValues<Scalar>(_ data: DataView<Scalar>, threads: Int) throws -> ColumnSummary {
+    let summary = data.columnSummary(threads: threads)
+    if !summary.scaledSums.allSatisfy(\.isFinite) {
+        // Some value is not finite: find the first, in row order over the processes.
+        var first = [Double.infinity, 0, 0]
+        let count = data.rows * data.columns
+        if let i = (0..<count).first(where: { !data.base[$0].isFinite }) {
+            first = [Double(data.firstRow + i / data.columns), Double(i % data.columns), Double(data.base[i])]
+        }
+        if data.reducer.size > 1 {
+            for part in data.reducer.gather(first) where part[0] < first[0] { first = part }
+        }
+        guard first[0].isFinite else { return summary }
+        throw GaussianMixtureError.nonFiniteValue(row: Int(first[0]), column: Int(first[1]), value: first[2])
+    }
+    try checkScale(data, summary)
+    return summary
+}

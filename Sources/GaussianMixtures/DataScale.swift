@@ -9,32 +9,33 @@ import Foundation
 /// that overflows, every covariance is infinite and the fit could only fail later as a
 /// "collapsed" component; this says instead what is wrong and by how much to scale the data.
 /// - Throws: ``GaussianMixtureError/dataOutOfRange(row:column:distance:divisor:precision:)``.
-func checkScale<Scalar>(_ data: DataView<Scalar>) throws {
+func checkScale<Scalar>(_ data: DataView<Scalar>, _ summary: ColumnSummary) throws {
     let d = data.columns, n = data.rows
     guard d >= 1 else { return }
-    // Column means of values scaled by 2⁻⁵¹² (exact), so that the sums cannot overflow; over
-    // every process's rows.
-    let down = 0x1p-512
-    let sums = data.sumOverRows(count: d) { rows, sums in
-        for i in rows { let x = data.row(i); for j in 0..<d { sums[j] += Double(x[j]) * down } }
-    }
-    let total = Double(max(1, data.globalRows))
-    let means = (0..<d).map { sums[$0] / total / down }
+    // Column means of the values scaled by 2⁻⁵¹² (exact), so that the sums cannot overflow.
+    let total = Double(max(1, data.globalRows)), down = ColumnSummary.down
+    let means = (0..<d).map { summary.scaledSums[$0] / total / down }
+    // Every process decides on the largest distance of all, so that all of them stop together.
+    let largest = summary.reach(from: means).max() ?? 0
+    let summed = Scalar.self == Double.self ? total : min(total, Double(Scalar.maxChunkRows))
+    let limit = (Double(Scalar.greatestFiniteMagnitude) / (4 * Double(summed) * Double(d))).squareRoot()
+    guard largest > limit || !largest.isFinite else { return }
+    // The first farthest value (in row order, over every process), for the message.
     var farthest = (distance: 0.0, row: 0, column: 0)
     for i in 0..<n {
         let x = data.row(i)
         for j in 0..<d {
             let distance = abs(Double(x[j]) - means[j])
-            if distance > farthest.distance { farthest = (distance, i, j) }
+            if distance > farthest.distance { farthest = (distance, data.firstRow + i, j) }
         }
     }
-    // Every process decides on the largest distance of all, so that all of them stop together.
-    var largest = [farthest.distance]
-    data.reducer.maximum(&largest)
-    let summed = Scalar.self == Double.self ? total : min(total, Double(Scalar.maxChunkRows))
-    let limit = (Double(Scalar.greatestFiniteMagnitude) / (4 * Double(summed) * Double(d))).squareRoot()
-    guard largest[0] > limit || !largest[0].isFinite else { return }
-    let divisor = Foundation.pow(10, Foundation.floor(Foundation.log10(min(largest[0], .greatestFiniteMagnitude))))
+    if data.reducer.size > 1 {
+        for part in data.reducer.gather([farthest.distance, Double(farthest.row), Double(farthest.column)])
+        where part[0] > farthest.distance || (part[0] == farthest.distance && Int(part[1]) < farthest.row) {
+            farthest = (part[0], Int(part[1]), Int(part[2]))
+        }
+    }
+    let divisor = Foundation.pow(10, Foundation.floor(Foundation.log10(min(largest, .greatestFiniteMagnitude))))
     throw GaussianMixtureError.dataOutOfRange(row: farthest.row, column: farthest.column,
                                               distance: farthest.distance, divisor: divisor,
                                               precision: Scalar.self == Double.self ? "float64" : "float32")

@@ -115,13 +115,12 @@ extension GaussianMixture {
             let firstRow = reducer.size > 1 ? Int(reducer.exclusivePrefixSum(Double(rows))) : 0
             let data = DataView(base: base, rows: rows, columns: columns, weights: weights?.baseAddress,
                                 reducer: reducer, firstRow: firstRow, globalRows: globalRows)
-            if !dataChecked {
-                try checkFinite(data)
-                try checkScale(data)
-            }
+            let summary = dataChecked ? nil : try checkValues(data, threads: options.threads)
             switch options.path {
-            case .lapack: return try runEM(data, components: components, options: options, kernel: BLASKernel<Scalar>.self)
-            case .naive: return try runEM(data, components: components, options: options, kernel: NaiveKernel<Scalar>.self)
+            case .lapack:
+                return try runEM(data, components: components, options: options, kernel: BLASKernel<Scalar>.self, summary: summary)
+            case .naive:
+                return try runEM(data, components: components, options: options, kernel: NaiveKernel<Scalar>.self, summary: summary)
             }
         }
     }
@@ -157,13 +156,15 @@ extension GaussianMixture {
     }
 }
 
-/// The EM loop, written once for every kernel.
+/// The EM loop, written once for every kernel. `summary` is the data's ``ColumnSummary`` when
+/// the checks have taken it.
 func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int, options: FitOptions,
-                             kernel: Kernel.Type) throws -> FitResult {
+                             kernel: Kernel.Type, summary: ColumnSummary? = nil) throws -> FitResult {
     let clock = ContinuousClock()
     let fitStart = clock.now
+    let summary = summary ?? data.columnSummary(threads: options.threads)
     let engine = Kernel(data: data, components: k, covarianceType: options.covarianceType, threads: options.threads,
-                        chunkRows: nil)
+                        chunkRows: nil, summary: summary)
     engine.prune(!options.exactDense)
     let start = try PartialStart(options, components: k, features: data.columns)
     // A warm start measures its first change against the lower bound its model was fitted to.
@@ -180,7 +181,8 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
     for restart in 0..<restarts {
         if let stop = options.shouldStop, stop() { throw CancellationError() }
         var model = try initialModel(data, components: k, options: options,
-                                     seed: restartSeed(options.seed, restart: restart), engine: engine, start: start)
+                                     seed: restartSeed(options.seed, restart: restart), engine: engine, start: start,
+                                     summary: summary)
         var lowerBound = startBound
         var history: [Double] = [], shares: [Double] = []
         var converged = false

@@ -122,6 +122,9 @@ public struct FitOptions: Sendable {
     /// throwing `CancellationError`. Lets a caller abandon a long fit (the C library's
     /// cancellation flag, Ctrl-C in Python). Keep it cheap.
     public var shouldStop: (@Sendable () -> Bool)? = nil
+    /// k-means seeds on a sample of this many rows when the data have more; nil for
+    /// ``KMeans/seedingSampleRows(clusters:)`` (tests lower it to reach the sampled path on small data).
+    var seedingSample: Int? = nil
 
     public init(tolerance: Double = 1e-3, regularization: Double = 1e-6, maxIterations: Int = 100,
                 restarts: Int = 1, initialization: Initialization = .kMeans,

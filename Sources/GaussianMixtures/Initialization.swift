@@ -3,7 +3,8 @@
 /// Given parts of a start (`start`) replace what the initialisation computed; when all three
 /// are given the initialisation does not run (scikit-learn's `_initialize_parameters`).
 func initialModel<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int, options: FitOptions,
-                                    seed: UInt64, engine: Kernel, start: PartialStart = PartialStart()) throws -> GaussianMixture {
+                                    seed: UInt64, engine: Kernel, start: PartialStart = PartialStart(),
+                                    summary: ColumnSummary? = nil) throws -> GaussianMixture {
     let d = data.columns
     if let weights = start.weights, let means = start.means, let covariances = start.covariances {
         return try GaussianMixture(validatedWeights: weights, means: means, covariances: covariances,
@@ -18,13 +19,13 @@ func initialModel<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components 
     case .model(let model):
         return model
     case .kMeans:
-        let kmeans = KMeans(data: data, clusters: k, threads: options.threads)
-        let seeds = kmeans.plusPlusSeeds(using: &generator)
-        let (labels, centers) = kmeans.lloyd(seeds: seeds)
+        let (labels, centers) = KMeans(data: data, clusters: k, threads: options.threads, seedingSample: options.seedingSample,
+                                         summary: summary).cluster(using: &generator)
         source = .labels(labels)
         shifts = centers
     case .kMeansPlusPlus:
-        let seeds = KMeans(data: data, clusters: k, threads: options.threads).plusPlusSeeds(using: &generator)
+        let seeds = KMeans(data: data, clusters: k, threads: options.threads, seedingSample: options.seedingSample,
+                           summary: summary).seeds(using: &generator)
         source = .seedRows(seeds)
         copyRows(seeds)
     case .randomFromData:

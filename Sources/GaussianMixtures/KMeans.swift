@@ -16,9 +16,18 @@ struct KMeans<Scalar: EngineScalar> {
     /// The mean feature variance once computed (seeding and Lloyd both scale by it).
     private let varianceCache = Cache<Double>()
 
-    init(data: DataView<Scalar>, clusters: Int, threads: Int, chunkRows: Int? = nil) {
+    /// Seeding runs on a sample of this many rows when the data have more
+    /// (``seedingSampleRows(clusters:)`` unless given).
+    let seedingSample: Int
+    /// The data's ``ColumnSummary`` if already taken (its weighted sums give the feature means).
+    let summary: ColumnSummary?
+
+    init(data: DataView<Scalar>, clusters: Int, threads: Int, chunkRows: Int? = nil, seedingSample: Int? = nil,
+         summary: ColumnSummary? = nil) {
         self.data = data
+        self.summary = summary
         self.clusters = clusters
+        self.seedingSample = seedingSample ?? Self.seedingSampleRows(clusters: clusters)
         self.threads = max(1, threads)
         let rows = chunkRows ?? ChunkSchedule.powerOfTwo(near: (1 << 17) / max(1, clusters + data.columns), from: 64)
         schedule = ChunkSchedule(data, chunkRows: rows)
@@ -52,6 +61,69 @@ struct KMeans<Scalar: EngineScalar> {
     private func parallelSums(count: Int, _ term: (Int, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
         parallelChunkSums(count: count) { rows, sums in
             for n in rows { term(n, sums) }
+        }
+    }
+
+    /// The rows k-means++ seeding draws from when the data have more: `max(2^16, 64 K)`.
+    static func seedingSampleRows(clusters: Int) -> Int { max(1 << 16, 64 * clusters) }
+
+    /// Greedy k-means++ seeds (``plusPlusSeeds(using:)``), as global rows. On data of more than
+    /// ``seedingSample`` rows, the seeding runs on a random sample of that many
+    /// rows (scikit-learn's `MiniBatchKMeans` seeds on `init_size` rows, mclust on a subset):
+    /// each draw of k-means++ costs a pass over the data, 2 + ⌊ln K⌋ distances per row, which on
+    /// 10^7 rows is most of a fit's initialisation, while a sample of 2^16 rows keeps every
+    /// component of weight above a few 10^-4 of the data likely to be seeded. The sample is
+    /// uniform without replacement, or with sample weights drawn with probability proportional
+    /// to the weight (with replacement, and then unweighted): the same rows on every process and
+    /// any split of them.
+    func seeds(using generator: inout Xoshiro256StarStar) -> [Int] {
+        guard let sample = sample(using: &generator) else { return plusPlusSeeds(using: &generator) }
+        return sample.run { $0.plusPlusSeeds(using: &generator) }.map { sample.rows[$0] }
+    }
+
+    /// k-means as the `kmeans` initialisation runs it: seeds (``seeds(using:)``), then Lloyd's
+    /// algorithm on all the rows. When the seeds come from a sample, Lloyd first runs on the
+    /// sample to convergence and continues on all the rows from its centres, which then takes a
+    /// few passes over the data instead of one per iteration from the seeds; the result is, as
+    /// ever, Lloyd's fixed point on all the rows within the tolerance.
+    func cluster(using generator: inout Xoshiro256StarStar) -> (labels: [Int32], centers: [Double]) {
+        guard let sample = sample(using: &generator) else { return lloyd(seeds: plusPlusSeeds(using: &generator)) }
+        let centers = sample.run { $0.lloyd(seeds: $0.plusPlusSeeds(using: &generator)).centers }
+        return lloyd(centers: centers)
+    }
+
+    /// A random sample of ``seedingSample`` global rows, copied (the same on every process), or
+    /// nil when the data have no more rows than that.
+    private func sample(using generator: inout Xoshiro256StarStar) -> Sample? {
+        let m = seedingSample
+        guard data.globalRows > m else { return nil }
+        let rows: [Int]
+        if data.weights == nil {
+            rows = distinctRandomRows(m, below: data.globalRows, using: &generator).sorted()
+        } else {
+            let targets = (0..<m).map { _ in generator.nextUniform() * data.globalWeight }
+            let last = lastWeightedRow()
+            rows = data.firstRows(reaching: targets, strictly: true, threads: threads, value: data.weight)
+                .map { $0 ?? last }.sorted()
+        }
+        return Sample(rows: rows, values: data.doubles(ofGlobalRows: rows).flatMap { $0 }.map { Scalar($0) },
+                      columns: data.columns, clusters: clusters, threads: threads)
+    }
+
+    /// Sampled rows (their global indices and values) and k-means on them alone.
+    private struct Sample {
+        let rows: [Int]
+        let values: [Scalar]
+        let columns: Int
+        let clusters: Int
+        let threads: Int
+
+        /// Runs `body` with k-means over the sample (one process's rows, unweighted).
+        func run<T>(_ body: (KMeans<Scalar>) -> T) -> T {
+            values.withUnsafeBufferPointer { buffer in
+                body(KMeans(data: DataView(base: buffer.baseAddress!, rows: rows.count, columns: columns),
+                            clusters: clusters, threads: threads, seedingSample: rows.count))
+            }
         }
     }
 
@@ -125,8 +197,11 @@ struct KMeans<Scalar: EngineScalar> {
     /// A global row drawn with probability proportional to its weight (the first weighted seed).
     private func weightedDraw(using generator: inout Xoshiro256StarStar) -> Int {
         let target = generator.nextUniform() * data.globalWeight
-        if let found = data.firstRows(reaching: [target], strictly: true, value: data.weight)[0] { return found }
-        // Past the last row by rounding: the last row of positive weight.
+        return data.firstRows(reaching: [target], strictly: true, value: data.weight)[0] ?? lastWeightedRow()
+    }
+
+    /// The last global row of positive weight (a draw past the total by rounding).
+    private func lastWeightedRow() -> Int {
         var last = [Double((0..<data.rows).last { data.weight($0) > 0 }.map { data.firstRow + $0 } ?? -1)]
         data.reducer.maximum(&last)
         return max(0, Int(last[0]))
@@ -135,23 +210,34 @@ struct KMeans<Scalar: EngineScalar> {
     /// Lloyd's algorithm from the given global seed rows. Returns the final labels (of this
     /// process's rows) and centres (`K x D`).
     func lloyd(seeds: [Int], maxIterations: Int = 300, relativeTolerance: Double = 1e-4) -> (labels: [Int32], centers: [Double]) {
+        lloyd(centers: data.doubles(ofGlobalRows: seeds).flatMap { $0 }, maxIterations: maxIterations,
+              relativeTolerance: relativeTolerance)
+    }
+
+    /// Lloyd's algorithm from the given centres (`K x D`), as scikit-learn's `KMeans` runs it:
+    /// until no label changes or the centres move (in total squared distance) by at most
+    /// `relativeTolerance` times the mean feature variance, then a last assignment. Each pass over
+    /// the data labels a chunk's rows and adds them to their centres' sums while the chunk is in
+    /// cache. Returns the final labels (of this process's rows) and centres.
+    func lloyd(centers initial: [Double], maxIterations: Int = 300,
+               relativeTolerance: Double = 1e-4) -> (labels: [Int32], centers: [Double]) {
         let d = data.columns, k = clusters, n = data.rows
-        var centers = data.doubles(ofGlobalRows: seeds).flatMap { $0 }
-        let tolerance = relativeTolerance * cachedMeanFeatureVariance()
+        var centers = initial
+        // The tolerance is first needed after the first pass, which takes the variance's squares
+        // unless seeding has already computed it.
+        var tolerance = varianceCache.value.map { relativeTolerance * $0 }
         var labels = [Int32](repeating: -1, count: max(1, n))  // one spare: a process may hold no rows
         for _ in 0..<maxIterations {
-            let changed = assign(centers: centers, labels: &labels)
-            if changed == 0 { break }
             // New centres: sums [count, Σx] per leaf, added in the chunk tree.
-            let width = d + 1
-            let assigned = labels  // a constant in the row loop: no exclusivity check per row
-            let sums = parallelSums(count: k * width) { r, sums in
-                let c = Int(assigned[r])
-                let x = data.row(r)
-                let w = data.weight(r)
-                sums[c * width] += w
-                for j in 0..<d { sums[c * width + 1 + j] += w * Double(x[j]) }
+            let (changed, sums, squares) = assign(centers: centers, labels: &labels, sums: true,
+                                                  squaresAbout: tolerance == nil ? featureMeans() : nil)
+            if let squares {
+                let variance = meanFeatureVariance(squares: squares)
+                varianceCache.value = variance
+                tolerance = relativeTolerance * variance
             }
+            if changed == 0 { break }
+            let width = d + 1
             var shift = 0.0
             var empty: [Int] = []
             for c in 0..<k {
@@ -183,41 +269,67 @@ struct KMeans<Scalar: EngineScalar> {
                 }
                 shift = .infinity
             }
-            if shift <= tolerance {
-                _ = assign(centers: centers, labels: &labels)
+            if shift <= tolerance ?? 0 {
+                _ = assign(centers: centers, labels: &labels, sums: false)
                 break
             }
         }
         return (labels, centers)
     }
 
-    /// Labels every row with its nearest centre; returns how many labels changed. Each chunk's
-    /// distances come from one GEMM, with the labels of the direct computation (``KMeansAssignment``).
-    private func assign(centers: [Double], labels: inout [Int32]) -> Int {
-        let assignment = KMeansAssignment<Scalar>(centers: centers, columns: data.columns, clusters: clusters)
+    /// Labels every row with its nearest centre and returns how many labels changed and, when
+    /// `sums`, each centre's `[Σ w, Σ w x]` over its new rows (`K x (D + 1)`, in the chunk tree);
+    /// with `squaresAbout` the feature means, also `Σ w (x - mean)²` per feature (as
+    /// ``meanFeatureVariance()`` sums them). Each chunk's distances come from one GEMM, with the
+    /// labels of the direct computation (``KMeansAssignment``); its rows are added to their
+    /// centres right after, still in cache.
+    private func assign(centers: [Double], labels: inout [Int32], sums: Bool,
+                        squaresAbout means: [Double]? = nil) -> (changed: Int, sums: [Double], squares: [Double]?) {
+        let d = data.columns, width = d + 1, k = clusters
+        let assignment = KMeansAssignment<Scalar>(centers: centers, columns: d, clusters: clusters)
         let workers = workerCount(schedule, threads: threads)
         let perWorker = assignment.scratchCount(rows: schedule.chunkRows)
         var scratch = [Scalar](repeating: 0, count: workers * perWorker)
         // Per worker: an integer count, whose sum is exact in any order.
         var changes = [Int](repeating: 0, count: workers)
-        labels.withUnsafeMutableBufferPointer { labelBuffer in
+        let totals = labels.withUnsafeMutableBufferPointer { labelBuffer in
             changes.withUnsafeMutableBufferPointer { changeBuffer in
                 scratch.withUnsafeMutableBufferPointer { scratchBuffer in
                     let out = UnsafeTransfer((labelBuffer.baseAddress!, changeBuffer.baseAddress!, scratchBuffer.baseAddress!))
-                    LAPACK.withSingleThreadedBLAS {
-                        forEachChunk(schedule, threads: threads) { worker, _, rows in
+                    return LAPACK.withSingleThreadedBLAS {
+                        treeSum(schedule, threads: threads, reducer: data.reducer,
+                                make: { SumVector(count: (sums ? k * width : 1) + (means?.count ?? 0)) }) { worker, rows, partial in
                             let (labelOut, changeOut, scratchOut) = out.wrappedValue
-                            changeOut[worker] += assignment.assign(data.row(rows.lowerBound), rows: rows.count,
-                                                                 labels: labelOut + rows.lowerBound,
+                            let x = data.row(rows.lowerBound), chunkLabels = labelOut + rows.lowerBound
+                            changeOut[worker] += assignment.assign(x, rows: rows.count, labels: chunkLabels,
                                                                  scratch: scratchOut + worker * perWorker).changed
-                        }
+                            if sums {
+                                for i in 0..<rows.count {
+                                    let w = data.weight(rows.lowerBound + i), xi = x + i * d
+                                    let sum = partial.base + Int(chunkLabels[i]) * width
+                                    sum[0] += w
+                                    for j in 0..<d { sum[1 + j] += w * Double(xi[j]) }
+                                }
+                            }
+                            if let means {
+                                let squares = partial.base + (sums ? k * width : 1)
+                                for i in 0..<rows.count {
+                                    let w = data.weight(rows.lowerBound + i), xi = x + i * d
+                                    for j in 0..<d {
+                                        let t = Double(xi[j]) - means[j]
+                                        squares[j] += w * t * t
+                                    }
+                                }
+                            }
+                        }.packed.map { $0 }
                     }
                 }
             }
         }
         var changed = [Double(changes.reduce(0, +))]
         data.reducer.sum(&changed)
-        return Int(changed[0])
+        let start = sums ? k * width : 1
+        return (Int(changed[0]), sums ? Array(totals.prefix(k * width)) : [], means.map { _ in Array(totals[start..<(start + d)]) })
     }
 
     /// ``meanFeatureVariance()``, computed once for both seeding and Lloyd.
@@ -228,20 +340,30 @@ struct KMeans<Scalar: EngineScalar> {
         return value
     }
 
-    /// Mean over features of the (population, weighted) variance of each feature.
+    /// Mean over features of the (population, weighted) variance of each feature: two passes,
+    /// the means (read from the ``summary`` when given) and then the squares about them.
     private func meanFeatureVariance() -> Double {
         let d = data.columns
-        let n = data.globalWeight
-        let sums = parallelSums(count: d) { r, sums in
-            for j in 0..<d { sums[j] += data.weight(r) * Double(data.row(r)[j]) }
-        }
-        let means = sums.map { $0 / n }
-        let squares = parallelSums(count: d) { r, sums in
+        let means = featureMeans()
+        return meanFeatureVariance(squares: parallelSums(count: d) { r, sums in
             for j in 0..<d {
                 let t = Double(data.row(r)[j]) - means[j]
                 sums[j] += data.weight(r) * t * t
             }
+        })
+    }
+
+    /// The weighted mean of each feature.
+    private func featureMeans() -> [Double] {
+        let d = data.columns
+        let sums = summary?.weightedSums ?? parallelSums(count: d) { r, sums in
+            for j in 0..<d { sums[j] += data.weight(r) * Double(data.row(r)[j]) }
         }
-        return squares.reduce(0, +) / (n * Double(d))
+        return sums.map { $0 / data.globalWeight }
+    }
+
+    /// The mean feature variance from `Σ w (x - mean)²` per feature.
+    private func meanFeatureVariance(squares: [Double]) -> Double {
+        squares.reduce(0, +) / (data.globalWeight * Double(data.columns))
     }
 }

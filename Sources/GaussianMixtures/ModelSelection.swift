@@ -89,8 +89,7 @@ extension GaussianMixture {
             let blocks = RowBlocks(rows: rows, reducer: reducer)
             let view = DataView(base: base, rows: rows, columns: columns, weights: weights, reducer: reducer,
                                 firstRow: blocks.starts[reducer.rank], globalRows: blocks.total)
-            try checkFinite(view)
-            try checkScale(view)
+            try checkValues(view, threads: options.threads)
         }
         let grid = components.flatMap { k in covarianceTypes.map { (k, $0) } }
         let data = UnsafeTransfer((values, sampleWeights))

@@ -8,7 +8,8 @@ struct NaiveKernel<Scalar: EngineScalar>: EMKernel {
     let data: DataView<Scalar>
     let components: Int
 
-    init(data: DataView<Scalar>, components: Int, covarianceType: CovarianceType, threads: Int, chunkRows: Int?) {
+    init(data: DataView<Scalar>, components: Int, covarianceType: CovarianceType, threads: Int, chunkRows: Int?,
+         summary: ColumnSummary?) {
         self.data = data
         self.components = components
     }

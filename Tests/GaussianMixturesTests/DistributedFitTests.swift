@@ -155,4 +155,25 @@ import Testing
         #expect(out.wrappedValue[0].1 == [0, 10.5])
         #expect(out.wrappedValue[1].1 == [0, 10.5])
     }
+    /// A fit whose k-means seeds on a sample (of 700 of its 6,000 rows) gives the same model on
+    /// one process and split over two, with and without sample weights: the sample's rows are
+    /// global draws, gathered to every process.
+    @Test func sampledSeedingIsTheSameOverProcesses() throws {
+        let data = try syntheticData(rows: 6_000, seed: 12).data
+        let weights = (0..<6_000).map { Double($0 % 4) * 0.5 }
+        for w in [nil, weights] {
+            for initialization in [Initialization.kMeans, .kMeansPlusPlus] {
+                var options = FitOptions(maxIterations: 3, initialization: initialization, threads: 2)
+                options.seedingSample = 700
+                let whole = try withOptionalBuffer(w) { buffer in
+                    try data.values.withUnsafeBufferPointer {
+                        try GaussianMixture.fit($0, rows: data.rows, columns: 3, components: 3, sampleWeights: buffer, options: options)
+                    }
+                }
+                let parts = try splitFit(data, split: 4_096, components: 3, weights: w, options: options)
+                expectClose(parts[0], whole, "\(initialization), weighted \(w != nil)")
+                expectClose(parts[1], whole, "\(initialization), weighted \(w != nil)")
+            }
+        }
+    }
 }

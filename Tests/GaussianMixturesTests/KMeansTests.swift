@@ -65,4 +65,76 @@ import Testing
         check(Double.self)
         check(Float.self)
     }
+    /// `rows` points of `centers.count / 2` well-separated 2-D blobs (blob `n % K`, σ = 1, blob
+    /// centres 40 apart), with the blob of each row.
+    func blobs(rows: Int, clusters k: Int, seed: UInt64) -> (values: [Double], truth: [Int]) {
+        var generator = Xoshiro256StarStar(seed: seed)
+        var values: [Double] = [], truth: [Int] = []
+        for n in 0..<rows {
+            let c = (n * 7 + n / 3) % k
+            truth.append(c)
+            values += [40 * Double(c % 4) + generator.nextGaussian(), 40 * Double(c / 4) + generator.nextGaussian()]
+        }
+        return (values, truth)
+    }
+
+    /// Seeding on a sample (here 600 of 8,000 rows) still finds every one of 16 separated blobs,
+    /// and Lloyd ends at a fixed point of all the rows: every label is its row's nearest centre
+    /// (by the plain sum of squares) and every centre the mean of its rows to the tolerance.
+    @Test func sampledSeedingFindsEveryBlobAndLloydEndsOnAllRows() throws {
+        let k = 16, n = 8_000
+        for seed in [UInt64(1), 2, 3] {
+            let (values, truth) = blobs(rows: n, clusters: k, seed: seed)
+            try values.withUnsafeBufferPointer { buffer in
+                let data = DataView(base: try #require(buffer.baseAddress), rows: n, columns: 2)
+                let kmeans = KMeans(data: data, clusters: k, threads: 2, seedingSample: 600)
+                var generator = Xoshiro256StarStar(seed: seed)
+                let seeds = kmeans.seeds(using: &generator)
+                #expect(Set(seeds.map { truth[$0] }).count == k, "one seed in every blob (seed \(seed))")
+                generator = Xoshiro256StarStar(seed: seed)
+                let (labels, centers) = kmeans.cluster(using: &generator)
+                // The labels are the blobs, up to a renaming.
+                var blobOf = [Int: Int]()
+                for r in 0..<n { blobOf[Int(labels[r])] = blobOf[Int(labels[r])] ?? truth[r] }
+                #expect((0..<n).allSatisfy { blobOf[Int(labels[$0])] == truth[$0] }, "seed \(seed)")
+                var sums = [Double](repeating: 0, count: 3 * k)
+                for r in 0..<n {
+                    var best = 0, bestDistance = Double.infinity
+                    for c in 0..<k {
+                        let dx = values[2 * r] - centers[2 * c], dy = values[2 * r + 1] - centers[2 * c + 1]
+                        if dx * dx + dy * dy < bestDistance { (best, bestDistance) = (c, dx * dx + dy * dy) }
+                    }
+                    #expect(Int(labels[r]) == best)
+                    sums[3 * best] += 1
+                    sums[3 * best + 1] += values[2 * r]
+                    sums[3 * best + 2] += values[2 * r + 1]
+                }
+                for c in 0..<k {
+                    #expect(abs(sums[3 * c + 1] / sums[3 * c] - centers[2 * c]) < 1e-9)
+                    #expect(abs(sums[3 * c + 2] / sums[3 * c] - centers[2 * c + 1]) < 1e-9)
+                }
+            }
+        }
+    }
+
+    /// With sample weights the sample is drawn in proportion to them: rows of weight zero, here
+    /// half of the data and far from the rest, are never seeds, sampled or not.
+    @Test func sampledSeedingNeverSeedsARowOfWeightZero() throws {
+        let k = 8, n = 6_000
+        var (values, _) = blobs(rows: n, clusters: k, seed: 4)
+        for r in stride(from: 1, to: n, by: 2) { values[2 * r] += 1e4 }
+        let weights = (0..<n).map { $0 % 2 == 0 ? 1.0 + Double($0 % 3) : 0 }
+        try values.withUnsafeBufferPointer { buffer in
+            try weights.withUnsafeBufferPointer { w in
+                let data = DataView(base: try #require(buffer.baseAddress), rows: n, columns: 2, weights: w.baseAddress)
+                for sample in [300, n] {
+                    for seed in [UInt64(5), 6, 7] {
+                        var generator = Xoshiro256StarStar(seed: seed)
+                        let seeds = KMeans(data: data, clusters: k, threads: 2, seedingSample: sample).seeds(using: &generator)
+                        #expect(seeds.allSatisfy { weights[$0] > 0 }, "sample \(sample), seed \(seed): \(seeds)")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -48,12 +48,14 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
     /// Per-row budgets of the pruned responsibilities (quadratic and whitening roads).
     let pruning: PruningState
 
-    init(data: DataView<Scalar>, components: Int, covarianceType: CovarianceType, threads: Int, chunkRows: Int?) {
+    init(data: DataView<Scalar>, components: Int, covarianceType: CovarianceType, threads: Int, chunkRows: Int?,
+         summary: ColumnSummary?) {
         self.data = data
         self.components = components
         self.threads = max(1, threads)
         let d = data.columns, k = components
-        let quadratic = QuadraticFeatures(data: data, diagonal: covarianceType.structure.hasDiagonalPrecisions)
+        let quadratic = QuadraticFeatures(data: data, diagonal: covarianceType.structure.hasDiagonalPrecisions,
+                                          summary: summary ?? data.columnSummary(threads: threads))
         let m = quadratic.count
         self.quadratic = quadratic
         center = quadratic.center.map { Scalar($0) }

@@ -50,30 +50,18 @@ struct QuadraticFeatures {
         diagonal ? i : i * features - i * (i - 1) / 2 + (j - i)
     }
 
-    /// Two passes over the data: column means, then the largest distance from them per column.
+    /// From the data's ``ColumnSummary`` (one pass over them, taken here unless given): column
+    /// means and the largest distance from them per column.
     /// `diagonal` chooses the layout for models with diagonal covariances.
-    init<Scalar>(data: DataView<Scalar>, diagonal: Bool = false) {
+    init<Scalar>(data: DataView<Scalar>, diagonal: Bool = false, summary: ColumnSummary? = nil) {
         let d = data.columns
         features = d
         self.diagonal = diagonal
         count = gmm_quadratic_feature_count(d, diagonal ? 1 : 0)
-        // The column sums and the row count, then each column's largest distance from the mean,
-        // over every process's rows.
-        let sums = data.sumOverRows(count: d) { rows, sums in
-            for n in rows {
-                let x = data.row(n)
-                for j in 0..<d { sums[j] += Double(x[j]) }
-            }
-        }
-        let center = sums.map { $0 / Double(max(1, data.globalRows)) }
-        var reach = [Double](repeating: 0, count: d)
-        for n in 0..<data.rows {
-            let x = data.row(n)
-            for j in 0..<d { reach[j] = max(reach[j], abs(Double(x[j]) - center[j])) }
-        }
-        data.reducer.maximum(&reach)
-        self.center = center
-        self.reach = reach
+        // The column means and each column's largest distance from its mean, over every process's rows.
+        let summary = summary ?? data.columnSummary()
+        center = summary.sums.map { $0 / Double(max(1, data.globalRows)) }
+        reach = summary.reach(from: center)
     }
 
     /// `Θ` (M x K, row-major; column k is `θ_k`) for `model`, or `nil` when some `B_k` exceeds

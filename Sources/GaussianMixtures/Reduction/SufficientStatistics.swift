@@ -237,8 +237,9 @@ protocol EMKernel {
     var data: DataView<Scalar> { get }
 
     /// Prepares to run over `data` with `components` components of `covarianceType` on up to
-    /// `threads` threads.
-    init(data: DataView<Scalar>, components: Int, covarianceType: CovarianceType, threads: Int, chunkRows: Int?)
+    /// `threads` threads; `summary` is the data's ``ColumnSummary`` if already taken.
+    init(data: DataView<Scalar>, components: Int, covarianceType: CovarianceType, threads: Int, chunkRows: Int?,
+         summary: ColumnSummary?)
 
     /// E-step under `model` plus sufficient statistics about the model's means.
     func expectation(_ model: GaussianMixture) -> SufficientStatistics
@@ -257,6 +258,11 @@ protocol EMKernel {
 }
 
 extension EMKernel {
+    init(data: DataView<Scalar>, components: Int, covarianceType: CovarianceType, threads: Int, chunkRows: Int?) {
+        self.init(data: data, components: components, covarianceType: covarianceType, threads: threads,
+                  chunkRows: chunkRows, summary: nil)
+    }
+
     func prune(_ on: Bool) {}
 
     /// The `count` rows of positive weight with the lowest `log p(x)` under `model`, lowest
