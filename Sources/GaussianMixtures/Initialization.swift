@@ -21,6 +21,10 @@ func initialModel<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components 
     case .kMeans:
         let (labels, centers) = KMeans(data: data, clusters: k, threads: options.threads, seedingSample: options.seedingSample,
                                          summary: summary).cluster(using: &generator)
+        // Labels still to assign to the final centres: in the same pass as their statistics.
+        guard let labels else {
+            return try startingModel(engine.statistics(nearestTo: centers), options: options, start: start)
+        }
         source = .labels(labels)
         shifts = centers
     case .kMeansPlusPlus:
@@ -43,7 +47,12 @@ func initialModel<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components 
         }
         for c in 0..<k { for j in 0..<d { shifts[c * d + j] = mean[j] / Double(data.globalRows) } }
     }
-    let stats = engine.statistics(of: source, shifts: shifts)
+    return try startingModel(engine.statistics(of: source, shifts: shifts), options: options, start: start)
+}
+
+/// The model of one M-step from the initialisation's statistics, with the parts of a start the
+/// user gave in place of its own.
+private func startingModel(_ stats: SufficientStatistics, options: FitOptions, start: PartialStart) throws -> GaussianMixture {
     let model = try maximizationStep(stats, covarianceType: options.covarianceType, regularization: options.regularization,
                                      iteration: 0)
     guard start.weights != nil || start.means != nil || start.covariances != nil else { return model }

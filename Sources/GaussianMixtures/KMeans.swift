@@ -85,11 +85,19 @@ struct KMeans<Scalar: EngineScalar> {
     /// algorithm on all the rows. When the seeds come from a sample, Lloyd first runs on the
     /// sample to convergence and continues on all the rows from its centres, which then takes a
     /// few passes over the data instead of one per iteration from the seeds; the result is, as
-    /// ever, Lloyd's fixed point on all the rows within the tolerance.
-    func cluster(using generator: inout Xoshiro256StarStar) -> (labels: [Int32], centers: [Double]) {
-        guard let sample = sample(using: &generator) else { return lloyd(seeds: plusPlusSeeds(using: &generator)) }
-        let centers = sample.run { $0.lloyd(seeds: $0.plusPlusSeeds(using: &generator)).centers }
-        return lloyd(centers: centers)
+    /// ever, Lloyd's fixed point on all the rows within the tolerance. The labels are nil when
+    /// they still have to be assigned to the final centres: the caller's next pass over the data
+    /// does it (``EMKernel/statistics(nearestTo:)``), so that the last assignment costs no pass
+    /// of its own.
+    func cluster(using generator: inout Xoshiro256StarStar) -> (labels: [Int32]?, centers: [Double]) {
+        let start: [Double]
+        if let sample = sample(using: &generator) {
+            start = sample.run { $0.lloyd(seeds: $0.plusPlusSeeds(using: &generator)).centers }
+        } else {
+            start = data.doubles(ofGlobalRows: plusPlusSeeds(using: &generator)).flatMap { $0 }
+        }
+        let result = lloydIterations(centers: start)
+        return (result.current ? result.labels : nil, result.centers)
     }
 
     /// A random sample of ``seedingSample`` global rows, copied (the same on every process), or
@@ -221,6 +229,15 @@ struct KMeans<Scalar: EngineScalar> {
     /// cache. Returns the final labels (of this process's rows) and centres.
     func lloyd(centers initial: [Double], maxIterations: Int = 300,
                relativeTolerance: Double = 1e-4) -> (labels: [Int32], centers: [Double]) {
+        var result = lloydIterations(centers: initial, maxIterations: maxIterations, relativeTolerance: relativeTolerance)
+        if !result.current { _ = assign(centers: result.centers, labels: &result.labels, sums: false) }
+        return (result.labels, result.centers)
+    }
+
+    /// Lloyd's iterations without the last assignment: `current` says whether `labels` are
+    /// already the nearest centres of `centers` (no label changed in the last pass).
+    private func lloydIterations(centers initial: [Double], maxIterations: Int = 300,
+                                 relativeTolerance: Double = 1e-4) -> (labels: [Int32], centers: [Double], current: Bool) {
         let d = data.columns, k = clusters, n = data.rows
         var centers = initial
         // The tolerance is first needed after the first pass, which takes the variance's squares
@@ -236,7 +253,7 @@ struct KMeans<Scalar: EngineScalar> {
                 varianceCache.value = variance
                 tolerance = relativeTolerance * variance
             }
-            if changed == 0 { break }
+            if changed == 0 { return (labels, centers, true) }
             let width = d + 1
             var shift = 0.0
             var empty: [Int] = []
@@ -269,12 +286,16 @@ struct KMeans<Scalar: EngineScalar> {
                 }
                 shift = .infinity
             }
-            if shift <= tolerance ?? 0 {
-                _ = assign(centers: centers, labels: &labels, sums: false)
-                break
-            }
+            if shift <= tolerance ?? 0 { break }
         }
-        return (labels, centers)
+        return (labels, centers, false)
+    }
+
+    /// The nearest centre of each of this process's rows (ties to the lower index), as ``lloyd(centers:maxIterations:relativeTolerance:)`` assigns them.
+    func labels(nearestTo centers: [Double]) -> [Int32] {
+        var labels = [Int32](repeating: -1, count: max(1, data.rows))
+        _ = assign(centers: centers, labels: &labels, sums: false)
+        return labels
     }
 
     /// Labels every row with its nearest centre and returns how many labels changed and, when
