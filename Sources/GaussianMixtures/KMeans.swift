@@ -75,10 +75,21 @@ struct KMeans<Scalar: EngineScalar> {
     /// component of weight above a few 10^-4 of the data likely to be seeded. The sample is
     /// uniform without replacement, or with sample weights drawn with probability proportional
     /// to the weight (with replacement, and then unweighted): the same rows on every process and
-    /// any split of them.
+    /// any split of them. When the sample holds fewer than K distinct points (most of the weight
+    /// on a few rows, or few distinct values), its seeds would repeat a point: then the seeding
+    /// runs on all the rows instead.
     func seeds(using generator: inout Xoshiro256StarStar) -> [Int] {
-        guard let sample = sample(using: &generator) else { return plusPlusSeeds(using: &generator) }
-        return sample.run { $0.plusPlusSeeds(using: &generator) }.map { sample.rows[$0] }
+        if let sample = sample(using: &generator),
+           let seeds = sample.run({ kmeans -> [Int]? in kmeans.distinctSeeds(using: &generator) }) {
+            return seeds.map { sample.rows[$0] }
+        }
+        return plusPlusSeeds(using: &generator)
+    }
+
+    /// ``plusPlusSeeds(using:)``, or nil when two seeds are the same point.
+    private func distinctSeeds(using generator: inout Xoshiro256StarStar) -> [Int]? {
+        let seeds = plusPlusSeeds(using: &generator)
+        return Set(data.doubles(ofGlobalRows: seeds)).count == seeds.count ? seeds : nil
     }
 
     /// k-means as the `kmeans` initialisation runs it: seeds (``seeds(using:)``), then Lloyd's
@@ -91,8 +102,9 @@ struct KMeans<Scalar: EngineScalar> {
     /// of its own.
     func cluster(using generator: inout Xoshiro256StarStar) -> (labels: [Int32]?, centers: [Double]) {
         let start: [Double]
-        if let sample = sample(using: &generator) {
-            start = sample.run { $0.lloyd(seeds: $0.plusPlusSeeds(using: &generator)).centers }
+        if let sample = sample(using: &generator),
+           let centers = sample.run({ kmeans in kmeans.distinctSeeds(using: &generator).map { kmeans.lloyd(seeds: $0).centers } }) {
+            start = centers
         } else {
             start = data.doubles(ofGlobalRows: plusPlusSeeds(using: &generator)).flatMap { $0 }
         }
@@ -109,7 +121,8 @@ struct KMeans<Scalar: EngineScalar> {
         if data.weights == nil {
             rows = distinctRandomRows(m, below: data.globalRows, using: &generator).sorted()
         } else {
-            let targets = (0..<m).map { _ in generator.nextUniform() * data.globalWeight }
+            let total = data.globalWeight
+            let targets = (0..<m).map { _ in generator.nextUniform() * total }
             let last = lastWeightedRow()
             rows = data.firstRows(reaching: targets, strictly: true, threads: threads, value: data.weight)
                 .map { $0 ?? last }.sorted()
@@ -163,6 +176,12 @@ struct KMeans<Scalar: EngineScalar> {
         }
         var potential = parallelSums(count: 1) { r, sums in sums[0] += Double(closest[r]) }[0]
         while seeds.count < k {
+            guard potential > 0 else {
+                // Every row of positive weight lies on a seed (fewer distinct points than K): the
+                // other seeds repeat points, drawn as the first seed was, never a row of weight zero.
+                seeds.append(data.weights == nil ? generator.nextInt(below: data.globalRows) : weightedDraw(using: &generator))
+                continue
+            }
             // Draw `trials` rows with probability proportional to `closest`: the first row whose
             // running sum reaches each sorted target (numpy's searchsorted), in one pass.
             let targets = (0..<trials).map { _ in generator.nextUniform() * potential }
@@ -380,7 +399,8 @@ struct KMeans<Scalar: EngineScalar> {
         let sums = summary?.weightedSums ?? parallelSums(count: d) { r, sums in
             for j in 0..<d { sums[j] += data.weight(r) * Double(data.row(r)[j]) }
         }
-        return sums.map { $0 / data.globalWeight }
+        let total = data.globalWeight
+        return sums.map { $0 / total }
     }
 
     /// The mean feature variance from `Σ w (x - mean)²` per feature.

@@ -120,6 +120,7 @@ import Testing
 
     /// With sample weights the sample is drawn in proportion to them: rows of weight zero, here
     /// half of the data and far from the rest, are never seeds, sampled or not.
+    /// (``seedsAreDistinctPointsOfPositiveWeight()`` covers data of fewer distinct points.)
     @Test func sampledSeedingNeverSeedsARowOfWeightZero() throws {
         let k = 8, n = 6_000
         var (values, _) = blobs(rows: n, clusters: k, seed: 4)
@@ -132,6 +133,49 @@ import Testing
                     for seed in [UInt64(5), 6, 7] {
                         var generator = Xoshiro256StarStar(seed: seed)
                         let seeds = KMeans(data: data, clusters: k, threads: 2, seedingSample: sample).seeds(using: &generator)
+                        #expect(seeds.allSatisfy { weights[$0] > 0 }, "sample \(sample), seed \(seed): \(seeds)")
+                    }
+                }
+            }
+        }
+    }
+    /// Most of the weight on one row: a sample drawn in proportion to the weights is that row
+    /// again and again, so its seeds would repeat it; the seeding then runs on all the rows and
+    /// finds every blob. And when the rows of positive weight hold fewer distinct points than
+    /// K, the seeds repeat points but never take a row of weight zero.
+    @Test func seedsAreDistinctPointsOfPositiveWeight() throws {
+        let k = 8, n = 6_000
+        let (values, truth) = blobs(rows: n, clusters: k, seed: 9)
+        var heavy = [Double](repeating: 1, count: n)
+        heavy[0] = 1e7
+        try values.withUnsafeBufferPointer { buffer in
+            try heavy.withUnsafeBufferPointer { w in
+                let data = DataView(base: try #require(buffer.baseAddress), rows: n, columns: 2, weights: w.baseAddress)
+                for seed in [UInt64(1), 2, 3] {
+                    var generator = Xoshiro256StarStar(seed: seed)
+                    let kmeans = KMeans(data: data, clusters: k, threads: 2, seedingSample: 600)
+                    let seeds = kmeans.seeds(using: &generator)
+                    #expect(Set(seeds.map { truth[$0] }).count == k, "seed \(seed): \(seeds)")
+                    generator = Xoshiro256StarStar(seed: seed)
+                    let centers = kmeans.cluster(using: &generator).centers
+                    for c in 0..<k {
+                        // Each centre within a few σ of a blob's centre (blobs 40 apart).
+                        let x = centers[2 * c], y = centers[2 * c + 1]
+                        #expect(abs(x - 40 * (x / 40).rounded()) < 1 && abs(y - 40 * (y / 40).rounded()) < 1, "centre \(c): \(x), \(y)")
+                    }
+                }
+            }
+        }
+        // Three distinct points of positive weight (rows 1-3), K = 5, the other rows weigh nothing.
+        let few: [Double] = (0..<1_000).map { Double($0 % 7) * 10 }
+        let weights = (0..<1_000).map { $0 >= 1 && $0 <= 3 ? 1.0 : 0 }
+        try few.withUnsafeBufferPointer { buffer in
+            try weights.withUnsafeBufferPointer { w in
+                let data = DataView(base: try #require(buffer.baseAddress), rows: 1_000, columns: 1, weights: w.baseAddress)
+                for sample in [100, 1_000] {
+                    for seed in [UInt64(4), 5, 6] {
+                        var generator = Xoshiro256StarStar(seed: seed)
+                        let seeds = KMeans(data: data, clusters: 5, threads: 1, seedingSample: sample).seeds(using: &generator)
                         #expect(seeds.allSatisfy { weights[$0] > 0 }, "sample \(sample), seed \(seed): \(seeds)")
                     }
                 }

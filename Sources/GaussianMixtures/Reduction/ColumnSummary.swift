@@ -1,6 +1,6 @@
 /// What one pass over the data learns of each column: its sum (as ``DataView/sumOverRows(count:threads:_:)``
-/// adds it, in the fixed chunk tree), its sum scaled by 2⁻⁵¹² (exact, and it cannot overflow:
-/// finite exactly when every value is), its sample-weighted sum, and its least and greatest
+/// adds it, in the fixed chunk tree), its sum scaled by 2⁻⁵¹² (exact but for values below
+/// 2⁻⁵¹⁰, and it cannot overflow: finite exactly when every value is), its sample-weighted sum, and its least and greatest
 /// values; over every process's rows. The data checks, the quadratic road's centre and
 /// k-means' feature variance read it, instead of a pass each.
 struct ColumnSummary {
