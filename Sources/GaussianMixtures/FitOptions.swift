@@ -6,6 +6,11 @@ public enum Initialization: Sendable {
     /// one-hot k-means labels (scikit-learn's default, `"kmeans"`).
     case kMeans
     /// k-means++ seeding only: each seed row starts one component (`"k-means++"`).
+    ///
+    /// For both k-means starts, data of more than `max(2^16, 64 K)` rows are seeded from a
+    /// random sample of that many rows (drawn in proportion to the sample weights), as
+    /// scikit-learn's `MiniBatchKMeans` seeds on `init_size` rows; Lloyd's algorithm then runs on
+    /// all the rows.
     case kMeansPlusPlus
     /// Uniform random responsibilities, normalised per row (`"random"`).
     case randomResponsibilities
