@@ -32,6 +32,8 @@ protocol EngineScalar: BinaryFloatingPoint, Sendable {
     static func nearestCenters(_ x: UnsafePointer<Self>, rows: Int, columns: Int,
                                centersByFeature: UnsafePointer<Double>, components: Int,
                                labels: UnsafeMutablePointer<Int32>) -> Int
+    /// `gmm_gram_lower_add` of the type: adds the lower triangle of `aᵀ a` to `out`, in double.
+    static func gramLowerAdd(rows: Int, columns: Int, a: UnsafePointer<Self>, into out: UnsafeMutablePointer<Double>)
     /// `gmm_held_rows` of the type.
     static func heldRows(_ x: UnsafePointer<Self>, columns: Int, rows: UnsafePointer<Int32>, count: Int,
                          best: UnsafePointer<Int32>, weights: UnsafePointer<Double>?, diagonal: Bool,
@@ -68,6 +70,9 @@ extension Double: EngineScalar {
                                centersByFeature: UnsafePointer<Double>, components: Int,
                                labels: UnsafeMutablePointer<Int32>) -> Int {
         gmm_nearest_centers(x, rows, columns, centersByFeature, components, labels)
+    }
+    static func gramLowerAdd(rows: Int, columns: Int, a: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>) {
+        gmm_gram_lower_add(a, rows, columns, out)
     }
     static func heldRows(_ x: UnsafePointer<Double>, columns: Int, rows: UnsafePointer<Int32>, count: Int,
                          best: UnsafePointer<Int32>, weights: UnsafePointer<Double>?, diagonal: Bool,
@@ -114,6 +119,9 @@ extension Float: EngineScalar {
                                centersByFeature: UnsafePointer<Double>, components: Int,
                                labels: UnsafeMutablePointer<Int32>) -> Int {
         gmm_nearest_centers_f32(x, rows, columns, centersByFeature, components, labels)
+    }
+    static func gramLowerAdd(rows: Int, columns: Int, a: UnsafePointer<Float>, into out: UnsafeMutablePointer<Double>) {
+        gmm_gram_lower_add_f32(a, rows, columns, out)
     }
     static func heldRows(_ x: UnsafePointer<Float>, columns: Int, rows: UnsafePointer<Int32>, count: Int,
                          best: UnsafePointer<Int32>, weights: UnsafePointer<Double>?, diagonal: Bool,

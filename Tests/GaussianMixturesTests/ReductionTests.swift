@@ -232,4 +232,59 @@ func lowerPacked(_ stats: SufficientStatistics, diagonal: Bool = false) -> [Doub
             check(values.map { Float($0) }, weighted: weighted)
         }
     }
+    /// The small-block Gram kernel against the plain loop of its contract (each product rounded
+    /// in double, summed over the rows in order from zero, then added), every D from 1 to 17
+    /// (whole and edge tiles), float64 and float32 rows; the upper triangle is left alone.
+    @Test func smallGramKernelMatchesThePlainLoop() {
+        func check<S: EngineScalar>(_: S.Type) {
+            var generator = Xoshiro256StarStar(seed: 31)
+            for d in 1...17 {
+                for rows in [0, 1, 5, 37] {
+                    let a = (0..<(rows * d)).map { _ in S(3 * generator.nextGaussian()) }
+                    let start = (0..<(d * d)).map { _ in generator.nextGaussian() }
+                    var expected = start
+                    for i in 0..<d {
+                        for j in 0...i {
+                            var sum = 0.0
+                            for r in 0..<rows { sum += Double(a[r * d + i]) * Double(a[r * d + j]) }
+                            expected[i * d + j] += sum
+                        }
+                    }
+                    var out = start
+                    a.withUnsafeBufferPointer { S.gramLowerAdd(rows: rows, columns: d, a: $0.baseAddress ?? UnsafePointer(bitPattern: 8)!, into: &out) }
+                    #expect(out == expected, "D = \(d), \(rows) rows, \(S.self)")
+                }
+            }
+        }
+        check(Double.self)
+        check(Float.self)
+    }
+
+    /// The hard-label statistics at D = 8 (where whole components' blocks go through the small
+    /// Gram kernel) against the naive path, with weights, float32 and two threads.
+    @Test func hardLabelStatisticsAtEightFeaturesAgreeWithTheNaivePath() {
+        let n = 2_000, k = 5, d = 8
+        var generator = Xoshiro256StarStar(seed: 41)
+        let values = (0..<(n * d)).map { _ in 2 * generator.nextGaussian() + 10 }
+        let labels = (0..<n).map { Int32(($0 * 3 + $0 / 7) % k) }
+        let weights = (0..<n).map { $0 % 5 == 0 ? 0 : 0.5 + Double($0 % 3) }
+        let shifts = (0..<(k * d)).map { Double($0 % 7) + 7 }
+        func check<S: EngineScalar>(_ x: [S], weighted: Bool) {
+            x.withUnsafeBufferPointer { buffer in
+                weights.withUnsafeBufferPointer { w in
+                    let view = DataView(base: buffer.baseAddress!, rows: n, columns: d, weights: weighted ? w.baseAddress : nil)
+                    let fast = BLASKernel(data: view, components: k, covarianceType: .full, threads: 2, chunkRows: 256)
+                        .statistics(of: .labels(labels), shifts: shifts)
+                    let naive = NaiveKernel(data: view, components: k, covarianceType: .full, threads: 1, chunkRows: nil)
+                        .statistics(of: .labels(labels), shifts: shifts)
+                    #expect(maxScaledError(lowerPacked(fast), lowerPacked(naive)) < (S.self == Double.self ? 1e-13 : 1e-6),
+                            "\(S.self), weighted \(weighted)")
+                }
+            }
+        }
+        for weighted in [false, true] {
+            check(values, weighted: weighted)
+            check(values.map { Float($0) }, weighted: weighted)
+        }
+    }
 }
