@@ -102,8 +102,9 @@ struct KMeans<Scalar: EngineScalar> {
     /// of its own.
     func cluster(using generator: inout Xoshiro256StarStar) -> (labels: [Int32]?, centers: [Double]) {
         let start: [Double]
-        if let sample = sample(using: &generator),
-           let centers = sample.run({ kmeans in kmeans.distinctSeeds(using: &generator).map { kmeans.lloyd(seeds: $0).centers } }) {
+        if let sample = sample(using: &generator), let centers = sample.run({ kmeans in
+            kmeans.distinctSeeds(using: &generator).map { kmeans.lloyd(seeds: $0).centers }
+        }) {
             start = centers
         } else {
             start = data.doubles(ofGlobalRows: plusPlusSeeds(using: &generator)).flatMap { $0 }
@@ -310,7 +311,8 @@ struct KMeans<Scalar: EngineScalar> {
         return (labels, centers, false)
     }
 
-    /// The nearest centre of each of this process's rows (ties to the lower index), as ``lloyd(centers:maxIterations:relativeTolerance:)`` assigns them.
+    /// The nearest centre of each of this process's rows (ties to the lower index), as
+    /// ``lloyd(centers:maxIterations:relativeTolerance:)`` assigns them.
     func labels(nearestTo centers: [Double]) -> [Int32] {
         var labels = [Int32](repeating: -1, count: max(1, data.rows))
         _ = assign(centers: centers, labels: &labels, sums: false)
@@ -337,8 +339,9 @@ struct KMeans<Scalar: EngineScalar> {
                 scratch.withUnsafeMutableBufferPointer { scratchBuffer in
                     let out = UnsafeTransfer((labelBuffer.baseAddress!, changeBuffer.baseAddress!, scratchBuffer.baseAddress!))
                     return LAPACK.withSingleThreadedBLAS {
-                        treeSum(schedule, threads: threads, reducer: data.reducer,
-                                make: { SumVector(count: (sums ? k * width : 1) + (means?.count ?? 0)) }) { worker, rows, partial in
+                        let count = (sums ? k * width : 1) + (means?.count ?? 0)
+                        return treeSum(schedule, threads: threads, reducer: data.reducer,
+                                       make: { SumVector(count: count) }) { worker, rows, partial in
                             let (labelOut, changeOut, scratchOut) = out.wrappedValue
                             let x = data.row(rows.lowerBound), chunkLabels = labelOut + rows.lowerBound
                             changeOut[worker] += assignment.assign(x, rows: rows.count, labels: chunkLabels,
@@ -369,7 +372,8 @@ struct KMeans<Scalar: EngineScalar> {
         var changed = [Double(changes.reduce(0, +))]
         data.reducer.sum(&changed)
         let start = sums ? k * width : 1
-        return (Int(changed[0]), sums ? Array(totals.prefix(k * width)) : [], means.map { _ in Array(totals[start..<(start + d)]) })
+        let squares = means.map { _ in Array(totals[start..<(start + d)]) }
+        return (Int(changed[0]), sums ? Array(totals.prefix(k * width)) : [], squares)
     }
 
     /// ``meanFeatureVariance()``, computed once for both seeding and Lloyd.

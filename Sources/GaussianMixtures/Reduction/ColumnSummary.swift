@@ -59,6 +59,7 @@ extension DataView {
         var extremes = greatest + least.map { -$0 }
         if reducer.size > 1 { reducer.maximum(&extremes) }
         return ColumnSummary(sums: Array(sums[0..<d]), scaledSums: Array(sums[d..<(2 * d)]),
-                             weightedSums: Array(weights == nil ? sums[0..<d] : sums[(2 * d)..<(3 * d)]), least: extremes[d...].map { -$0 }, greatest: Array(extremes[0..<d]))
+                             weightedSums: Array(weights == nil ? sums[0..<d] : sums[(2 * d)..<(3 * d)]),
+                             least: extremes[d...].map { -$0 }, greatest: Array(extremes[0..<d]))
     }
 }
