@@ -61,10 +61,14 @@ func checkSampleWeights(_ weights: UnsafeBufferPointer<Double>?, rows: Int,
 
 /// Rejects NaN and infinity, naming the first bad row and column.
 func checkFinite<Scalar>(_ data: DataView<Scalar>) throws {
+    if let bad = firstNonFinite(data) { throw GaussianMixtureError.nonFiniteValue(row: bad.row, column: bad.column, value: bad.value) }
+}
+
+/// The first NaN or infinity of this process's rows in row order: its global row, column and value.
+private func firstNonFinite<Scalar>(_ data: DataView<Scalar>) -> (row: Int, column: Int, value: Double)? {
     let count = data.rows * data.columns
-    for i in 0..<count where !data.base[i].isFinite {
-        throw GaussianMixtureError.nonFiniteValue(row: i / data.columns, column: i % data.columns, value: Double(data.base[i]))
-    }
+    guard let i = (0..<count).first(where: { !data.base[$0].isFinite }) else { return nil }
+    return (data.firstRow + i / data.columns, i % data.columns, Double(data.base[i]))
 }
 
 /// The checks of the data a fit runs, in one pass over every process's rows on `threads`
@@ -77,10 +81,7 @@ func checkValues<Scalar>(_ data: DataView<Scalar>, threads: Int) throws -> Colum
     if !summary.scaledSums.allSatisfy(\.isFinite) {
         // Some value is not finite: find the first, in row order over the processes.
         var first = [Double.infinity, 0, 0]
-        let count = data.rows * data.columns
-        if let i = (0..<count).first(where: { !data.base[$0].isFinite }) {
-            first = [Double(data.firstRow + i / data.columns), Double(i % data.columns), Double(data.base[i])]
-        }
+        if let bad = firstNonFinite(data) { first = [Double(bad.row), Double(bad.column), bad.value] }
         if data.reducer.size > 1 {
             for part in data.reducer.gather(first) where part[0] < first[0] { first = part }
         }

@@ -103,11 +103,14 @@ extension GaussianMixture {
         }
         guard threads >= 1 else { throw GaussianMixtureError.invalidOption("threads must be >= 1, got \(threads)") }
         let view = DataView(base: base, rows: rows, columns: columns)
-        if !dataChecked { try checkFinite(view) }
+        // One pass serves the kernel's centre and, unless made already, the finiteness check
+        // (the scaled sums are finite exactly when every value is).
+        let summary = view.columnSummary(threads: threads)
+        if !dataChecked && !summary.scaledSums.allSatisfy(\.isFinite) { try checkFinite(view) }
         var logLikelihoods = [Double](repeating: 0, count: rows)
         var posterior = Matrix(zeros: wanted ? rows : 0, componentCount)
         let kernel = BLASKernel<Scalar>(data: view, components: componentCount, covarianceType: covarianceType,
-                                        threads: threads, chunkRows: nil)
+                                        threads: threads, chunkRows: nil, summary: summary)
         logLikelihoods.withUnsafeMutableBufferPointer { out in
             posterior.values.withUnsafeMutableBufferPointer { r in
                 kernel.score(self, logLikelihoods: out.baseAddress!, responsibilities: wanted ? r.baseAddress : nil)

@@ -23,6 +23,36 @@ import Testing
         }
     }
 
+    /// Scoring and prediction refuse NaN and infinity too, naming the first bad value in row
+    /// order (float64 and float32), and score clean data as before.
+    @Test func scoringRejectsNonFiniteDataWithRowAndColumn() throws {
+        var data = try syntheticData(rows: 60, seed: 3).data
+        let model = try GaussianMixture.fit(data, components: 2, options: FitOptions(threads: 1)).model
+        let clean = try model.score(data)
+        #expect(clean.isFinite)
+        data[40, 0] = .infinity
+        data[23, 1] = .nan
+        let single = data.values.map { Float($0) }
+        let attempts: [(String, () throws -> Void)] = [
+            ("score", { _ = try model.score(data) }),
+            ("predict", { _ = try model.predict(data) }),
+            ("predictProbabilities", { _ = try model.predictProbabilities(data) }),
+            ("float32 predict", { _ = try single.withUnsafeBufferPointer { try model.predict($0, rows: 60, columns: 3) } }),
+        ]
+        for (name, attempt) in attempts {
+            do {
+                try attempt()
+                Issue.record("\(name) accepted a NaN")
+            } catch let error as GaussianMixtureError {
+                guard case .nonFiniteValue(let row, let column, let value) = error else {
+                    Issue.record("\(name): wrong error \(error)")
+                    continue
+                }
+                #expect(row == 23 && column == 1 && value.isNaN, "\(name)")
+            }
+        }
+    }
+
     @Test func collapsedComponentNamesComponentAndIteration() throws {
         // Ten copies of the origin and a spread cloud far away, no regularization: component 0
         // takes exactly the copies, so its covariance is exactly zero after the first M-step.

@@ -53,8 +53,9 @@ extension BLASKernel {
     /// Whitening road: adds the statistics of `count` rows of a chunk that each belong wholly to
     /// one component (responsibility one): the `j`-th is the chunk's row `local(j)` (increasing),
     /// owned by component `owner(row)` (a row of this process's block). Per component, its rows in
-    /// row order: their weights, `Σ w (x - μ_b)` and one `syrk` of `√w (x - μ_b)`. These are the
-    /// sums ``accumulate`` forms from one-hot responsibilities, bit for bit, without visiting the
+    /// row order: their weights, `Σ w (x - μ_b)` and the Gram matrix of `√w (x - μ_b)` (one `syrk`,
+    /// or at D = 4, 8, 12, 16 `gmm_gram_lower_add`). These are the sums ``accumulate`` forms from
+    /// one-hot responsibilities (bit for bit where both take the `syrk`), without visiting the
     /// other K - 1 components of every row.
     func accumulateOwned(rows: Range<Int>, count: Int, local: (Int) -> Int32, owner: (Int) -> Int,
                          scratch s: ChunkScratch<Scalar>, into stats: inout SufficientStatistics) {
