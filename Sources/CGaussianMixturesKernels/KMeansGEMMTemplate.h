@@ -31,14 +31,21 @@ void GMM_JOIN(gmm_kmeans_shift_rows, SUFFIX)(const T *x, long rows, long columns
 }
 
 /// Row n's label from its bests (see gmm_kmeans_gemm_labels); returns 1 when the label changed.
+/// With `upper`, also the row's distance bounds: from the GEMM values when they decide the row,
+/// else none (`+inf` and 0).
 static inline __attribute__((always_inline))
 long GMM_JOIN(decide_row, SUFFIX)(const T *x, long n, long columns, long k, long best, double bestValue, double second,
-                                  int finite, double bound, const double *centersByFeature, int *labels,
-                                  long *undecided) {
+                                  int finite, double rowNorm, double bound, const double *centersByFeature, int *labels,
+                                  long *undecided, float *upper, float *lower, double scale) {
     if (finite && second - bestValue > bound) {
+        if (upper) gmm_distance_bounds(rowNorm + bestValue + bound, rowNorm + second - bound, scale, upper + n, lower + n);
         long changed = labels[n] != (int)best;
         labels[n] = (int)best;
         return changed;
+    }
+    if (upper) {
+        upper[n] = INFINITY;
+        lower[n] = 0;
     }
     ++*undecided;
     return GMM_JOIN(gmm_nearest_centers, SUFFIX)(x + n * columns, 1, columns, centersByFeature, k, labels + n);
@@ -54,7 +61,8 @@ static inline __attribute__((always_inline))
 long GMM_JOIN(gemm_labels_rows, SUFFIX)(const T *x, long rows, long columns, const T *products, long k,
                                         const double *centerNorms, double largestCenterNorm, const double *rowNorms,
                                         double relativeBound, double absoluteBound, const double *centersByFeature,
-                                        int *labels, long *undecided, int vectors) {
+                                        int *labels, long *undecided, float *upper, float *lower, double scale,
+                                        int vectors) {
     long changed = 0, n = 0;
     for (; vectors && n + 4 <= rows; n += 4) {
         const T *p0 = products + n * k, *p1 = p0 + k, *p2 = p1 + k, *p3 = p2 + k;
@@ -68,11 +76,24 @@ long GMM_JOIN(gemm_labels_rows, SUFFIX)(const T *x, long rows, long columns, con
             bestValue = GMM_SELECT(lower, value, bestValue);
             best = GMM_SELECT(lower, (f64x4)(double)c, best);
         }
-        for (int lane = 0; lane < 4; lane++) {
-            double bound = relativeBound * (rowNorms[n + lane] + largestCenterNorm) + absoluteBound;
+        f64x4 norms = (f64x4){rowNorms[n], rowNorms[n + 1], rowNorms[n + 2], rowNorms[n + 3]};
+        f64x4 bounds = relativeBound * (norms + largestCenterNorm) + absoluteBound;
+        for (int lane = 0; lane < 4; lane++)
             changed += GMM_JOIN(decide_row, SUFFIX)(x, n + lane, columns, k, (long)best[lane], bestValue[lane],
-                                                    second[lane], finite[lane] != 0, bound, centersByFeature, labels,
-                                                    undecided);
+                                                    second[lane], finite[lane] != 0, norms[lane], bounds[lane],
+                                                    centersByFeature, labels, undecided, 0, 0, scale);
+        if (upper) {
+            // gmm_distance_bounds for the four rows at once; rows the GEMM values do not decide get none.
+            i64x4 decided = finite & (second - bestValue > bounds);
+            f64x4 u = __builtin_elementwise_sqrt(norms + bestValue + bounds) * scale;
+            f64x4 l = __builtin_elementwise_sqrt(__builtin_elementwise_max(norms + second - bounds, (f64x4)0.0)) * scale;
+            u = u * (1 + 0x1p-22) + 0x1p-140;
+            f64x4 below = __builtin_elementwise_min(l * (1 - 0x1p-22) - 0x1p-140, (f64x4)0x1.fffffcp127);
+            l = GMM_SELECT(l >= 0x1p-100, below, (f64x4)0.0);
+            f32x4 up = __builtin_convertvector(GMM_SELECT(decided, u, (f64x4)INFINITY), f32x4);
+            f32x4 low = __builtin_convertvector(GMM_SELECT(decided, l, (f64x4)0.0), f32x4);
+            __builtin_memcpy(upper + n, &up, sizeof up);
+            __builtin_memcpy(lower + n, &low, sizeof low);
         }
     }
     for (; n < rows; n++) {
@@ -92,8 +113,8 @@ long GMM_JOIN(gemm_labels_rows, SUFFIX)(const T *x, long rows, long columns, con
             }
         }
         double bound = relativeBound * (rowNorms[n] + largestCenterNorm) + absoluteBound;
-        changed += GMM_JOIN(decide_row, SUFFIX)(x, n, columns, k, best, bestValue, second, finite, bound,
-                                                centersByFeature, labels, undecided);
+        changed += GMM_JOIN(decide_row, SUFFIX)(x, n, columns, k, best, bestValue, second, finite, rowNorms[n], bound,
+                                                centersByFeature, labels, undecided, upper, lower, scale);
     }
     return changed;
 }
@@ -102,21 +123,25 @@ GMM_AVX2_TARGET
 static long GMM_JOIN(gemm_labels_avx2, SUFFIX)(const T *x, long rows, long columns, const T *products, long k,
                                                const double *centerNorms, double largestCenterNorm,
                                                const double *rowNorms, double relativeBound, double absoluteBound,
-                                               const double *centersByFeature, int *labels, long *undecided) {
+                                               const double *centersByFeature, int *labels, long *undecided,
+                                               float *upper, float *lower, double scale) {
     return GMM_JOIN(gemm_labels_rows, SUFFIX)(x, rows, columns, products, k, centerNorms, largestCenterNorm, rowNorms,
-                                              relativeBound, absoluteBound, centersByFeature, labels, undecided, 1);
+                                              relativeBound, absoluteBound, centersByFeature, labels, undecided, upper,
+                                              lower, scale, 1);
 }
 
 long GMM_JOIN(gmm_kmeans_gemm_labels, SUFFIX)(const T *x, long rows, long columns, const T *products, long k,
                                               const double *centerNorms, double largestCenterNorm,
                                               const double *rowNorms, double relativeBound, double absoluteBound,
-                                              const double *centersByFeature, int *labels, long *undecided) {
+                                              const double *centersByFeature, int *labels, long *undecided,
+                                              float *upper, float *lower, double scale) {
     if (gmm_vector_math_uses_avx2())
         return GMM_JOIN(gemm_labels_avx2, SUFFIX)(x, rows, columns, products, k, centerNorms, largestCenterNorm,
                                                   rowNorms, relativeBound, absoluteBound, centersByFeature, labels,
-                                                  undecided);
+                                                  undecided, upper, lower, scale);
     return GMM_JOIN(gemm_labels_rows, SUFFIX)(x, rows, columns, products, k, centerNorms, largestCenterNorm, rowNorms,
-                                              relativeBound, absoluteBound, centersByFeature, labels, undecided, 0);
+                                              relativeBound, absoluteBound, centersByFeature, labels, undecided, upper,
+                                              lower, scale, 0);
 }
 
 #undef GMM_SELECT

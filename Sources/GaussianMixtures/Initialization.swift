@@ -20,11 +20,7 @@ func initialModel<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components 
         return model
     case .kMeans:
         let (labels, centers) = KMeans(data: data, clusters: k, threads: options.threads, seedingSample: options.seedingSample,
-                                         summary: summary).cluster(using: &generator)
-        // Labels still to assign to the final centres: in the same pass as their statistics.
-        guard let labels else {
-            return try startingModel(engine.statistics(nearestTo: centers), options: options, start: start)
-        }
+                                       summary: summary).cluster(using: &generator)
         source = .labels(labels)
         shifts = centers
     case .kMeansPlusPlus:

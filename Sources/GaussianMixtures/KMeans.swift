@@ -96,11 +96,9 @@ struct KMeans<Scalar: EngineScalar> {
     /// algorithm on all the rows. When the seeds come from a sample, Lloyd first runs on the
     /// sample to convergence and continues on all the rows from its centres, which then takes a
     /// few passes over the data instead of one per iteration from the seeds; the result is, as
-    /// ever, Lloyd's fixed point on all the rows within the tolerance. The labels are nil when
-    /// they still have to be assigned to the final centres: the caller's next pass over the data
-    /// does it (``EMKernel/statistics(nearestTo:)``), so that the last assignment costs no pass
-    /// of its own.
-    func cluster(using generator: inout Xoshiro256StarStar) -> (labels: [Int32]?, centers: [Double]) {
+    /// ever, Lloyd's fixed point on all the rows within the tolerance. Those passes, and the last
+    /// assignment, compute distances only for the rows near a boundary (``DistanceBounds``).
+    func cluster(using generator: inout Xoshiro256StarStar) -> (labels: [Int32], centers: [Double]) {
         let start: [Double]
         if let sample = sample(using: &generator), let centers = sample.run({ kmeans in
             kmeans.distinctSeeds(using: &generator).map { kmeans.lloyd(seeds: $0).centers }
@@ -109,8 +107,7 @@ struct KMeans<Scalar: EngineScalar> {
         } else {
             start = data.doubles(ofGlobalRows: plusPlusSeeds(using: &generator)).flatMap { $0 }
         }
-        let result = lloydIterations(centers: start)
-        return (result.current ? result.labels : nil, result.centers)
+        return lloyd(centers: start)
     }
 
     /// A random sample of ``seedingSample`` global rows, copied (the same on every process), or
@@ -246,35 +243,29 @@ struct KMeans<Scalar: EngineScalar> {
     /// until no label changes or the centres move (in total squared distance) by at most
     /// `relativeTolerance` times the mean feature variance, then a last assignment. Each pass over
     /// the data labels a chunk's rows and adds them to their centres' sums while the chunk is in
-    /// cache. Returns the final labels (of this process's rows) and centres.
+    /// cache; from the second on, and in the last assignment, only the rows whose
+    /// ``DistanceBounds`` no longer decide their label get distances. Returns the final labels
+    /// (of this process's rows) and centres.
     func lloyd(centers initial: [Double], maxIterations: Int = 300,
                relativeTolerance: Double = 1e-4) -> (labels: [Int32], centers: [Double]) {
-        var result = lloydIterations(centers: initial, maxIterations: maxIterations, relativeTolerance: relativeTolerance)
-        if !result.current { _ = assign(centers: result.centers, labels: &result.labels, sums: false) }
-        return (result.labels, result.centers)
-    }
-
-    /// Lloyd's iterations without the last assignment: `current` says whether `labels` are
-    /// already the nearest centres of `centers` (no label changed in the last pass).
-    private func lloydIterations(centers initial: [Double], maxIterations: Int = 300,
-                                 relativeTolerance: Double = 1e-4) -> (labels: [Int32], centers: [Double], current: Bool) {
         let d = data.columns, k = clusters, n = data.rows
         var centers = initial
         // The tolerance is first needed after the first pass, which takes the variance's squares
         // unless seeding has already computed it.
         var tolerance = varianceCache.value.map { relativeTolerance * $0 }
         var labels = [Int32](repeating: -1, count: max(1, n))  // one spare: a process may hold no rows
+        var bounds = DistanceBounds(rows: n, columns: d, centers: centers, clusters: k)
         for _ in 0..<maxIterations {
             // New centres: sums [count, Σx] per leaf, added in the chunk tree.
-            let (changed, sums, squares) = assign(centers: centers, labels: &labels, sums: true,
+            let (changed, sums, squares) = assign(centers: centers, labels: &labels, bounds: &bounds, sums: true,
                                                   squaresAbout: tolerance == nil ? featureMeans() : nil)
             if let squares {
                 let variance = meanFeatureVariance(squares: squares)
                 varianceCache.value = variance
                 tolerance = relativeTolerance * variance
             }
-            if changed == 0 { return (labels, centers, true) }
-            let width = d + 1
+            if changed == 0 { return (labels, centers) }
+            let previous = centers, width = d + 1
             var shift = 0.0
             var empty: [Int] = []
             for c in 0..<k {
@@ -306,65 +297,73 @@ struct KMeans<Scalar: EngineScalar> {
                 }
                 shift = .infinity
             }
+            bounds.move(from: previous, to: centers, columns: d)
             if shift <= tolerance ?? 0 { break }
         }
-        return (labels, centers, false)
+        _ = assign(centers: centers, labels: &labels, bounds: &bounds, sums: false)
+        return (labels, centers)
     }
 
     /// The nearest centre of each of this process's rows (ties to the lower index), as
     /// ``lloyd(centers:maxIterations:relativeTolerance:)`` assigns them.
     func labels(nearestTo centers: [Double]) -> [Int32] {
         var labels = [Int32](repeating: -1, count: max(1, data.rows))
-        _ = assign(centers: centers, labels: &labels, sums: false)
+        var bounds = DistanceBounds(rows: data.rows, columns: data.columns, centers: centers, clusters: clusters)
+        _ = assign(centers: centers, labels: &labels, bounds: &bounds, sums: false)
         return labels
     }
 
     /// Labels every row with its nearest centre and returns how many labels changed and, when
     /// `sums`, each centre's `[Σ w, Σ w x]` over its new rows (`K x (D + 1)`, in the chunk tree);
     /// with `squaresAbout` the feature means, also `Σ w (x - mean)²` per feature (as
-    /// ``meanFeatureVariance()`` sums them). Each chunk's distances come from one GEMM, with the
-    /// labels of the direct computation (``KMeansAssignment``); its rows are added to their
-    /// centres right after, still in cache.
-    private func assign(centers: [Double], labels: inout [Int32], sums: Bool,
+    /// ``meanFeatureVariance()`` sums them). A row whose ``DistanceBounds`` still decide its label
+    /// keeps it; the others of a chunk get their distances from one GEMM, with the labels of the
+    /// direct computation (``KMeansAssignment``), and fresh bounds. The chunk's rows are added to
+    /// their centres right after, still in cache.
+    private func assign(centers: [Double], labels: inout [Int32], bounds: inout DistanceBounds, sums: Bool,
                         squaresAbout means: [Double]? = nil) -> (changed: Int, sums: [Double], squares: [Double]?) {
         let d = data.columns, width = d + 1, k = clusters
         let assignment = KMeansAssignment<Scalar>(centers: centers, columns: d, clusters: clusters)
-        let workers = workerCount(schedule, threads: threads)
-        let perWorker = assignment.scratchCount(rows: schedule.chunkRows)
-        var scratch = [Scalar](repeating: 0, count: workers * perWorker)
+        let workers = workerCount(schedule, threads: threads), chunkRows = schedule.chunkRows
+        let scratch = BoundedAssignmentScratch<Scalar>(workers: workers, rows: chunkRows, assignment: assignment)
         // Per worker: an integer count, whose sum is exact in any order.
         var changes = [Int](repeating: 0, count: workers)
+        let rule = bounds.rule
         let totals = labels.withUnsafeMutableBufferPointer { labelBuffer in
             changes.withUnsafeMutableBufferPointer { changeBuffer in
-                scratch.withUnsafeMutableBufferPointer { scratchBuffer in
-                    let out = UnsafeTransfer((labelBuffer.baseAddress!, changeBuffer.baseAddress!, scratchBuffer.baseAddress!))
-                    return LAPACK.withSingleThreadedBLAS {
-                        let count = (sums ? k * width : 1) + (means?.count ?? 0)
-                        return treeSum(schedule, threads: threads, reducer: data.reducer,
-                                       make: { SumVector(count: count) }) { worker, rows, partial in
-                            let (labelOut, changeOut, scratchOut) = out.wrappedValue
-                            let x = data.row(rows.lowerBound), chunkLabels = labelOut + rows.lowerBound
-                            changeOut[worker] += assignment.assign(x, rows: rows.count, labels: chunkLabels,
-                                                                 scratch: scratchOut + worker * perWorker).changed
-                            if sums {
-                                for i in 0..<rows.count {
-                                    let w = data.weight(rows.lowerBound + i), xi = x + i * d
-                                    let sum = partial.base + Int(chunkLabels[i]) * width
-                                    sum[0] += w
-                                    for j in 0..<d { sum[1 + j] += w * Double(xi[j]) }
-                                }
-                            }
-                            if let means {
-                                let squares = partial.base + (sums ? k * width : 1)
-                                for i in 0..<rows.count {
-                                    let w = data.weight(rows.lowerBound + i), xi = x + i * d
-                                    for j in 0..<d {
-                                        let t = Double(xi[j]) - means[j]
-                                        squares[j] += w * t * t
+                bounds.upper.withUnsafeMutableBufferPointer { upperBuffer in
+                    bounds.lower.withUnsafeMutableBufferPointer { lowerBuffer in
+                        let out = UnsafeTransfer((labelBuffer.baseAddress!, changeBuffer.baseAddress!,
+                                                  upperBuffer.baseAddress!, lowerBuffer.baseAddress!))
+                        return LAPACK.withSingleThreadedBLAS {
+                            let count = (sums ? k * width : 1) + (means?.count ?? 0)
+                            return treeSum(schedule, threads: threads, reducer: data.reducer,
+                                           make: { SumVector(count: count) }) { worker, rows, partial in
+                                let (labelOut, changeOut, upperOut, lowerOut) = out.wrappedValue
+                                let first = rows.lowerBound, x = data.row(first), chunkLabels = labelOut + first
+                                changeOut[worker] += assignment.assign(x, rows: rows.count, labels: chunkLabels, rule: rule,
+                                                                       upper: upperOut + first, lower: lowerOut + first,
+                                                                       scratch: scratch, worker: worker)
+                                if sums {
+                                    for i in 0..<rows.count {
+                                        let w = data.weight(first + i), xi = x + i * d
+                                        let sum = partial.base + Int(chunkLabels[i]) * width
+                                        sum[0] += w
+                                        for j in 0..<d { sum[1 + j] += w * Double(xi[j]) }
                                     }
                                 }
-                            }
-                        }.packed.map { $0 }
+                                if let means {
+                                    let squares = partial.base + (sums ? k * width : 1)
+                                    for i in 0..<rows.count {
+                                        let w = data.weight(first + i), xi = x + i * d
+                                        for j in 0..<d {
+                                            let t = Double(xi[j]) - means[j]
+                                            squares[j] += w * t * t
+                                        }
+                                    }
+                                }
+                            }.packed.map { $0 }
+                        }
                     }
                 }
             }

@@ -88,9 +88,12 @@ struct KMeansAssignment<Scalar: EngineScalar> {
     /// Labels rows `0..<rows` of `x` (row-major, `columns` values each) with their nearest centre,
     /// exactly as the direct computation does; returns how many labels changed and how many rows
     /// the direct computation decided. `scratch` holds ``scratchCount(rows:)`` scalars. Runs one
-    /// `?gemm`; the caller sets OpenBLAS's threads.
+    /// `?gemm`; the caller sets OpenBLAS's threads. With `bounds`, also each row's
+    /// ``DistanceBounds`` (`upper`, `lower`, one per row, in units of `1 / scale`).
     func assign(_ x: UnsafePointer<Scalar>, rows: Int, labels: UnsafeMutablePointer<Int32>,
-                scratch: UnsafeMutablePointer<Scalar>) -> (changed: Int, undecided: Int) {
+                scratch: UnsafeMutablePointer<Scalar>,
+                bounds: (upper: UnsafeMutablePointer<Float>, lower: UnsafeMutablePointer<Float>, scale: Double)? = nil)
+    -> (changed: Int, undecided: Int) {
         let d = columns, k = clusters
         guard rows > 0 else { return (0, 0) }
         let xShifted = scratch, products = scratch + rows * d
@@ -109,7 +112,7 @@ struct KMeansAssignment<Scalar: EngineScalar> {
                                                centerNorms: norms.baseAddress!, largestCenterNorm: largestCenterNorm,
                                                rowNorms: rowNorm.baseAddress!, relativeBound: relativeBound,
                                                absoluteBound: absoluteBound, centersByFeature: byFeature.baseAddress!,
-                                               labels: labels, undecided: &undecided)
+                                               labels: labels, undecided: &undecided, bounds: bounds)
                         }
                     }
                 }
@@ -133,15 +136,17 @@ struct KMeansAssignment<Scalar: EngineScalar> {
                                clusters: Int, centerNorms: UnsafePointer<Double>, largestCenterNorm: Double,
                                rowNorms: UnsafePointer<Double>, relativeBound: Double, absoluteBound: Double,
                                centersByFeature: UnsafePointer<Double>, labels: UnsafeMutablePointer<Int32>,
-                               undecided: inout Int) -> Int {
+                               undecided: inout Int,
+                               bounds: (upper: UnsafeMutablePointer<Float>, lower: UnsafeMutablePointer<Float>, scale: Double)?)
+    -> Int {
         if Scalar.self == Float.self {
             return gmm_kmeans_gemm_labels_f32(float(x), rows, columns, float(UnsafePointer(products)), clusters, centerNorms,
                                               largestCenterNorm, rowNorms, relativeBound, absoluteBound, centersByFeature,
-                                              labels, &undecided)
+                                              labels, &undecided, bounds?.upper, bounds?.lower, bounds?.scale ?? 1)
         }
         return gmm_kmeans_gemm_labels(double(x), rows, columns, double(UnsafePointer(products)), clusters, centerNorms,
                                       largestCenterNorm, rowNorms, relativeBound, absoluteBound, centersByFeature,
-                                      labels, &undecided)
+                                      labels, &undecided, bounds?.upper, bounds?.lower, bounds?.scale ?? 1)
     }
 
     // The C kernels come in a double and a float version; `Scalar` is one of the two.

@@ -93,7 +93,7 @@ import Testing
                 #expect(Set(seeds.map { truth[$0] }).count == k, "one seed in every blob (seed \(seed))")
                 generator = Xoshiro256StarStar(seed: seed)
                 let clustered = kmeans.cluster(using: &generator), centers = clustered.centers
-                let labels = clustered.labels ?? kmeans.labels(nearestTo: centers)
+                let labels = clustered.labels
                 // The labels are the blobs, up to a renaming.
                 var blobOf = [Int: Int]()
                 for r in 0..<n { blobOf[Int(labels[r])] = blobOf[Int(labels[r])] ?? truth[r] }

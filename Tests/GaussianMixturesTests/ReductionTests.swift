@@ -203,35 +203,6 @@ func lowerPacked(_ stats: SufficientStatistics, diagonal: Bool = false) -> [Doub
             }
         }
     }
-    /// The statistics of the rows' nearest centres, labelled in the same pass (the last k-means
-    /// assignment fused with the first M-step), are those of the labels assigned first, bit for
-    /// bit, and the naive path's to rounding; with weights, float32 and two threads.
-    @Test func statisticsOfTheNearestCentresEqualThoseOfTheirLabels() {
-        let n = 3_000, k = 4
-        var generator = Xoshiro256StarStar(seed: 21)
-        let values = (0..<(n * 3)).map { _ in 4 * generator.nextGaussian() }
-        let weights = (0..<n).map { $0 % 9 == 0 ? 0 : 0.5 + Double($0 % 4) }
-        let centers = [0.0, 0, 0, 5, 1, -2, -4, 3, 1, 2, -5, 4]
-        func check<S: EngineScalar>(_ x: [S], weighted: Bool) {
-            x.withUnsafeBufferPointer { buffer in
-                weights.withUnsafeBufferPointer { w in
-                    let view = DataView(base: buffer.baseAddress!, rows: n, columns: 3, weights: weighted ? w.baseAddress : nil)
-                    let kernel = BLASKernel(data: view, components: k, covarianceType: .full, threads: 2, chunkRows: 256)
-                    let fused = kernel.statistics(nearestTo: centers)
-                    let labels = KMeans(data: view, clusters: k, threads: 2).labels(nearestTo: centers)
-                    #expect(Set(labels.prefix(n)).count == k, "every centre owns rows")
-                    #expect(fused.packed == kernel.statistics(of: .labels(labels), shifts: centers).packed, "\(S.self)")
-                    let naive = NaiveKernel(data: view, components: k, covarianceType: .full, threads: 1, chunkRows: nil)
-                        .statistics(nearestTo: centers)
-                    #expect(maxScaledError(lowerPacked(fused), lowerPacked(naive)) < (S.self == Double.self ? 1e-13 : 1e-5))
-                }
-            }
-        }
-        for weighted in [false, true] {
-            check(values, weighted: weighted)
-            check(values.map { Float($0) }, weighted: weighted)
-        }
-    }
     /// The small-block Gram kernel against the plain loop of its contract (each product rounded
     /// in double, summed over the rows in order from zero, then added), every D from 1 to 17
     /// (whole and edge tiles), float64 and float32 rows; the upper triangle is left alone.

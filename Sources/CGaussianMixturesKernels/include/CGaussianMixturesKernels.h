@@ -58,6 +58,10 @@ long gmm_nearest_centers_f32(const float *x, long rows, long columns, const doub
 /// other by more than `relativeBound · (rowNorms[n] + largestCenterNorm) + absoluteBound`, all
 /// values finite, gets that centre; any other row is labelled by gmm_nearest_centers (with
 /// `centersByFeature`) and counted in `*undecided`. Returns how many labels changed.
+/// Unless `upper` is NULL, each row also gets bounds on its exact distances (not squared) times
+/// `scale` (a power of two), as floats rounded outward: `upper[n]` at least the distance to its
+/// centre and `lower[n]` at most the distance to any other (Hamerly's bounds), from the GEMM
+/// values widened by the bound above; a row the GEMM values do not decide gets `+inf` and 0.
 void gmm_kmeans_shift_rows(const double *x, long rows, long columns, const double *shift, double *shifted,
                            double *norms);
 void gmm_kmeans_shift_rows_f32(const float *x, long rows, long columns, const float *shift, float *shifted,
@@ -65,11 +69,19 @@ void gmm_kmeans_shift_rows_f32(const float *x, long rows, long columns, const fl
 long gmm_kmeans_gemm_labels(const double *x, long rows, long columns, const double *products, long k,
                             const double *centerNorms, double largestCenterNorm, const double *rowNorms,
                             double relativeBound, double absoluteBound, const double *centersByFeature, int *labels,
-                            long *undecided);
+                            long *undecided, float *upper, float *lower, double scale);
 long gmm_kmeans_gemm_labels_f32(const float *x, long rows, long columns, const float *products, long k,
                                 const double *centerNorms, double largestCenterNorm, const double *rowNorms,
                                 double relativeBound, double absoluteBound, const double *centersByFeature,
-                                int *labels, long *undecided);
+                                int *labels, long *undecided, float *upper, float *lower, double scale);
+
+/// Hamerly's bounds moved by the centres' last move (see DistanceBounds in KMeansBounds.swift):
+/// for each of `rows` rows with centre `a = labels[n]`, `u = upper[n] + moved[a]` and
+/// `l = lower[n] - othersMoved[a]`, each widened by a rounding; when `l > u · ratio` and
+/// `l > floor`, the row keeps its label and gets `u` and `l` as its bounds (as floats rounded
+/// outward), else (or when `a < 0`) its index goes to `candidates`. Returns how many did.
+long gmm_kmeans_bounds_update(long rows, const int *labels, float *upper, float *lower, const double *moved,
+                              const double *othersMoved, double ratio, double floor, int *candidates);
 
 /// k-means++ for the `rows` rows of a chunk (`weights` may be NULL for all ones): with the scaled
 /// distance `d_nc = (w_n · unit) · Σ_j (x_nj - p_cj)²` summed in feature order without fused

@@ -100,21 +100,6 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         }
     }
 
-    /// Each chunk's rows labelled with their nearest centre (``KMeansAssignment``, the labels of
-    /// k-means' direct computation) and added to its component while the chunk is in cache: the
-    /// statistics ``statistics(of:shifts:)`` takes from those labels, in one pass.
-    func statistics(nearestTo centers: [Double]) -> SufficientStatistics {
-        let assignment = KMeansAssignment<Scalar>(centers: centers, columns: data.columns, clusters: components)
-        return reduce(shifts: centers) { scratch, stats, rows in
-            let labels = scratch.best
-            labels.update(repeating: -1, count: rows.count)
-            _ = assignment.assign(data.row(rows.lowerBound), rows: rows.count, labels: labels,
-                                  scratch: scratch.assignmentScratch(count: assignment.scratchCount(rows: rows.count)))
-            accumulateOwned(rows: rows, count: rows.count, local: { Int32($0) }, owner: { Int(labels[$0 - rows.lowerBound]) },
-                            scratch: scratch, into: &stats)
-        }
-    }
-
     /// Per-row log-likelihoods `log p(x_n)` (into `logLikelihoods`, length N) and, when
     /// `responsibilities` is given, the N x K posterior matrix (the caller asked for it).
     /// Always on the whitening road, which centres every row on each component's own mean: a

@@ -54,20 +54,6 @@ final class ChunkScratch<Scalar: EngineScalar> {
     /// `M + D + 8`: one held row's centred values and features, padded (``gmm_held_rows``).
     let heldScratch: UnsafeMutablePointer<Double>
 
-    /// k-means labels' scratch (``KMeansAssignment``), allocated on first use.
-    private var assignment: UnsafeMutablePointer<Scalar>?
-    private var assignmentCount = 0
-
-    /// At least `count` scalars of scratch for ``KMeansAssignment/assign(_:rows:labels:scratch:)``.
-    func assignmentScratch(count: Int) -> UnsafeMutablePointer<Scalar> {
-        if let assignment, assignmentCount >= count { return assignment }
-        assignment?.deallocate()
-        let fresh = UnsafeMutablePointer<Scalar>.allocate(capacity: max(1, count))
-        assignment = fresh
-        assignmentCount = count
-        return fresh
-    }
-
     init(chunkRows: Int, components k: Int, features d: Int, quadraticFeatures m: Int) {
         let lanes = Scalar.fusedLanes
         whitened = .allocate(capacity: chunkRows * k * d)
@@ -113,7 +99,6 @@ final class ChunkScratch<Scalar: EngineScalar> {
         best.deallocate()
         others.deallocate()
         heldScratch.deallocate()
-        assignment?.deallocate()
     }
 }
 

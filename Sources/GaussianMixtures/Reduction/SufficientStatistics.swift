@@ -251,10 +251,6 @@ protocol EMKernel {
     /// Sufficient statistics of given responsibilities, about `shifts` (`K x D`).
     func statistics(of responsibilities: ResponsibilitySource, shifts: [Double]) -> SufficientStatistics
 
-    /// Sufficient statistics of k-means labels, about the centres (`K x D`): each row wholly
-    /// in its nearest centre's component (``KMeans/labels(nearestTo:)``).
-    func statistics(nearestTo centers: [Double]) -> SufficientStatistics
-
     /// Per-row `log p(x_n)` under `model` into `logLikelihoods` (one per row) and, when
     /// `responsibilities` is given, the rows x K posterior matrix.
     func score(_ model: GaussianMixture, logLikelihoods: UnsafeMutablePointer<Double>,
@@ -268,12 +264,6 @@ extension EMKernel {
     }
 
     func prune(_ on: Bool) {}
-
-    /// Labels the rows in one pass, then sums their statistics in another.
-    func statistics(nearestTo centers: [Double]) -> SufficientStatistics {
-        let labels = KMeans(data: data, clusters: centers.count / max(1, data.columns), threads: 1).labels(nearestTo: centers)
-        return statistics(of: .labels(labels), shifts: centers)
-    }
 
     /// The `count` rows of positive weight with the lowest `log p(x)` under `model`, lowest
     /// first (ties to the lower row).
