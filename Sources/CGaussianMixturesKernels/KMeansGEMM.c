@@ -10,7 +10,7 @@
 /// absolute `2^-150` below the normal range). Branch-free.
 static inline float gmm_float_above(double value) { return (float)(value * (1 + 0x1p-22) + 0x1p-140); }
 
-/// `value` rounded down to a float, and at most the greatest finite float.
+/// `value` rounded down to a float, and finite (at most one float below the greatest).
 static inline float gmm_float_below(double value) {
     double below = value * (1 - 0x1p-22) - 0x1p-140;
     return (float)(below < 0x1.fffffcp127 ? below : 0x1.fffffcp127);
@@ -18,7 +18,8 @@ static inline float gmm_float_below(double value) {
 
 /// A row's Hamerly bounds from bounds on its squared distances: `*upper ≥ √upperSquared · scale`
 /// and `*lower ≤ √lowerSquared · scale` as floats, rounded outward (`scale` is a power of two).
-/// A lower bound below `2^-100` is stored as 0: it could not let a row skip its distances anyway.
+/// A lower bound below `2^-100` is stored as 0 (a valid bound), so that no subnormal float is
+/// rounded; it costs at most a row that could have skipped its distances.
 static inline void gmm_distance_bounds(double upperSquared, double lowerSquared, double scale, float *upper,
                                        float *lower) {
     *upper = gmm_float_above(sqrt(upperSquared) * scale);

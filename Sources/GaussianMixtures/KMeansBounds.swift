@@ -13,7 +13,9 @@ import CGaussianMixturesKernels
 /// a boundary, read their bounds instead of their distances.
 ///
 /// The bounds are floats (8 bytes a row), in units of a power of two near the centres' spread,
-/// every update rounded outward.
+/// every update rounded outward (the 2^-140 margin of that rounding assumes subnormal floats, that
+/// is no flush-to-zero). The argument also assumes squared distances do not overflow, which the
+/// data checks (`checkScale`) ensure before any fit.
 struct DistanceBounds {
     /// Per row of this process: `U` and `L`, times ``BoundsRule/scale``.
     var upper: [Float]
@@ -64,7 +66,9 @@ struct BoundsRule {
     let scale: Double
     /// `1 + 4γ_{D+2}`: the direct computation's rounding, and the updates' own.
     let ratio: Double
-    /// `L` must also exceed this, `1e-140` in scaled units, so that no square is near underflow.
+    /// `L` must also exceed this, `1e-140` in the data's units (`1e-140 · scale` here), so that
+    /// no square of the direct computation is near underflow: data whose distances are all below
+    /// it never skip (the labels are right, only slower).
     let floor: Double
     /// How far each centre moved since the last pass (scaled, rounded up), and the most any
     /// other centre moved.
