@@ -141,20 +141,29 @@ double NAME(const T *x, const double *weights, long rows, long columns, int diag
             long width = k - c < 4 ? k - c : 4;
             for (long p = 0; p < m; p += 2) {
                 long pairs = m - p < 2 ? 1 : 2;
-                if (width == 4 && pairs == 2) {
+                if (pairs == 2) {
+                    // A tile of (up to) four components; a missing one (width < 4) adds zeros to
+                    // sums it never stores. Each sum adds its blocks in order, as the loop below.
+                    const V zero = (V)(T)0;
                     V *o = sums + c * m + p;
-                    V s00 = o[0], s01 = o[1], s10 = o[m], s11 = o[m + 1];
-                    V s20 = o[2 * m], s21 = o[2 * m + 1], s30 = o[3 * m], s31 = o[3 * m + 1];
+                    V s00 = o[0], s01 = o[1];
+                    V s10 = width > 1 ? o[m] : zero, s11 = width > 1 ? o[m + 1] : zero;
+                    V s20 = width > 2 ? o[2 * m] : zero, s21 = width > 2 ? o[2 * m + 1] : zero;
+                    V s30 = width > 3 ? o[3 * m] : zero, s31 = width > 3 ? o[3 * m + 1] : zero;
                     for (long b = 0; b < blocks; b++) {
                         const V *rb = r + b * k + c, *zb = z + b * m + p;
                         V y0 = zb[0], y1 = zb[1];
-                        s00 = __builtin_elementwise_fma(rb[0], y0, s00); s01 = __builtin_elementwise_fma(rb[0], y1, s01);
-                        s10 = __builtin_elementwise_fma(rb[1], y0, s10); s11 = __builtin_elementwise_fma(rb[1], y1, s11);
-                        s20 = __builtin_elementwise_fma(rb[2], y0, s20); s21 = __builtin_elementwise_fma(rb[2], y1, s21);
-                        s30 = __builtin_elementwise_fma(rb[3], y0, s30); s31 = __builtin_elementwise_fma(rb[3], y1, s31);
+                        V r0 = rb[0], r1 = width > 1 ? rb[1] : zero, r2 = width > 2 ? rb[2] : zero;
+                        V r3 = width > 3 ? rb[3] : zero;
+                        s00 = __builtin_elementwise_fma(r0, y0, s00); s01 = __builtin_elementwise_fma(r0, y1, s01);
+                        s10 = __builtin_elementwise_fma(r1, y0, s10); s11 = __builtin_elementwise_fma(r1, y1, s11);
+                        s20 = __builtin_elementwise_fma(r2, y0, s20); s21 = __builtin_elementwise_fma(r2, y1, s21);
+                        s30 = __builtin_elementwise_fma(r3, y0, s30); s31 = __builtin_elementwise_fma(r3, y1, s31);
                     }
-                    o[0] = s00; o[1] = s01; o[m] = s10; o[m + 1] = s11;
-                    o[2 * m] = s20; o[2 * m + 1] = s21; o[3 * m] = s30; o[3 * m + 1] = s31;
+                    o[0] = s00; o[1] = s01;
+                    if (width > 1) { o[m] = s10; o[m + 1] = s11; }
+                    if (width > 2) { o[2 * m] = s20; o[2 * m + 1] = s21; }
+                    if (width > 3) { o[3 * m] = s30; o[3 * m + 1] = s31; }
                     continue;
                 }
                 for (long q = 0; q < width; q++) {
