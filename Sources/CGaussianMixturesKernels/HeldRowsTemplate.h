@@ -73,7 +73,11 @@ static void GMM_JOIN(held_rows_avx2, SUFFIX)(const T *restrict x, long columns, 
                                              const int *restrict best, const double *restrict weights, int diagonal,
                                              const double *restrict center, const double *restrict theta, double threshold,
                                              double *restrict sums, double *restrict values, double *restrict z) {
-    GMM_JOIN(held_rows_body, SUFFIX)(x, columns, rows, count, best, weights, diagonal, center, theta, threshold, sums, values, z);
+    // D as a constant where it is common: the compiler then unrolls the features' loops.
+    if (columns == 16 && !diagonal)
+        GMM_JOIN(held_rows_body, SUFFIX)(x, 16, rows, count, best, weights, 0, center, theta, threshold, sums, values, z);
+    else
+        GMM_JOIN(held_rows_body, SUFFIX)(x, columns, rows, count, best, weights, diagonal, center, theta, threshold, sums, values, z);
 }
 
 static void GMM_JOIN(held_rows_baseline, SUFFIX)(const T *restrict x, long columns, const int *restrict rows, long count,
