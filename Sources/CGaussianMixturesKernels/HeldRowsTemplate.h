@@ -10,7 +10,8 @@
 static inline __attribute__((always_inline))
 void GMM_JOIN(held_rows_body, SUFFIX)(const T *x, long columns, const int *rows, long count, const int *best,
                                       const double *weights, int diagonal, const double *center, const double *theta,
-                                      double threshold, double *sums, double *values, double *scratch) {
+                                      double threshold, double *sums, double *values, double *scratch,
+                                      const long fixed) {
     const long d = columns, m = gmm_quadratic_feature_count(d, diagonal);
     // `centred` holds D values and 4 zeros; `z` M values and room for 4 more: the pair rows
     // below are written four at a time, each row's last vector spilling into the next row
@@ -20,25 +21,61 @@ void GMM_JOIN(held_rows_body, SUFFIX)(const T *x, long columns, const int *rows,
     for (long i = 0; i < count; i++) {
         const long n = rows[i];
         const T *xn = x + n * d;
-        for (long j = 0; j < d; j++) centred[j] = (double)xn[j] - center[j];
         double *zp = z;
-        if (diagonal) {
-            for (long j = 0; j < d; j++) zp[j] = centred[j] * centred[j];
-            zp += d;
-        } else {
-            for (long a = 0; a < d; a++) {
-                const f64x4 xa = (f64x4)centred[a];
-                for (long j = a; j < d; j += 4) {
-                    f64x4 c;
-                    __builtin_memcpy(&c, centred + j, sizeof c);
-                    c *= xa;
-                    __builtin_memcpy(zp + (j - a), &c, sizeof c);
+        if (fixed) {
+            // With D a constant `fixed` (a multiple of 4 up to 16, full covariances), the same
+            // features from registers: the centred row in at most four vectors, each pair row's
+            // windows x[j..j+3] shuffled out of two of them rather than loaded from memory just
+            // written (a vector load of narrower stores waits for them). Unrolled in full.
+            f64x4 xs[5];
+#pragma clang loop unroll(full)
+            for (long q = 0; q < 5; q++) {
+#pragma clang loop unroll(full)
+                for (int lane = 0; lane < 4; lane++) {
+                    long j = 4 * q + lane;
+                    xs[q][lane] = j < fixed ? (double)xn[j] - center[j] : 0;
                 }
-                zp += d - a;
             }
+#pragma clang loop unroll(full)
+            for (long a = 0; a < fixed; a++) {
+                const f64x4 xa = (f64x4)xs[a / 4][a % 4];
+#pragma clang loop unroll(full)
+                for (long q = a / 4; 4 * q + a % 4 < fixed; q++) {
+                    f64x4 window;
+                    switch (a % 4) {
+                    case 0: window = xs[q]; break;
+                    case 1: window = __builtin_shufflevector(xs[q], xs[q + 1], 1, 2, 3, 4); break;
+                    case 2: window = __builtin_shufflevector(xs[q], xs[q + 1], 2, 3, 4, 5); break;
+                    default: window = __builtin_shufflevector(xs[q], xs[q + 1], 3, 4, 5, 6); break;
+                    }
+                    window *= xa;
+                    __builtin_memcpy(zp + 4 * q + a % 4 - a, &window, sizeof window);
+                }
+                zp += fixed - a;
+            }
+#pragma clang loop unroll(full)
+            for (long q = 0; 4 * q < fixed; q++) __builtin_memcpy(zp + 4 * q, &xs[q], sizeof xs[q]);
+            zp[fixed] = 1;
+        } else {
+            for (long j = 0; j < d; j++) centred[j] = (double)xn[j] - center[j];
+            if (diagonal) {
+                for (long j = 0; j < d; j++) zp[j] = centred[j] * centred[j];
+                zp += d;
+            } else {
+                for (long a = 0; a < d; a++) {
+                    const f64x4 xa = (f64x4)centred[a];
+                    for (long j = a; j < d; j += 4) {
+                        f64x4 c;
+                        __builtin_memcpy(&c, centred + j, sizeof c);
+                        c *= xa;
+                        __builtin_memcpy(zp + (j - a), &c, sizeof c);
+                    }
+                    zp += d - a;
+                }
+            }
+            for (long j = 0; j < d; j++) zp[j] = centred[j];
+            zp[d] = 1;
         }
-        for (long j = 0; j < d; j++) zp[j] = centred[j];
-        zp[d] = 1;
         // θ_b · z in four independent vector sums (one chain of dependent adds would wait on
         // each add's latency).
         const double *t = theta + (long)best[n] * m;
@@ -73,18 +110,25 @@ static void GMM_JOIN(held_rows_avx2, SUFFIX)(const T *restrict x, long columns, 
                                              const int *restrict best, const double *restrict weights, int diagonal,
                                              const double *restrict center, const double *restrict theta, double threshold,
                                              double *restrict sums, double *restrict values, double *restrict z) {
-    // D as a constant where it is common: the compiler then unrolls the features' loops.
-    if (columns == 16 && !diagonal)
-        GMM_JOIN(held_rows_body, SUFFIX)(x, 16, rows, count, best, weights, 0, center, theta, threshold, sums, values, z);
+    // D as a constant where it is common: the features come from registers, fully unrolled.
+#define GMM_HELD_FIXED(D) \
+    GMM_JOIN(held_rows_body, SUFFIX)(x, D, rows, count, best, weights, 0, center, theta, threshold, sums, values, z, D)
+    if (!diagonal && columns == 16) GMM_HELD_FIXED(16);
+    else if (!diagonal && columns == 12) GMM_HELD_FIXED(12);
+    else if (!diagonal && columns == 8) GMM_HELD_FIXED(8);
+    else if (!diagonal && columns == 4) GMM_HELD_FIXED(4);
     else
-        GMM_JOIN(held_rows_body, SUFFIX)(x, columns, rows, count, best, weights, diagonal, center, theta, threshold, sums, values, z);
+        GMM_JOIN(held_rows_body, SUFFIX)(x, columns, rows, count, best, weights, diagonal, center, theta, threshold, sums,
+                                         values, z, 0);
+#undef GMM_HELD_FIXED
 }
 
 static void GMM_JOIN(held_rows_baseline, SUFFIX)(const T *restrict x, long columns, const int *restrict rows, long count,
                                                  const int *restrict best, const double *restrict weights, int diagonal,
                                                  const double *restrict center, const double *restrict theta, double threshold,
                                                  double *restrict sums, double *restrict values, double *restrict z) {
-    GMM_JOIN(held_rows_body, SUFFIX)(x, columns, rows, count, best, weights, diagonal, center, theta, threshold, sums, values, z);
+    GMM_JOIN(held_rows_body, SUFFIX)(x, columns, rows, count, best, weights, diagonal, center, theta, threshold, sums, values, z,
+                                     0);
 }
 
 void GMM_JOIN(gmm_held_rows, SUFFIX)(const T *x, long columns, const int *rows, long count, const int *best,
