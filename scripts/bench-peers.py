@@ -43,16 +43,18 @@ def load(folder, name):
 
 
 def per_iteration(run, iterations, repeats):
-    """Best-of-`repeats` (t(I) - t(1)) / (I - 1), and what run(I) returned."""
-    best, result = float("inf"), None
+    """(best t(I) - best t(1)) / (I - 1) over `repeats` runs of each, and what run(I) returned.
+    The best of each, not the best difference: one slow run(1) (a first touch, a busy machine)
+    would otherwise give a difference below zero."""
+    one, many, result = float("inf"), float("inf"), None
     for _ in range(repeats):
         t0 = time.perf_counter()
         run(1)
         t1 = time.perf_counter()
         result = run(iterations)
         t2 = time.perf_counter()
-        best = min(best, ((t2 - t1) - (t1 - t0)) / (iterations - 1))
-    return best, result
+        one, many = min(one, t1 - t0), min(many, t2 - t1)
+    return (many - one) / (iterations - 1), result
 
 
 def sklearn_time(X, w, mu, cov, iterations, repeats):
