@@ -11,7 +11,7 @@ static inline __attribute__((always_inline))
 void GMM_JOIN(held_rows_body, SUFFIX)(const T *x, long columns, const int *rows, long count, const int *best,
                                       const double *weights, int diagonal, const double *center, const double *theta,
                                       double threshold, double *sums, double *values, double *scratch,
-                                      const long fixed) {
+                                      const int inRegisters) {
     const long d = columns, m = gmm_quadratic_feature_count(d, diagonal);
     // `centred` holds D values and 4 zeros; `z` M values and room for 4 more: the pair rows
     // below are written four at a time, each row's last vector spilling into the next row
@@ -22,8 +22,8 @@ void GMM_JOIN(held_rows_body, SUFFIX)(const T *x, long columns, const int *rows,
         const long n = rows[i];
         const T *xn = x + n * d;
         double *zp = z;
-        if (fixed) {
-            // With D a constant `fixed` (a multiple of 4 up to 16, full covariances), the same
+        if (inRegisters) {
+            // With D a constant (a multiple of 4 up to 16, full covariances), the same
             // features from registers: the centred row in at most four vectors, each pair row's
             // windows x[j..j+3] shuffled out of two of them rather than loaded from memory just
             // written (a vector load of narrower stores waits for them). Unrolled in full.
@@ -33,14 +33,14 @@ void GMM_JOIN(held_rows_body, SUFFIX)(const T *x, long columns, const int *rows,
 #pragma clang loop unroll(full)
                 for (int lane = 0; lane < 4; lane++) {
                     long j = 4 * q + lane;
-                    xs[q][lane] = j < fixed ? (double)xn[j] - center[j] : 0;
+                    xs[q][lane] = j < d ? (double)xn[j] - center[j] : 0;
                 }
             }
 #pragma clang loop unroll(full)
-            for (long a = 0; a < fixed; a++) {
+            for (long a = 0; a < d; a++) {
                 const f64x4 xa = (f64x4)xs[a / 4][a % 4];
 #pragma clang loop unroll(full)
-                for (long q = a / 4; 4 * q + a % 4 < fixed; q++) {
+                for (long q = a / 4; 4 * q + a % 4 < d; q++) {
                     f64x4 window;
                     switch (a % 4) {
                     case 0: window = xs[q]; break;
@@ -51,11 +51,11 @@ void GMM_JOIN(held_rows_body, SUFFIX)(const T *x, long columns, const int *rows,
                     window *= xa;
                     __builtin_memcpy(zp + 4 * q + a % 4 - a, &window, sizeof window);
                 }
-                zp += fixed - a;
+                zp += d - a;
             }
 #pragma clang loop unroll(full)
-            for (long q = 0; 4 * q < fixed; q++) __builtin_memcpy(zp + 4 * q, &xs[q], sizeof xs[q]);
-            zp[fixed] = 1;
+            for (long q = 0; 4 * q < d; q++) __builtin_memcpy(zp + 4 * q, &xs[q], sizeof xs[q]);
+            zp[d] = 1;
         } else {
             for (long j = 0; j < d; j++) centred[j] = (double)xn[j] - center[j];
             if (diagonal) {
@@ -112,7 +112,7 @@ static void GMM_JOIN(held_rows_avx2, SUFFIX)(const T *restrict x, long columns, 
                                              double *restrict sums, double *restrict values, double *restrict z) {
     // D as a constant where it is common: the features come from registers, fully unrolled.
 #define GMM_HELD_FIXED(D) \
-    GMM_JOIN(held_rows_body, SUFFIX)(x, D, rows, count, best, weights, 0, center, theta, threshold, sums, values, z, D)
+    GMM_JOIN(held_rows_body, SUFFIX)(x, D, rows, count, best, weights, 0, center, theta, threshold, sums, values, z, 1)
     if (!diagonal && columns == 16) GMM_HELD_FIXED(16);
     else if (!diagonal && columns == 12) GMM_HELD_FIXED(12);
     else if (!diagonal && columns == 8) GMM_HELD_FIXED(8);

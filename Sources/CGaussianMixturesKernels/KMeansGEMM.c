@@ -6,25 +6,46 @@
 // No fused multiply-adds: the row norms enter a rounding bound derived for separate roundings.
 #pragma clang fp contract(off)
 
-/// `value` rounded up to a float: widened by more than a float's rounding (relative `2^-24`,
-/// absolute `2^-150` below the normal range). Branch-free.
-static inline float gmm_float_above(double value) { return (float)(value * (1 + 0x1p-22) + 0x1p-140); }
+// Hamerly's bounds as floats, rounded outward by widening before the conversion (more than a
+// float's rounding: relative 2^-24, absolute 2^-150 below the normal range), for a double or
+// each lane of a vector of them. A lower bound stays finite (at most one float below the
+// greatest); one below 2^-100 is stored as 0, a valid bound, so that no subnormal is rounded
+// (it costs at most a row that could have skipped its distances).
+#define GMM_WIDENED_UP(value) ((value) * (1 + 0x1p-22) + 0x1p-140)
+#define GMM_WIDENED_DOWN(value) ((value) * (1 - 0x1p-22) - 0x1p-140)
+#define GMM_LOWER_CEILING 0x1.fffffcp127
+#define GMM_LOWER_FLOOR 0x1p-100
 
-/// `value` rounded down to a float, and finite (at most one float below the greatest).
+/// `value` rounded up to a float. Branch-free.
+static inline float gmm_float_above(double value) { return (float)GMM_WIDENED_UP(value); }
+
+/// `value` rounded down to a float, and finite.
 static inline float gmm_float_below(double value) {
-    double below = value * (1 - 0x1p-22) - 0x1p-140;
-    return (float)(below < 0x1.fffffcp127 ? below : 0x1.fffffcp127);
+    double below = GMM_WIDENED_DOWN(value);
+    return (float)(below < GMM_LOWER_CEILING ? below : GMM_LOWER_CEILING);
 }
 
-/// A row's Hamerly bounds from bounds on its squared distances: `*upper ≥ √upperSquared · scale`
-/// and `*lower ≤ √lowerSquared · scale` as floats, rounded outward (`scale` is a power of two).
-/// A lower bound below `2^-100` is stored as 0 (a valid bound), so that no subnormal float is
-/// rounded; it costs at most a row that could have skipped its distances.
-static inline void gmm_distance_bounds(double upperSquared, double lowerSquared, double scale, float *upper,
-                                       float *lower) {
-    *upper = gmm_float_above(sqrt(upperSquared) * scale);
-    double l = lowerSquared > 0 ? sqrt(lowerSquared) * scale : 0;
-    *lower = l >= 0x1p-100 ? gmm_float_below(l) : 0;
+/// `mask ? a : b` lane by lane, for a mask from a vector comparison.
+#define GMM_SELECT(mask, a, b) ((f64x4)(((mask) & (i64x4)(a)) | (~(mask) & (i64x4)(b))))
+
+/// The first `lanes` rows' distance bounds (see gmm_kmeans_gemm_labels) from their row norms,
+/// least and second least GEMM values and error bounds, one row a lane: the rows whose values
+/// `decided` them get `√(norm + least + bound)` and `√(norm + second - bound)` times `scale`,
+/// rounded outward; the others none (`+inf` and 0). (Vectors by address: the baseline version
+/// has no AVX registers to pass them in.)
+static inline __attribute__((always_inline))
+void gmm_kmeans_distance_bounds(const f64x4 *norms, const f64x4 *bestValue, const f64x4 *second, const f64x4 *bounds,
+                                const i64x4 *decided, double scale, float *upper, float *lower, int lanes) {
+    f64x4 u = __builtin_elementwise_sqrt(*norms + *bestValue + *bounds) * scale;
+    f64x4 l = __builtin_elementwise_sqrt(__builtin_elementwise_max(*norms + *second - *bounds, (f64x4)0.0)) * scale;
+    f64x4 below = __builtin_elementwise_min(GMM_WIDENED_DOWN(l), (f64x4)GMM_LOWER_CEILING);
+    l = GMM_SELECT(l >= GMM_LOWER_FLOOR, below, (f64x4)0.0);
+    f32x4 up = __builtin_convertvector(GMM_SELECT(*decided, GMM_WIDENED_UP(u), (f64x4)INFINITY), f32x4);
+    f32x4 low = __builtin_convertvector(GMM_SELECT(*decided, l, (f64x4)0.0), f32x4);
+    for (int lane = 0; lane < lanes; lane++) {
+        upper[lane] = up[lane];
+        lower[lane] = low[lane];
+    }
 }
 
 long gmm_kmeans_bounds_update(long rows, const int *labels, float *upper, float *lower, const double *moved,

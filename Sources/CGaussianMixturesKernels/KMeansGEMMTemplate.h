@@ -31,28 +31,18 @@ void GMM_JOIN(gmm_kmeans_shift_rows, SUFFIX)(const T *x, long rows, long columns
 }
 
 /// Row n's label from its bests (see gmm_kmeans_gemm_labels); returns 1 when the label changed.
-/// With `upper`, also the row's distance bounds: from the GEMM values when they decide the row,
-/// else none (`+inf` and 0).
 static inline __attribute__((always_inline))
 long GMM_JOIN(decide_row, SUFFIX)(const T *x, long n, long columns, long k, long best, double bestValue, double second,
-                                  int finite, double rowNorm, double bound, const double *centersByFeature, int *labels,
-                                  long *undecided, float *upper, float *lower, double scale) {
+                                  int finite, double bound, const double *centersByFeature, int *labels,
+                                  long *undecided) {
     if (finite && second - bestValue > bound) {
-        if (upper) gmm_distance_bounds(rowNorm + bestValue + bound, rowNorm + second - bound, scale, upper + n, lower + n);
         long changed = labels[n] != (int)best;
         labels[n] = (int)best;
         return changed;
     }
-    if (upper) {
-        upper[n] = INFINITY;
-        lower[n] = 0;
-    }
     ++*undecided;
     return GMM_JOIN(gmm_nearest_centers, SUFFIX)(x + n * columns, 1, columns, centersByFeature, k, labels + n);
 }
-
-/// `mask ? a : b` lane by lane, for a mask from a vector comparison.
-#define GMM_SELECT(mask, a, b) ((f64x4)(((mask) & (i64x4)(a)) | (~(mask) & (i64x4)(b))))
 
 /// gmm_kmeans_gemm_labels; with `vectors` (a constant in each version) four rows at a time, one per
 /// lane, without branches: the least value (the first on equal values, as `<` keeps it), the
@@ -80,20 +70,11 @@ long GMM_JOIN(gemm_labels_rows, SUFFIX)(const T *x, long rows, long columns, con
         f64x4 bounds = relativeBound * (norms + largestCenterNorm) + absoluteBound;
         for (int lane = 0; lane < 4; lane++)
             changed += GMM_JOIN(decide_row, SUFFIX)(x, n + lane, columns, k, (long)best[lane], bestValue[lane],
-                                                    second[lane], finite[lane] != 0, norms[lane], bounds[lane],
-                                                    centersByFeature, labels, undecided, 0, 0, scale);
+                                                    second[lane], finite[lane] != 0, bounds[lane], centersByFeature,
+                                                    labels, undecided);
         if (upper) {
-            // gmm_distance_bounds for the four rows at once; rows the GEMM values do not decide get none.
             i64x4 decided = finite & (second - bestValue > bounds);
-            f64x4 u = __builtin_elementwise_sqrt(norms + bestValue + bounds) * scale;
-            f64x4 l = __builtin_elementwise_sqrt(__builtin_elementwise_max(norms + second - bounds, (f64x4)0.0)) * scale;
-            u = u * (1 + 0x1p-22) + 0x1p-140;
-            f64x4 below = __builtin_elementwise_min(l * (1 - 0x1p-22) - 0x1p-140, (f64x4)0x1.fffffcp127);
-            l = GMM_SELECT(l >= 0x1p-100, below, (f64x4)0.0);
-            f32x4 up = __builtin_convertvector(GMM_SELECT(decided, u, (f64x4)INFINITY), f32x4);
-            f32x4 low = __builtin_convertvector(GMM_SELECT(decided, l, (f64x4)0.0), f32x4);
-            __builtin_memcpy(upper + n, &up, sizeof up);
-            __builtin_memcpy(lower + n, &low, sizeof low);
+            gmm_kmeans_distance_bounds(&norms, &bestValue, &second, &bounds, &decided, scale, upper + n, lower + n, 4);
         }
     }
     for (; n < rows; n++) {
@@ -113,8 +94,13 @@ long GMM_JOIN(gemm_labels_rows, SUFFIX)(const T *x, long rows, long columns, con
             }
         }
         double bound = relativeBound * (rowNorms[n] + largestCenterNorm) + absoluteBound;
-        changed += GMM_JOIN(decide_row, SUFFIX)(x, n, columns, k, best, bestValue, second, finite, rowNorms[n], bound,
-                                                centersByFeature, labels, undecided, upper, lower, scale);
+        changed += GMM_JOIN(decide_row, SUFFIX)(x, n, columns, k, best, bestValue, second, finite, bound,
+                                                centersByFeature, labels, undecided);
+        if (upper) {
+            f64x4 norm1 = (f64x4)rowNorms[n], best1 = (f64x4)bestValue, second1 = (f64x4)second, bound1 = (f64x4)bound;
+            i64x4 decided = (i64x4)-(long)(finite && second - bestValue > bound);
+            gmm_kmeans_distance_bounds(&norm1, &best1, &second1, &bound1, &decided, scale, upper + n, lower + n, 1);
+        }
     }
     return changed;
 }
@@ -144,6 +130,5 @@ long GMM_JOIN(gmm_kmeans_gemm_labels, SUFFIX)(const T *x, long rows, long column
                                               lower, scale, 0);
 }
 
-#undef GMM_SELECT
 #undef T
 #undef SUFFIX

@@ -304,19 +304,10 @@ struct KMeans<Scalar: EngineScalar> {
         return (labels, centers)
     }
 
-    /// The nearest centre of each of this process's rows (ties to the lower index), as
-    /// ``lloyd(centers:maxIterations:relativeTolerance:)`` assigns them.
-    func labels(nearestTo centers: [Double]) -> [Int32] {
-        var labels = [Int32](repeating: -1, count: max(1, data.rows))
-        var bounds = DistanceBounds(rows: data.rows, columns: data.columns, centers: centers, clusters: clusters)
-        _ = assign(centers: centers, labels: &labels, bounds: &bounds, sums: false)
-        return labels
-    }
-
     /// Labels every row with its nearest centre and returns how many labels changed and, when
     /// `sums`, each centre's `[Σ w, Σ w x]` over its new rows (`K x (D + 1)`, in the chunk tree);
-    /// with `squaresAbout` the feature means, also `Σ w (x - mean)²` per feature (as
-    /// ``meanFeatureVariance()`` sums them). A row whose ``DistanceBounds`` still decide its label
+    /// with `squaresAbout` the feature means, also `Σ w (x - mean)²` per feature
+    /// (``addSquares(row:about:to:)``, as ``meanFeatureVariance()`` sums them). A row whose ``DistanceBounds`` still decide its label
     /// keeps it; the others of a chunk get their distances from one GEMM, with the labels of the
     /// direct computation (``KMeansAssignment``), and fresh bounds. The chunk's rows are added to
     /// their centres right after, still in cache.
@@ -354,13 +345,7 @@ struct KMeans<Scalar: EngineScalar> {
                                 }
                                 if let means {
                                     let squares = partial.base + (sums ? k * width : 1)
-                                    for i in 0..<rows.count {
-                                        let w = data.weight(first + i), xi = x + i * d
-                                        for j in 0..<d {
-                                            let t = Double(xi[j]) - means[j]
-                                            squares[j] += w * t * t
-                                        }
-                                    }
+                                    for r in rows { addSquares(row: r, about: means, to: squares) }
                                 }
                             }.packed.map { $0 }
                         }
@@ -388,12 +373,17 @@ struct KMeans<Scalar: EngineScalar> {
     private func meanFeatureVariance() -> Double {
         let d = data.columns
         let means = featureMeans()
-        return meanFeatureVariance(squares: parallelSums(count: d) { r, sums in
-            for j in 0..<d {
-                let t = Double(data.row(r)[j]) - means[j]
-                sums[j] += data.weight(r) * t * t
-            }
-        })
+        return meanFeatureVariance(squares: parallelSums(count: d) { r, sums in addSquares(row: r, about: means, to: sums) })
+    }
+
+    /// Adds `w_r (x_rj - mean_j)²` of row `r` to `squares[j]` for every feature.
+    @inline(__always)
+    private func addSquares(row r: Int, about means: [Double], to squares: UnsafeMutablePointer<Double>) {
+        let x = data.row(r), w = data.weight(r)
+        for j in 0..<data.columns {
+            let t = Double(x[j]) - means[j]
+            squares[j] += w * t * t
+        }
     }
 
     /// The weighted mean of each feature.

@@ -127,7 +127,7 @@ import Testing
         // Grid points (ties between centres that sit symmetrically) and Gaussian blobs.
         var values: [Double] = []
         for r in 0..<n {
-            for j in 0..<d {
+            for _ in 0..<d {
                 values.append(r % 3 == 0 ? Double(generator.nextInt(below: 5)) : Double(r % 4) * 6 + generator.nextGaussian())
             }
         }
