@@ -4,13 +4,20 @@ import Foundation
 
 /// Thin, typed wrappers over the CBLAS and LAPACKE routines the fast path uses.
 /// All matrices are row-major `Double`.
+///
+/// The factorizations (`dpotrf`, `dtrtri`, `dsyevd`) always run on one OpenBLAS thread: their
+/// matrices are D x D, too small to gain from threads, and a threaded call wakes OpenBLAS's
+/// worker thread, which then spins on `sched_yield` for about 0.1 s, beside our own workers, after
+/// every M-step.
 enum LAPACK {
     /// Overwrites the lower triangle of the symmetric `n x n` matrix `a` with its Cholesky
     /// factor L (`a = L L^T`, LAPACK `dpotrf`) and zeroes the strict upper triangle.
     /// - Returns: `false` when `a` is not positive definite.
     static func choleskyLower(_ a: inout [Double], dimension n: Int) -> Bool {
-        let info = a.withUnsafeMutableBufferPointer { buffer in
-            LAPACKE_dpotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), buffer.baseAddress, Int32(n))
+        let info = withSingleThreadedBLAS {
+            a.withUnsafeMutableBufferPointer { buffer in
+                LAPACKE_dpotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), buffer.baseAddress, Int32(n))
+            }
         }
         guard info == 0 else { return false }
         for i in 0..<n { for j in (i + 1)..<max(i + 1, n) { a[i * n + j] = 0 } }
@@ -20,9 +27,11 @@ enum LAPACK {
     /// Overwrites the lower-triangular `n x n` matrix `l` with its inverse (LAPACK `dtrtri`).
     /// - Returns: `false` when `l` is singular.
     static func invertLowerTriangular(_ l: inout [Double], dimension n: Int) -> Bool {
-        let info = l.withUnsafeMutableBufferPointer { buffer in
-            LAPACKE_dtrtri(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int8(UInt8(ascii: "N")),
-                           Int32(n), buffer.baseAddress, Int32(n))
+        let info = withSingleThreadedBLAS {
+            l.withUnsafeMutableBufferPointer { buffer in
+                LAPACKE_dtrtri(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int8(UInt8(ascii: "N")),
+                               Int32(n), buffer.baseAddress, Int32(n))
+            }
         }
         return info == 0
     }
@@ -33,10 +42,12 @@ enum LAPACK {
     /// - Returns: the eigenvalues, or `nil` when the iteration failed to converge.
     static func symmetricEigen(_ a: inout [Double], dimension n: Int) -> [Double]? {
         var values = [Double](repeating: 0, count: n)
-        let info = a.withUnsafeMutableBufferPointer { matrix in
-            values.withUnsafeMutableBufferPointer { w in
-                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "L")),
-                               Int32(n), matrix.baseAddress, Int32(n), w.baseAddress)
+        let info = withSingleThreadedBLAS {
+            a.withUnsafeMutableBufferPointer { matrix in
+                values.withUnsafeMutableBufferPointer { w in
+                    LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "L")),
+                                   Int32(n), matrix.baseAddress, Int32(n), w.baseAddress)
+                }
             }
         }
         return info == 0 ? values : nil
