@@ -11,7 +11,7 @@ import CGaussianMixturesKernels
 ///   components are one product with the features `z(x) = [x̃ x̃ᵀ, x̃, 1]`, and the statistics of
 ///   all K components one more, `Rᵀ Z`; about `2·N·K·D²` flops per iteration in all. When K·M is
 ///   small the whole chunk runs fused in one AVX2 kernel (`gmm_fused_quadratic_chunk`), else as
-///   two GEMMs.
+///   two products (``QuadraticProducts``: AVX-512 kernels in float64, else GEMMs).
 /// - **Whitening** (taken when the quadratic road could lose digits, and always for scoring):
 ///   each component whitens the rows about its own mean, `Y_k = (X - 1 μ_kᵀ) L_k⁻ᵀ` (one GEMM
 ///   per component, centred in `Double` before any rounding to `Scalar`), then
@@ -40,6 +40,9 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
     let quadratic: QuadraticFeatures
     /// Whether the quadratic road runs fused (AVX2, K·M and D small enough).
     let fused: Bool
+    /// Whether the quadratic road's products may run on our kernels (see ``QuadraticProducts``)
+    /// rather than GEMMs; tests turn it off to compare.
+    let quadraticKernels: Bool
     /// `c` (the data's column means) in the data's type.
     let center: [Scalar]
     let scratch: [ChunkScratch<Scalar>]
@@ -50,7 +53,14 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
 
     init(data: DataView<Scalar>, components: Int, covarianceType: CovarianceType, threads: Int, chunkRows: Int?,
          summary: ColumnSummary?) {
+        self.init(data: data, components: components, covarianceType: covarianceType, threads: threads,
+                  chunkRows: chunkRows, summary: summary, quadraticKernels: true)
+    }
+
+    init(data: DataView<Scalar>, components: Int, covarianceType: CovarianceType, threads: Int, chunkRows: Int?,
+         summary: ColumnSummary?, quadraticKernels: Bool) {
         self.data = data
+        self.quadraticKernels = quadraticKernels
         self.components = components
         self.threads = max(1, threads)
         let d = data.columns, k = components

@@ -1,7 +1,7 @@
 import Foundation
 import CGaussianMixturesKernels
 
-/// The fast path's main road: the E-step and the statistics as two GEMMs over quadratic features.
+/// The fast path's main road: the E-step and the statistics as two matrix products over quadratic features.
 ///
 /// With `x̃ = x - c` (`c` the column means of the data) and the feature vector
 ///
@@ -13,7 +13,7 @@ import CGaussianMixturesKernels
 ///     θ_k = [ -½ Λ_ii on (i, i), -Λ_ij on (i, j) for i < j | Λ μ̃ | a_k ],
 ///     a_k = log w_k - ½ log|Σ_k| - (D/2) log 2π - ½ μ̃ᵀ Λ μ̃,    Λ = Σ_k⁻¹,  μ̃ = μ_k - c.
 ///
-/// So the log-densities of a chunk for all K components are one GEMM `Z Θ` (n x M times M x K),
+/// So the log-densities of a chunk for all K components are one product `Z Θ` (n x M times M x K),
 /// and its statistics `Σ_n r_nk z(x_n)`, which hold `N_k`, `Σ r x̃` and `Σ r x̃ x̃ᵀ`, are one more,
 /// `Rᵀ Z` (K x n times n x M). Each is about `N·K·D²` flops on well-shaped matrices, where the
 /// whitening road (``BLASKernel``) needs `2·N·K·D²` for `X L⁻ᵀ` plus `N·K·D²` in K small `dsyrk`s.

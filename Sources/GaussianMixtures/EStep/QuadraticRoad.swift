@@ -3,7 +3,7 @@ import CGaussianMixturesKernels
 
 extension BLASKernel {
     /// The quadratic-feature road: per chunk `Z`, `V = Z Θ`, normalise `V` into `R`, add `Rᵀ Z`
-    /// (fused in one pass over the chunk, or as two GEMMs). Unless pruning is off or paused
+    /// (fused in one pass over the chunk, or as two products, ``QuadraticProducts``). Unless pruning is off or paused
     /// (``PruningState``), rows held by one component take `θ_b · z` and one sum instead.
     func quadraticExpectation(_ model: GaussianMixture, _ factors: ComponentFactors, _ theta: [Scalar],
                               fused: Bool) -> SufficientStatistics {
@@ -21,6 +21,7 @@ extension BLASKernel {
         // statistics GEMM adds each chunk into the leaf's sums; in float32 it adds into the
         // worker's float sums, which move into the leaf's Double sums every
         // `Scalar.maxChunkRows` rows and at the end of the leaf.
+        let products = QuadraticProducts(theta: fused ? [] : theta, components: k, features: m, kernels: quadraticKernels)
         let total = theta.withUnsafeBufferPointer { theta in
             LAPACK.withSingleThreadedBLAS {
                 treeSum(schedule, threads: threads, reducer: data.reducer,
@@ -29,9 +30,9 @@ extension BLASKernel {
                 ) { worker, rows, partial in
                     let s = scratch[worker], sums = partial.base
                     if let plan {
-                        prunedChunk(model, theta.baseAddress!, fused: fused, plan: plan, rows: rows, scratch: s, sums: sums)
+                        prunedChunk(model, theta.baseAddress!, products, fused: fused, plan: plan, rows: rows, scratch: s, sums: sums)
                     } else {
-                        sums[km] += denseChunk(model, theta.baseAddress!, fused: fused, view: data, rows: rows, scratch: s,
+                        sums[km] += denseChunk(model, theta.baseAddress!, products, fused: fused, view: data, rows: rows, scratch: s,
                                                sums: sums, keepLeads: false)
                         sums[km + 2] += Double(rows.count * k)
                     }
@@ -49,7 +50,8 @@ extension BLASKernel {
 
     /// One chunk with budgets: its held rows first, then the others in full (gathered when some
     /// rows were held), whose budgets are renewed. Adds to `sums` as ``quadraticPass`` lays them out.
-    private func prunedChunk(_ model: GaussianMixture, _ theta: UnsafePointer<Scalar>, fused: Bool,
+    private func prunedChunk(_ model: GaussianMixture, _ theta: UnsafePointer<Scalar>, _ products: QuadraticProducts<Scalar>,
+                             fused: Bool,
                              plan: PruningState.Plan, rows: Range<Int>, scratch s: ChunkScratch<Scalar>,
                              sums: UnsafeMutablePointer<Double>) {
         let k = components, m = quadratic.count, km = k * m, d = data.columns, n = rows.count
@@ -72,7 +74,7 @@ extension BLASKernel {
         if full > 0 {
             // The rest in full, in place when nothing was held, else gathered with their weights.
             let (view, range) = full < n ? (gatherFullRows(rows, full: full, scratch: s), 0..<full) : (data, rows)
-            logLikelihood += denseChunk(model, theta, fused: fused, view: view, rows: range, scratch: s, sums: sums,
+            logLikelihood += denseChunk(model, theta, products, fused: fused, view: view, rows: range, scratch: s, sums: sums,
                                         keepLeads: true)
             // The fused float32 kernel's exp gives 0 below -87, the others below -708.
             holdable += renew(plan, rows: rows, full: full, view: view, range: range, scratch: s,
@@ -87,7 +89,8 @@ extension BLASKernel {
     /// adds `Σ w_n r_nk z(x_n)` to `sums` (or the worker's float sums) and returns
     /// `Σ w_n log p(x_n)`. With `keepLeads`, each row's leading component and the others'
     /// `Σ exp(ℓ_k - ℓ_best)` go to `s.best` and `s.others`.
-    private func denseChunk(_ model: GaussianMixture, _ theta: UnsafePointer<Scalar>, fused: Bool, view: DataView<Scalar>,
+    private func denseChunk(_ model: GaussianMixture, _ theta: UnsafePointer<Scalar>, _ products: QuadraticProducts<Scalar>,
+                            fused: Bool, view: DataView<Scalar>,
                             rows: Range<Int>, scratch s: ChunkScratch<Scalar>, sums: UnsafeMutablePointer<Double>,
                             keepLeads: Bool) -> Double {
         let k = components, m = quadratic.count, d = data.columns, km = k * m, n = rows.count
@@ -110,21 +113,18 @@ extension BLASKernel {
             }
             Scalar.quadraticFeatures(x, rows: n, columns: d, diagonal: quadratic.diagonal, center: center.baseAddress!,
                                      into: s.features, scratch: s.centred)
-            Scalar.gemm(m: n, n: k, k: m, a: s.features, lda: m, transposeA: false,
-                        b: theta, ldb: k, transposeB: false, beta: 0, c: s.logJoint, ldc: k)
+            products.logJoint(s.features, rows: n, theta: theta, into: s.logJoint)
             for i in 0..<(n * k) { s.responsibilities[i] = Double(s.logJoint[i]) }
             let logLikelihood = normalize(s.responsibilities, rows: rows, scratch: s, model: model, view: view,
                                           leads: keepLeads ? (s.best, s.others) : nil)
             weighted(s.responsibilities, rows: rows, into: s.weightedResponsibilities, view: view)
             if Scalar.self == Double.self {
                 let c = UnsafeMutableRawPointer(sums).assumingMemoryBound(to: Scalar.self)
-                Scalar.gemm(m: k, n: m, k: n, a: s.weightedResponsibilities, lda: k, transposeA: true,
-                            b: s.features, ldb: m, transposeB: false, beta: 1, c: c, ldc: m)
+                products.addSums(s.weightedResponsibilities, s.features, rows: n, into: c)
             } else {
                 if s.pendingRows + n > Scalar.maxChunkRows { s.widen(into: sums, count: km) }
-                Scalar.gemm(m: k, n: m, k: n, a: s.weightedResponsibilities, lda: k, transposeA: true,
-                            b: s.features, ldb: m, transposeB: false, beta: s.pendingRows == 0 ? 0 : 1,
-                            c: s.featureSums, ldc: m)
+                products.addSums(s.weightedResponsibilities, s.features, rows: n, beta: s.pendingRows == 0 ? 0 : 1,
+                                 into: s.featureSums)
                 s.pendingRows += n
             }
             return logLikelihood

@@ -2,7 +2,7 @@
 enum EStepRoad: Sendable {
     /// Quadratic features, fused kernel (needs AVX2).
     case fused
-    /// Quadratic features, two GEMMs.
+    /// Quadratic features, two products per chunk (``QuadraticProducts``).
     case quadratic
     /// Each component whitens the rows about its own mean: exact, and the road of scoring.
     case whitening

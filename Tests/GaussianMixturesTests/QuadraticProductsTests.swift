@@ -1,0 +1,86 @@
+import Foundation
+@testable import GaussianMixtures
+import Testing
+import CGaussianMixturesKernels
+
+/// The quadratic road's own products (`gmm_quadratic_log_joint`, `gmm_quadratic_sums`, AVX-512)
+/// against their contract, one chain of FMAs per entry in a fixed order, and the E-step on them
+/// against the E-step on GEMMs.
+@Suite struct QuadraticProductsTests {
+    static let available = gmm_quadratic_products_available() != 0
+
+    /// Every tile and tail: rows around the 6-row tile, K around the 32-column panel and the
+    /// 8-column padding, M around the 24- and 8-feature tiles of the sums.
+    @Test(.enabled(if: available, "needs AVX-512"))
+    func kernelsEqualTheirFMAChains() {
+        var generator = Xoshiro256StarStar(seed: 11)
+        var mismatches = 0, checked = 0
+        for rows in [1, 2, 5, 6, 7, 12, 13, 32] {
+            for k in [1, 3, 7, 8, 9, 16, 31, 32, 33, 40, 64] {
+                for m in [1, 5, 8, 9, 23, 24, 25, 33, 66, 153] {
+                    let z = (0..<(rows * m)).map { _ in generator.nextGaussian() }
+                    let theta = (0..<(m * k)).map { _ in generator.nextGaussian() }
+                    let w = (0..<(rows * k)).map { _ in generator.nextUniform() }
+                    let start = (0..<(k * m)).map { _ in generator.nextGaussian() }
+                    var padded = [Double](repeating: .nan, count: m * gmm_quadratic_theta_stride(k))
+                    gmm_quadratic_pad_theta(theta, m, k, &padded)
+                    var out = [Double](repeating: .nan, count: rows * k)
+                    gmm_quadratic_log_joint(z, rows, m, padded, k, &out)
+                    var sums = start
+                    gmm_quadratic_sums(w, rows, k, z, m, &sums)
+                    for n in 0..<rows {
+                        for c in 0..<k {
+                            var t = 0.0
+                            for j in 0..<m { t = t.addingProduct(z[n * m + j], theta[j * k + c]) }
+                            if out[n * k + c].bitPattern != t.bitPattern { mismatches += 1 }
+                            checked += 1
+                        }
+                    }
+                    for c in 0..<k {
+                        for j in 0..<m {
+                            var t = 0.0
+                            for n in 0..<rows { t = t.addingProduct(w[n * k + c], z[n * m + j]) }
+                            if sums[c * m + j].bitPattern != (start[c * m + j] + t).bitPattern { mismatches += 1 }
+                            checked += 1
+                        }
+                    }
+                }
+            }
+        }
+        #expect(checked > 500_000)
+        #expect(mismatches == 0, "\(mismatches) of \(checked) entries differ from their FMA chains")
+    }
+
+    /// One E-step forced onto the two-product road, with the kernels and with GEMMs: the same
+    /// statistics to rounding. N = 1,001 in 64-row chunks ends on 41 rows (a 5-row tile); K = 13
+    /// pads Θ to 16 columns; M = 66 leaves the sums two 8-feature tiles and two lone features.
+    @Test func eStepOnTheKernelsAgreesWithGEMMs() throws {
+        var generator = Xoshiro256StarStar(seed: 3)
+        let d = 10, k = 13
+        let centres = (0..<k).map { _ in (0..<d).map { _ in 4 * generator.nextGaussian() } }
+        let rows = (0..<1_001).map { n in centres[n % k].map { $0 + generator.nextGaussian() } }
+        let data = try Matrix(rows)
+        let model = try GaussianMixture.fit(data, components: k, options: FitOptions(maxIterations: 3, seed: 1)).model
+        func statistics(kernels: Bool) -> (SufficientStatistics, Bool) {
+            data.values.withUnsafeBufferPointer { buffer in
+                let view = DataView(base: buffer.baseAddress!, rows: data.rows, columns: data.columns)
+                let kernel = BLASKernel(data: view, components: k, covarianceType: .full, threads: 2, chunkRows: 64,
+                                        summary: nil, quadraticKernels: kernels)
+                let theta = kernel.quadratic.coefficients(of: model, limit: .infinity) ?? []
+                let used = QuadraticProducts(theta: theta, components: k, features: kernel.quadratic.count,
+                                             kernels: kernels).usesKernels
+                return (kernel.expectation(model, road: .quadratic), used)
+            }
+        }
+        let (gemm, gemmUsed) = statistics(kernels: false)
+        let (own, ownUsed) = statistics(kernels: true)
+        #expect(!gemmUsed)
+        #expect(ownUsed == Self.available)
+        #expect(abs(own.logLikelihood - gemm.logLikelihood) <= 1e-12 * abs(gemm.logLikelihood))
+        let a = try maximizationStep(own, covarianceType: .full, regularization: 1e-6, iteration: 1)
+        let b = try maximizationStep(gemm, covarianceType: .full, regularization: 1e-6, iteration: 1)
+        #expect(maxScaledError(a.weights, b.weights) < 1e-12)
+        #expect(maxScaledError(a.means.values, b.means.values) < 1e-12)
+        #expect(maxScaledError(a.covariances.flatMap(\.values), b.covariances.flatMap(\.values)) < 1e-12)
+    }
+}
