@@ -7,9 +7,9 @@
 // See gmm_fused_quadratic_chunk in CGaussianMixturesKernels.h for the contract. The macros are
 // undefined at the end, ready for the next type.
 
-__attribute__((target("avx2,fma")))
-double NAME(const T *x, const double *weights, long rows, long columns, int diagonal, const T *center, const T *theta,
-            long components, T *laneSums, T *scratch, int *best, double *gaps) {
+static inline __attribute__((always_inline, target("avx2,fma")))
+double GMM_JOIN(NAME, _body)(const T *x, const double *weights, long rows, long columns, int diagonal, const T *center,
+                             const T *theta, long components, T *laneSums, T *scratch, int *best, double *gaps) {
     const long d = columns, k = components, m = gmm_quadratic_feature_count(d, diagonal);
     V *z = (V *)scratch;                // GMM_FUSED_BLOCKS x M: feature p of L rows
     V *r = z + GMM_FUSED_BLOCKS * m;    // GMM_FUSED_BLOCKS x K: log-densities, then responsibilities
@@ -177,6 +177,28 @@ double NAME(const T *x, const double *weights, long rows, long columns, int diag
         }
     }
     return total;
+}
+
+/// Small D (up to 4) and small K (2 to 4) as constants of the body, so that its loops over the
+/// features and components unroll: the same operations in the same order, so the same bits. At
+/// W4's D = 2, K = 3, one thread: 2.45 -> 1.70 s for 1,000 iterations (medians of three, alternated).
+__attribute__((target("avx2,fma")))
+double NAME(const T *x, const double *weights, long rows, long columns, int diagonal, const T *center, const T *theta,
+            long components, T *laneSums, T *scratch, int *best, double *gaps) {
+#define BODY(D, DIAGONAL, K) GMM_JOIN(NAME, _body)(x, weights, rows, D, DIAGONAL, center, theta, K, laneSums, scratch, best, gaps)
+#define FIXED(D, DIAGONAL) \
+    if (columns == D && !diagonal == !DIAGONAL) { \
+        switch (components) { \
+        case 2: return BODY(D, DIAGONAL, 2); \
+        case 3: return BODY(D, DIAGONAL, 3); \
+        case 4: return BODY(D, DIAGONAL, 4); \
+        default: return BODY(D, DIAGONAL, components); \
+        } \
+    }
+    FIXED(1, 0) FIXED(2, 0) FIXED(3, 0) FIXED(4, 0) FIXED(2, 1) FIXED(3, 1) FIXED(4, 1)
+#undef FIXED
+    return BODY(columns, diagonal, components);
+#undef BODY
 }
 
 #undef NAME

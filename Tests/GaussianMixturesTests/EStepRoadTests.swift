@@ -54,6 +54,24 @@ import CGaussianMixturesKernels
         }
     }
 
+    /// The fused kernel takes D <= 4 and K = 2-4 as constants of its body (its loops unroll):
+    /// every such shape, full and diagonal, against the two-product road.
+    @Test(.enabled(if: gmm_vector_math_uses_avx2() != 0, "the fused kernel needs AVX2"))
+    func fusedKernelAgreesAtEverySmallShape() throws {
+        var generator = Xoshiro256StarStar(seed: 9)
+        for d in 1...4 {
+            for k in 1...5 {
+                let centres = (0..<k).map { _ in (0..<d).map { _ in 6 * generator.nextGaussian() } }
+                let data = try Matrix((0..<301).map { n in centres[n % k].map { $0 + generator.nextGaussian() } })
+                for type in [CovarianceType.full, .diag] {
+                    let model = try GaussianMixture.fit(data, components: k,
+                                                        options: FitOptions(maxIterations: 2, covarianceType: type, seed: 1)).model
+                    #expect(try gap(data, model, .fused, against: .quadratic) < 1e-11, "D = \(d), K = \(k), \(type)")
+                }
+            }
+        }
+    }
+
     /// A tight cluster far from the bulk of the data: `z · θ` would cancel away about 1e-2 of
     /// the log-density, so the guard must send this model down the whitening road.
     @Test func guardRefusesAFarTightClusterAndTheFitStaysExact() throws {
