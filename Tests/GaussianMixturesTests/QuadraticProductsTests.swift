@@ -51,17 +51,33 @@ import CGaussianMixturesKernels
         #expect(mismatches == 0, "\(mismatches) of \(checked) entries differ from their FMA chains")
     }
 
+    /// Below five components the log joint stays a GEMM (the kernel would use under half of its
+    /// vectors); the sums still run on their kernel.
+    @Test func fewComponentsKeepTheLogJointOnAGEMM() {
+        let theta = [Double](repeating: 1, count: 4 * 10)
+        let four = QuadraticProducts<Double>(theta: theta, components: 4, features: 10, kernels: true).usesKernels
+        #expect(!four.logJoint && four.sums == Self.available)
+        let five = QuadraticProducts<Double>(theta: theta + [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], components: 5, features: 10,
+                                             kernels: true).usesKernels
+        #expect(five.logJoint == Self.available && five.sums == Self.available)
+        let single = QuadraticProducts<Float>(theta: [Float](repeating: 1, count: 80), components: 8, features: 10,
+                                              kernels: true).usesKernels
+        #expect(!single.logJoint && !single.sums)
+    }
+
     /// One E-step forced onto the two-product road, with the kernels and with GEMMs: the same
     /// statistics to rounding. N = 1,001 in 64-row chunks ends on 41 rows (a 5-row tile); K = 13
     /// pads Θ to 16 columns; M = 66 leaves the sums two 8-feature tiles and two lone features.
-    @Test func eStepOnTheKernelsAgreesWithGEMMs() throws {
+    /// K = 3 keeps the log joint on a GEMM with the sums on their kernel.
+    @Test(arguments: [3, 13])
+    func eStepOnTheKernelsAgreesWithGEMMs(k: Int) throws {
         var generator = Xoshiro256StarStar(seed: 3)
-        let d = 10, k = 13
+        let d = 10
         let centres = (0..<k).map { _ in (0..<d).map { _ in 4 * generator.nextGaussian() } }
         let rows = (0..<1_001).map { n in centres[n % k].map { $0 + generator.nextGaussian() } }
         let data = try Matrix(rows)
         let model = try GaussianMixture.fit(data, components: k, options: FitOptions(maxIterations: 3, seed: 1)).model
-        func statistics(kernels: Bool) -> (SufficientStatistics, Bool) {
+        func statistics(kernels: Bool) -> (SufficientStatistics, (logJoint: Bool, sums: Bool)) {
             data.values.withUnsafeBufferPointer { buffer in
                 let view = DataView(base: buffer.baseAddress!, rows: data.rows, columns: data.columns)
                 let kernel = BLASKernel(data: view, components: k, covarianceType: .full, threads: 2, chunkRows: 64,
@@ -74,8 +90,8 @@ import CGaussianMixturesKernels
         }
         let (gemm, gemmUsed) = statistics(kernels: false)
         let (own, ownUsed) = statistics(kernels: true)
-        #expect(!gemmUsed)
-        #expect(ownUsed == Self.available)
+        #expect(!gemmUsed.logJoint && !gemmUsed.sums)
+        #expect(ownUsed.logJoint == (Self.available && k >= 5) && ownUsed.sums == Self.available)
         #expect(abs(own.logLikelihood - gemm.logLikelihood) <= 1e-12 * abs(gemm.logLikelihood))
         let a = try maximizationStep(own, covarianceType: .full, regularization: 1e-6, iteration: 1)
         let b = try maximizationStep(gemm, covarianceType: .full, regularization: 1e-6, iteration: 1)

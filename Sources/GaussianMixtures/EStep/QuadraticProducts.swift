@@ -4,23 +4,32 @@ import CGaussianMixturesKernels
 /// densities `S = Z Θ` (`rows x M` by `M x K`) and the statistics `sums += Wᵀ Z` (`W` the chunk's
 /// `w_n r_nk`).
 ///
-/// In float64 on a processor with AVX-512 both are our own register kernels
+/// In float64 on a processor with AVX-512 they are our own register kernels
 /// (`gmm_quadratic_log_joint`, `gmm_quadratic_sums`) over `Θ` padded once per E-step. The
 /// GEMMs they replace pack `Θ` and the chunk's features again on every call, for chunks of a few
 /// dozen rows: at W3's shape (M = 2145, K = 32, 32-row chunks) OpenBLAS ran both products at 80 %
-/// of its large-DGEMM rate, the kernels at 100 %. In float32, and without AVX-512, they are GEMMs.
+/// of its large-DGEMM rate, the kernels at 100 %. The log-joint kernel spreads the K columns over
+/// vectors of 8, so below ``minimumLogJointComponents`` (measured at M = 5151: 27 against 36
+/// GFLOP/s at K = 4, 33 against 29 at K = 5) that product stays a GEMM. In float32, and without
+/// AVX-512, both are GEMMs.
 struct QuadraticProducts<Scalar: EngineScalar> {
     let components: Int
     let features: Int
-    /// `Θ` with its columns padded to `gmm_quadratic_theta_stride(K)`, when the kernels run.
+    /// `Θ` with its columns padded to `gmm_quadratic_theta_stride(K)`, when the log-joint kernel runs.
     private let padded: [Double]?
+    /// Whether the sums kernel runs.
+    private let sumsKernel: Bool
+
+    /// The fewest components for which the log-joint kernel runs.
+    static var minimumLogJointComponents: Int { 5 }
 
     /// `theta`: `Θ`, `features x components`, row-major. `kernels`: whether to run the kernels
     /// where they can (tests turn them off to compare).
     init(theta: [Scalar], components: Int, features: Int, kernels: Bool) {
         self.components = components
         self.features = features
-        guard kernels, Scalar.self == Double.self, gmm_quadratic_products_available() != 0, !theta.isEmpty else {
+        sumsKernel = kernels && Scalar.self == Double.self && gmm_quadratic_products_available() != 0
+        guard sumsKernel, components >= Self.minimumLogJointComponents, !theta.isEmpty else {
             padded = nil
             return
         }
@@ -35,8 +44,8 @@ struct QuadraticProducts<Scalar: EngineScalar> {
         }
     }
 
-    /// Whether the kernels run (else GEMMs).
-    var usesKernels: Bool { padded != nil }
+    /// Whether each product runs on its kernel (else a GEMM).
+    var usesKernels: (logJoint: Bool, sums: Bool) { (padded != nil, sumsKernel) }
 
     /// `out = Z Θ` for `rows` rows of features `z` (`rows x M`); `out` is `rows x K`.
     func logJoint(_ z: UnsafePointer<Scalar>, rows: Int, theta: UnsafePointer<Scalar>, into out: UnsafeMutablePointer<Scalar>) {
@@ -51,10 +60,11 @@ struct QuadraticProducts<Scalar: EngineScalar> {
         }
     }
 
-    /// `sums += Wᵀ Z` in the data's type (`sums`: `K x M`), `weighted` being `rows x K`.
+    /// `sums = Wᵀ Z + beta sums` in the data's type (`sums`: `K x M`), `weighted` being `rows x K`;
+    /// `beta` is 1 (add) or 0 (overwrite, a GEMM: the float32 road's first chunk of a run).
     func addSums(_ weighted: UnsafePointer<Scalar>, _ z: UnsafePointer<Scalar>, rows: Int, beta: Scalar = 1,
                  into sums: UnsafeMutablePointer<Scalar>) {
-        if padded != nil, beta == 1 {
+        if sumsKernel, beta == 1 {
             gmm_quadratic_sums(Self.doubles(weighted), rows, components, Self.doubles(z), features,
                                UnsafeMutableRawPointer(sums).assumingMemoryBound(to: Double.self))
         } else {

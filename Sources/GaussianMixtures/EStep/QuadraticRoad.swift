@@ -18,7 +18,7 @@ extension BLASKernel {
         let k = components, m = quadratic.count, km = k * m
         // Per leaf: `Σ_n r_nk z(x_n)` (K x M), the log-likelihood, the weight total, the
         // (row, component) pairs evaluated and the rows held or holdable. In float64 the
-        // statistics GEMM adds each chunk into the leaf's sums; in float32 it adds into the
+        // statistics product adds each chunk into the leaf's sums; in float32 it adds into the
         // worker's float sums, which move into the leaf's Double sums every
         // `Scalar.maxChunkRows` rows and at the end of the leaf.
         let products = QuadraticProducts(theta: fused ? [] : theta, components: k, features: m, kernels: quadraticKernels)
