@@ -4,10 +4,11 @@
 //   V        the vector of L scalars      L      lanes per vector (GMM_FUSED_LANES_F64, _F32)
 //   IV       V's lanes as integers (a comparison's mask)
 //   EXPV     exp over a V                 BIG    flush the product of row sums above this
+//   FUSED_TARGET  the attribute that compiles it for its instruction set (AVX2 or AVX-512)
 // See gmm_fused_quadratic_chunk in CGaussianMixturesKernels.h for the contract. The macros are
 // undefined at the end, ready for the next type.
 
-static inline __attribute__((always_inline, target("avx2,fma")))
+static inline __attribute__((always_inline)) FUSED_TARGET
 double GMM_JOIN(NAME, _body)(const T *x, const double *weights, long rows, long columns, int diagonal, const T *center,
                              const T *theta, long components, T *laneSums, T *scratch, int *best, double *gaps,
                              const int wholeTiles) {
@@ -185,8 +186,8 @@ double GMM_JOIN(NAME, _body)(const T *x, const double *weights, long rows, long 
 /// components is whole: the same operations in the same order, so the same bits. One thread,
 /// medians of three alternated: W4 (D = 2, K = 3) 2.45 -> 1.70 s for 1,000 iterations; W1 (D =
 /// 16, K = 16) dense 2.92 -> 2.79 s for 100.
-__attribute__((target("avx2,fma")))
-double NAME(const T *x, const double *weights, long rows, long columns, int diagonal, const T *center, const T *theta,
+FUSED_TARGET
+static double NAME(const T *x, const double *weights, long rows, long columns, int diagonal, const T *center, const T *theta,
             long components, T *laneSums, T *scratch, int *best, double *gaps) {
 #define BODY(D, DIAGONAL, K) GMM_JOIN(NAME, _body)(x, weights, rows, D, DIAGONAL, center, theta, K, laneSums, scratch, best, gaps, 0)
 #define FIXED(D, DIAGONAL) \
@@ -213,3 +214,4 @@ double NAME(const T *x, const double *weights, long rows, long columns, int diag
 #undef L
 #undef EXPV
 #undef BIG
+#undef FUSED_TARGET

@@ -48,7 +48,7 @@ protocol EngineScalar: BinaryFloatingPoint, Sendable {
 }
 
 extension Double: EngineScalar {
-    static var fusedLanes: Int { Int(GMM_FUSED_LANES_F64) }
+    static var fusedLanes: Int { Int(gmm_fused_lanes_f64()) }
     /// `ε B ≈ 1e-10`.
     static var quadraticConditionLimit: Double { 4.5e5 }
     static var maxChunkRows: Int { rowBlockAlignment }
@@ -86,7 +86,7 @@ extension Double: EngineScalar {
                                     diagonal: Bool, center: UnsafePointer<Double>, theta: UnsafePointer<Double>, components: Int,
                                     laneSums: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>,
                                     best: UnsafeMutablePointer<Int32>?, gaps: UnsafeMutablePointer<Double>?) -> Double {
-        gmm_fused_quadratic_chunk(x, weights, rows, columns, diagonal ? 1 : 0, center, theta, components, laneSums, scratch, best, gaps)
+        gmm_fused_quadratic_chunk(fusedLanes, x, weights, rows, columns, diagonal ? 1 : 0, center, theta, components, laneSums, scratch, best, gaps)
     }
 }
 

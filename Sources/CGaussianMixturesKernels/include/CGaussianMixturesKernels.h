@@ -101,6 +101,12 @@ void gmm_seed_closest_f32(const float *x, const double *weights, long rows, long
 /// kernel's sums is kept as this many partial sums, one per lane.
 #define GMM_FUSED_LANES_F64 4
 #define GMM_FUSED_LANES_F32 8
+/// Lanes of the double fused kernel with AVX-512: 8.
+#define GMM_FUSED_LANES_F64_AVX512 8
+
+/// Lanes of the double fused kernel on this processor (GMM_FUSED_LANES_F64_AVX512 with
+/// AVX-512, else GMM_FUSED_LANES_F64): its `laneSums` and `scratch` are sized by it.
+long gmm_fused_lanes_f64(void);
 
 /// Vectors of rows the fused kernel takes at a time, each vector one row per lane: its `scratch`
 /// holds GMM_FUSED_BLOCKS x lanes x (M + K) values.
@@ -147,8 +153,11 @@ void gmm_held_rows_f32(const float *x, long columns, const int *rows, long count
 /// When `best` is not NULL, row n's leading component and the sum of the others'
 /// `exp(v_nk - max_k v_nk)` go to `best[n]` and `gaps[n]`, as `gmm_normalize_rows_leads` gives
 /// them (`gaps[n]` is 0 when every other exp underflows: below -708 in double, -87 in float).
-double gmm_fused_quadratic_chunk(const double *x, const double *weights, long rows, long columns, int diagonal, const double *center,
-                                 const double *theta, long components, double *laneSums, double *scratch, int *best, double *gaps);
+/// `lanes` is GMM_FUSED_LANES_F64 (AVX2) or, where gmm_fused_lanes_f64() gives it, GMM_FUSED_LANES_F64_AVX512 (AVX-512):
+/// where this says 4 lanes, read `lanes` (the lane sums, `scratch`'s size, 64-byte alignment for 8).
+double gmm_fused_quadratic_chunk(long lanes, const double *x, const double *weights, long rows, long columns, int diagonal,
+                                 const double *center, const double *theta, long components, double *laneSums, double *scratch,
+                                 int *best, double *gaps);
 /// `gmm_fused_quadratic_chunk` in single precision, GMM_FUSED_LANES_F32 = 8 lanes (`laneSums`:
 /// 8 K M values, `scratch`: GMM_FUSED_BLOCKS x 8 x (M + K) = 64 (M + K) values). The log-likelihood is still summed in double.
 double gmm_fused_quadratic_chunk_f32(const float *x, const double *weights, long rows, long columns, int diagonal, const float *center,

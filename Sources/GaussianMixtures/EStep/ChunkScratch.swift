@@ -104,6 +104,6 @@ final class ChunkScratch<Scalar: EngineScalar> {
 
 /// `count` values at a 32-byte boundary (AVX loads); free with `UnsafeMutableRawPointer(p).deallocate()`.
 private func allocateAligned<Scalar>(_ count: Int) -> UnsafeMutablePointer<Scalar> {
-    UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Scalar>.stride, alignment: 32)
+    UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Scalar>.stride, alignment: 64)
         .bindMemory(to: Scalar.self, capacity: max(1, count))
 }
