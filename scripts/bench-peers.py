@@ -43,18 +43,21 @@ def load(folder, name):
 
 
 def per_iteration(run, iterations, repeats):
-    """(best t(I) - best t(1)) / (I - 1) over `repeats` runs of each, and what run(I) returned.
-    The best of each, not the best difference: one slow run(1) (a first touch, a busy machine)
-    would otherwise give a difference below zero."""
-    one, many, result = float("inf"), float("inf"), None
+    """(best t(I) - best t(1)) / (iterations done in run(I) - 1) over `repeats` runs of each, and
+    what run(I) returned. `run(n)` returns (its result, the EM iterations it did): oneDAL stops
+    where its goal function no longer changes, even with a threshold of 0 (on W1 and W3 after 3
+    of 6 iterations), so dividing by I - 1 would halve its time. The best of each, not the best
+    difference: one slow run(1) (a first touch, a busy machine) would otherwise give a difference
+    below zero. None when run(I) did no more iterations than run(1)."""
+    one, many, result, done = float("inf"), float("inf"), None, iterations
     for _ in range(repeats):
         t0 = time.perf_counter()
         run(1)
         t1 = time.perf_counter()
-        result = run(iterations)
+        result, done = run(iterations)
         t2 = time.perf_counter()
         one, many = min(one, t1 - t0), min(many, t2 - t1)
-    return (many - one) / (iterations - 1), result
+    return ((many - one) / (done - 1) if done > 1 else None), result, done
 
 
 def sklearn_time(X, w, mu, cov, iterations, repeats):
@@ -70,9 +73,10 @@ def sklearn_time(X, w, mu, cov, iterations, repeats):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             gm.fit(X)
-        return gm.lower_bound_
+        return gm.lower_bound_, gm.n_iter_
 
-    return per_iteration(run, iterations, repeats)
+    seconds, bound, _ = per_iteration(run, iterations, repeats)
+    return seconds, bound
 
 
 def daal_time(X, w, mu, cov, iterations, repeats):
@@ -84,7 +88,7 @@ def daal_time(X, w, mu, cov, iterations, repeats):
     def run(n):
         algorithm = d4p.em_gmm(nComponents=len(w), maxIterations=n, accuracyThreshold=0.0)
         result = algorithm.compute(X, weights, mu, covariances)
-        return float(np.ravel(result.goalFunction)[0]) / X.shape[0]
+        return float(np.ravel(result.goalFunction)[0]) / X.shape[0], int(np.ravel(result.nIterations)[0])
 
     return per_iteration(run, iterations, repeats)
 
@@ -220,11 +224,13 @@ def main():
         single = best.get("float32_seconds_per_iteration")
         pruned = best.get("pruned_seconds_per_iteration")
         ratio = lambda a, b: f"{a / b:.2f}x" if a and b else "-"
+        daal_cell = lambda d, i: "-" if not d or d[0] is None else (
+            ms(d[0]) + (f" ({d[2]} of {i} it.)" if d[2] < i else ""))
         lines.append(
             f"| {name} | {best['rows']} | {best['features']} | {best['components']} | "
             f"{ms(one['seconds_per_iteration']) if one else '-'} | {ms(best['seconds_per_iteration'])} | "
             f"{ms(pruned) if pruned else '-'} | "
-            f"{ms(single) if single else '-'} | {ms(sk_seconds)} | {ms(dal[0]) if dal else '-'} | "
+            f"{ms(single) if single else '-'} | {ms(sk_seconds)} | {daal_cell(dal, args.iterations)} | "
             f"{ratio(sk_seconds, best['seconds_per_iteration'])} | "
             f"{ratio(dal[0] if dal else None, best['seconds_per_iteration'])} | "
             f"{ratio(dal[0] if dal else None, pruned)} | "

@@ -65,6 +65,22 @@ import CGaussianMixturesKernels
         #expect(!single.logJoint && !single.sums)
     }
 
+    /// The road between the fused chunk and the products, from the measured crossover: products
+    /// for full covariances from D = 25 with K >= 5 where the kernels run; fused otherwise.
+    @Test func productsTakeOverFromTheFusedChunkAtLargeD() throws {
+        var generator = Xoshiro256StarStar(seed: 4)
+        for (d, k, type, products) in [(32, 8, CovarianceType.full, true), (32, 3, .full, false), (24, 8, .full, false),
+                                       (16, 16, .full, false), (32, 8, .diag, false)] {
+            let values = (0..<(200 * d)).map { _ in generator.nextGaussian() }
+            values.withUnsafeBufferPointer { buffer in
+                let view = DataView(base: buffer.baseAddress!, rows: 200, columns: d)
+                let kernel = BLASKernel(data: view, components: k, covarianceType: type, threads: 1, chunkRows: nil, summary: nil)
+                #expect(kernel.fused == (gmm_vector_math_uses_avx2() != 0 && !(products && Self.available)),
+                        "D = \(d), K = \(k), \(type)")
+            }
+        }
+    }
+
     /// One E-step forced onto the two-product road, with the kernels and with GEMMs: the same
     /// statistics to rounding. N = 1,001 in 64-row chunks ends on 41 rows (a 5-row tile); K = 13
     /// pads Θ to 16 columns; M = 66 leaves the sums two 8-feature tiles and two lone features.

@@ -72,6 +72,8 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         center = quadratic.center.map { Scalar($0) }
         let fused = gmm_vector_math_uses_avx2() != 0 && d <= Int(GMM_FUSED_MAX_FEATURES)
             && k * m <= Int(GMM_FUSED_MAX_TERMS)
+            && !(quadraticKernels && QuadraticProducts<Scalar>.fasterThanFused(features: d, components: k,
+                                                                              diagonal: quadratic.diagonal))
         self.fused = fused
         let schedule = ChunkSchedule(data, chunkRows: chunkRows
             ?? min(Scalar.maxChunkRows, ChunkSchedule.defaultChunkRows(components: k, features: d, quadraticFeatures: m)))
