@@ -33,6 +33,16 @@ let namedWorkloads = [
     Workload(name: "W4", rows: 200_000, features: 2, components: 3),
 ]
 
+/// Shapes no issue names (`scripts/bench --shapes`): the goal against oneDAL is for every shape,
+/// not only W1-W4. Wider (S1, S2), more components at small D (S3, S5), many rows at tiny D (S4).
+let otherShapes = [
+    Workload(name: "S1", rows: 200_000, features: 32, components: 8),
+    Workload(name: "S2", rows: 50_000, features: 100, components: 10),
+    Workload(name: "S3", rows: 500_000, features: 5, components: 20),
+    Workload(name: "S4", rows: 1_000_000, features: 3, components: 4),
+    Workload(name: "S5", rows: 100_000, features: 20, components: 50),
+]
+
 /// The scaling sweep: N = 10^4 ... 10^7 at D = K = 8, and D = 2 ... 128 at N = 10^5, K = 8.
 let sweepWorkloads =
     [10_000, 100_000, 1_000_000, 10_000_000].map { Workload(name: "N=\($0)", rows: $0, features: 8, components: 8) }
@@ -65,7 +75,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "gmm-bench",
         abstract: "Seconds per EM iteration: LAPACK path vs naive Swift path.")
 
-    @Option(help: "Comma-separated named workloads (W1..W4); empty for none.") var workloads = "W1,W2,W3,W4"
+    @Option(help: "Comma-separated named workloads (W1..W4, S1..S5); empty for none.") var workloads = "W1,W2,W3,W4"
     @Flag(help: "Also run the scaling sweep (N = 1e4..1e7 at D = K = 8; D = 2..128 at N = 1e5, K = 8).") var sweep = false
     @Option(help: "Comma-separated thread counts for the LAPACK path.") var threads = "\(ProcessInfo.processInfo.activeProcessorCount)"
     @Option(help: "Timed LAPACK iterations per workload (the median is reported).") var iterations = 5
@@ -91,7 +101,7 @@ struct Bench: ParsableCommand {
         guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--threads takes positive integers separated by commas, got '\(threads)'")
         }
-        let chosen = namedWorkloads.filter { names.contains($0.name) } + (sweep ? sweepWorkloads : [])
+        let chosen = (namedWorkloads + otherShapes).filter { names.contains($0.name) } + (sweep ? sweepWorkloads : [])
         let dgemm = Dictionary(uniqueKeysWithValues: threadCounts.map { ($0, dgemmRate(threads: $0)) })
         print("DGEMM (2048 x 2048, OpenBLAS): " + threadCounts.map { "\($0) thread(s) \(format("%.1f", dgemm[$0]!)) GFLOP/s" }
               .joined(separator: ", ") + "\n")
