@@ -43,8 +43,12 @@ long gmm_fused_lanes_f64(void) {
 double gmm_fused_quadratic_chunk(long lanes, const double *x, const double *weights, long rows, long columns, int diagonal,
                                  const double *center, const double *theta, long components, double *laneSums, double *scratch,
                                  int *best, double *gaps) {
-    if (lanes == GMM_FUSED_LANES_F64_AVX512 && gmm_vector_math_uses_avx512())
+    if (lanes == GMM_FUSED_LANES_F64_AVX512) {
+        // Buffers laid out for 8 lanes must not reach the 4-lane kernel.
+        if (!gmm_vector_math_uses_avx512()) return NAN;
         return fused_chunk_avx512(x, weights, rows, columns, diagonal, center, theta, components, laneSums, scratch, best, gaps);
+    }
+    if (lanes != GMM_FUSED_LANES_F64) return NAN;
     return fused_chunk_avx2(x, weights, rows, columns, diagonal, center, theta, components, laneSums, scratch, best, gaps);
 }
 

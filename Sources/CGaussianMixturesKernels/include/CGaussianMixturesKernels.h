@@ -154,7 +154,8 @@ void gmm_held_rows_f32(const float *x, long columns, const int *rows, long count
 /// `exp(v_nk - max_k v_nk)` go to `best[n]` and `gaps[n]`, as `gmm_normalize_rows_leads` gives
 /// them (`gaps[n]` is 0 when every other exp underflows: below -708 in double, -87 in float).
 /// `lanes` is GMM_FUSED_LANES_F64 (AVX2) or, where gmm_fused_lanes_f64() gives it, GMM_FUSED_LANES_F64_AVX512 (AVX-512):
-/// where this says 4 lanes, read `lanes` (the lane sums, `scratch`'s size, 64-byte alignment for 8).
+/// where this says 4 lanes, read `lanes` (the lane sums, `scratch`'s size, 64-byte alignment for 8). Any other
+/// count, or 8 without AVX-512, returns NaN and touches nothing.
 double gmm_fused_quadratic_chunk(long lanes, const double *x, const double *weights, long rows, long columns, int diagonal,
                                  const double *center, const double *theta, long components, double *laneSums, double *scratch,
                                  int *best, double *gaps);
