@@ -1,7 +1,7 @@
 // One chunk of the quadratic-feature E-step, fused; FusedChunk.c includes this once per scalar
-// type with these macros defined:
+// type and vector width (double in AVX2 and AVX-512, float in AVX2) with these macros defined:
 //   NAME     the function's name          T      the scalar (double, float)
-//   V        the vector of L scalars      L      lanes per vector (GMM_FUSED_LANES_F64, _F32)
+//   V        the vector of L scalars      L      lanes per vector (GMM_FUSED_LANES_F64[_AVX512], _F32)
 //   IV       V's lanes as integers (a comparison's mask)
 //   EXPV     exp over a V                 BIG    flush the product of row sums above this
 //   FUSED_TARGET  the attribute that compiles it for its instruction set (AVX2 or AVX-512)

@@ -31,6 +31,7 @@ typedef long i64x8 __attribute__((ext_vector_type(8)));
 
 _Static_assert(sizeof(f64x4) == GMM_FUSED_LANES_F64 * sizeof(double), "an f64x4 is one AVX2 vector of doubles");
 _Static_assert(sizeof(f32x8) == GMM_FUSED_LANES_F32 * sizeof(float), "an f32x8 is one AVX2 vector of floats");
+_Static_assert(sizeof(f64x8) == GMM_FUSED_LANES_F64_AVX512 * sizeof(double), "an f64x8 is one AVX-512 vector of doubles");
 
 #if GMM_HAVE_AVX2_CODE
 /// The coefficients of exp's series, highest degree first: 1/13! ... 1/2, 1, 1.

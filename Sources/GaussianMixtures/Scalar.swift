@@ -5,8 +5,11 @@ import CGaussianMixturesKernels
 /// statistics sums and the M-step are always `Double`; only the data, the E-step's buffers and
 /// the BLAS calls over them take this type.
 protocol EngineScalar: BinaryFloatingPoint, Sendable {
-    /// Lanes of one AVX2 vector, which is how many partial sums per entry the fused kernel keeps.
-    static var fusedLanes: Int { get }
+    /// How many partial sums per entry the fused kernel keeps for chunks of `chunkRows` rows: the
+    /// lanes of one vector (float: 8; double: 8 with AVX-512 on chunks of 128 rows or more, else 4:
+    /// the lane sums are zeroed and folded once per chunk, 64·K·M bytes at 8 lanes, which at
+    /// D = 64, K = 63, 32-row chunks cost more than the wider vectors gained).
+    static func fusedLanes(chunkRows: Int) -> Int
     /// The quadratic road's limit on its rounding bound `B_k` (see ``QuadraticFeatures``).
     static var quadraticConditionLimit: Double { get }
     /// The most rows one chunk sums in this type (its GEMMs' inner dimension) before its sums
@@ -41,14 +44,18 @@ protocol EngineScalar: BinaryFloatingPoint, Sendable {
                          sums: UnsafeMutablePointer<Double>, values: UnsafeMutablePointer<Double>,
                          scratch: UnsafeMutablePointer<Double>)
     /// `gmm_fused_quadratic_chunk` of the type.
-    static func fusedQuadraticChunk(_ x: UnsafePointer<Self>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
+    /// Adds the fused kernel's lane sums of `count` values to `sums` (`gmm_fused_fold_lanes` of the type).
+    static func foldLanes(_ laneSums: UnsafePointer<Self>, lanes: Int, count: Int, into sums: UnsafeMutablePointer<Double>)
+    static func fusedQuadraticChunk(_ x: UnsafePointer<Self>, lanes: Int, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
                                     diagonal: Bool, center: UnsafePointer<Self>, theta: UnsafePointer<Self>, components: Int,
                                     laneSums: UnsafeMutablePointer<Self>, scratch: UnsafeMutablePointer<Self>,
                                     best: UnsafeMutablePointer<Int32>?, gaps: UnsafeMutablePointer<Double>?) -> Double
 }
 
 extension Double: EngineScalar {
-    static var fusedLanes: Int { Int(gmm_fused_lanes_f64()) }
+    static func fusedLanes(chunkRows: Int) -> Int {
+        chunkRows >= 128 ? Int(gmm_fused_lanes_f64()) : Int(GMM_FUSED_LANES_F64)
+    }
     /// `ε B ≈ 1e-10`.
     static var quadraticConditionLimit: Double { 4.5e5 }
     static var maxChunkRows: Int { rowBlockAlignment }
@@ -82,16 +89,19 @@ extension Double: EngineScalar {
         gmm_held_rows(x, columns, rows, count, best, weights, diagonal ? 1 : 0, center, theta, threshold, sums, values,
                       scratch)
     }
-    static func fusedQuadraticChunk(_ x: UnsafePointer<Double>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
+    static func foldLanes(_ laneSums: UnsafePointer<Double>, lanes: Int, count: Int, into sums: UnsafeMutablePointer<Double>) {
+        gmm_fused_fold_lanes(laneSums, count, lanes, sums)
+    }
+    static func fusedQuadraticChunk(_ x: UnsafePointer<Double>, lanes: Int, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
                                     diagonal: Bool, center: UnsafePointer<Double>, theta: UnsafePointer<Double>, components: Int,
                                     laneSums: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>,
                                     best: UnsafeMutablePointer<Int32>?, gaps: UnsafeMutablePointer<Double>?) -> Double {
-        gmm_fused_quadratic_chunk(fusedLanes, x, weights, rows, columns, diagonal ? 1 : 0, center, theta, components, laneSums, scratch, best, gaps)
+        gmm_fused_quadratic_chunk(lanes, x, weights, rows, columns, diagonal ? 1 : 0, center, theta, components, laneSums, scratch, best, gaps)
     }
 }
 
 extension Float: EngineScalar {
-    static var fusedLanes: Int { Int(GMM_FUSED_LANES_F32) }
+    static func fusedLanes(chunkRows: Int) -> Int { Int(GMM_FUSED_LANES_F32) }
     /// The same limit as float64: the worst case `ε₃₂ B` is then 3e-2, but the rounding errors
     /// are random in sign, and the lower bounds measured on the benchmark workloads (B up to
     /// 1.2e5) end within 2e-7 relative of float64's (BENCHMARKS.md). Data whose values do not
@@ -131,7 +141,10 @@ extension Float: EngineScalar {
         gmm_held_rows_f32(x, columns, rows, count, best, weights, diagonal ? 1 : 0, center, theta, threshold, sums, values,
                       scratch)
     }
-    static func fusedQuadraticChunk(_ x: UnsafePointer<Float>, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
+    static func foldLanes(_ laneSums: UnsafePointer<Float>, lanes: Int, count: Int, into sums: UnsafeMutablePointer<Double>) {
+        gmm_fused_fold_lanes_f32(laneSums, count, sums)
+    }
+    static func fusedQuadraticChunk(_ x: UnsafePointer<Float>, lanes: Int, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
                                     diagonal: Bool, center: UnsafePointer<Float>, theta: UnsafePointer<Float>, components: Int,
                                     laneSums: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                                     best: UnsafeMutablePointer<Int32>?, gaps: UnsafeMutablePointer<Double>?) -> Double {

@@ -72,6 +72,13 @@ import CGaussianMixturesKernels
         }
     }
 
+    /// Eight lanes only where a chunk's rows outweigh the lane sums' fold (128 rows or more).
+    @Test func fusedLanesFollowTheChunkSize() {
+        #expect(Double.fusedLanes(chunkRows: 64) == Int(GMM_FUSED_LANES_F64))
+        #expect(Double.fusedLanes(chunkRows: 256) == Int(gmm_fused_lanes_f64()))
+        #expect(Float.fusedLanes(chunkRows: 64) == Int(GMM_FUSED_LANES_F32))
+    }
+
     /// The fused kernel's AVX-512 version (8 rows a vector) against its AVX2 version (4) on the
     /// same chunks: the same log-likelihood, sums, and leading components and gaps of the rows
     /// both report, to rounding (the lanes add the rows in another order). 301 rows end on a

@@ -98,7 +98,8 @@ void gmm_seed_closest_f32(const float *x, const double *weights, long rows, long
                           double unit, float *closest);
 
 /// Lanes of one AVX2 vector in the fused kernels: 4 doubles, 8 floats. Each of the fused
-/// kernel's sums is kept as this many partial sums, one per lane.
+/// kernel's sums is kept as this many partial sums, one per lane (8 for double with AVX-512,
+/// GMM_FUSED_LANES_F64_AVX512).
 #define GMM_FUSED_LANES_F64 4
 #define GMM_FUSED_LANES_F32 8
 /// Lanes of the double fused kernel with AVX-512: 8.
@@ -112,8 +113,8 @@ long gmm_fused_lanes_f64(void);
 /// holds GMM_FUSED_BLOCKS x lanes x (M + K) values.
 #define GMM_FUSED_BLOCKS 8
 
-/// The largest K·M for which the fused kernels are meant (their 32 K M bytes of lane sums stay
-/// within half of a 512 KiB L2; measured crossover with the GEMMs: D = 32 fused is 1.6x faster,
+/// The largest K·M for which the fused kernels are meant (their 32 K M bytes of lane sums at 4
+/// lanes stay within half of a 512 KiB L2, 64 K M at 8 within a 1 MiB one; measured crossover with the GEMMs: D = 32 fused is 1.6x faster,
 /// D = 64 at K = 8 is slower in float32), and the
 /// largest D they take.
 #define GMM_FUSED_MAX_TERMS 8192
@@ -147,18 +148,23 @@ void gmm_held_rows_f32(const float *x, long columns, const int *rows, long count
 /// For the `rows` rows of `x` (D = `columns` values each, row-major) it forms z(x_n) as
 /// `gmm_quadratic_features` does (`diagonal` likewise), the log joint densities `v_nk = z(x_n) · θ_k` (`theta`: M x K,
 /// row-major), the responsibilities `r_nk = exp(v_nk - log Σ_j exp v_nj)`, and adds
-/// `w_n r_nk z(x_n)` (`w_n = weights[n]`, or 1 when `weights` is NULL) to `laneSums`, which holds K x M sums of 4 lanes each (entry (k, p) is `laneSums[4 (k M + p) + lane]`;
-/// a row adds to lane `row mod 4`, so the caller sums the lanes). `scratch` holds
-/// GMM_FUSED_BLOCKS x GMM_FUSED_LANES_F64 x (M + K) = 32 (M + K) values; both are 32-byte aligned. Returns `Σ_n w_n log p(x_n)`.
+/// `w_n r_nk z(x_n)` (`w_n = weights[n]`, or 1 when `weights` is NULL) to `laneSums`, which holds K x M sums of L = `lanes`
+/// lanes each (entry (k, p) is `laneSums[L (k M + p) + lane]`; a row adds to lane `row mod L`, so the caller sums the
+/// lanes: gmm_fused_fold_lanes). `scratch` holds GMM_FUSED_BLOCKS x L x (M + K) values; both are aligned to 8 L
+/// bytes (32 at 4 lanes, 64 at 8). Returns `Σ_n w_n log p(x_n)`.
 /// When `best` is not NULL, row n's leading component and the sum of the others'
 /// `exp(v_nk - max_k v_nk)` go to `best[n]` and `gaps[n]`, as `gmm_normalize_rows_leads` gives
 /// them (`gaps[n]` is 0 when every other exp underflows: below -708 in double, -87 in float).
-/// `lanes` is GMM_FUSED_LANES_F64 (AVX2) or, where gmm_fused_lanes_f64() gives it, GMM_FUSED_LANES_F64_AVX512 (AVX-512):
-/// where this says 4 lanes, read `lanes` (the lane sums, `scratch`'s size, 64-byte alignment for 8). Any other
-/// count, or 8 without AVX-512, returns NaN and touches nothing.
+/// `lanes` is GMM_FUSED_LANES_F64 (AVX2) or, where gmm_fused_lanes_f64() gives it, GMM_FUSED_LANES_F64_AVX512
+/// (AVX-512). Any other count, or 8 without AVX-512, returns NaN and touches nothing.
 double gmm_fused_quadratic_chunk(long lanes, const double *x, const double *weights, long rows, long columns, int diagonal,
                                  const double *center, const double *theta, long components, double *laneSums, double *scratch,
                                  int *best, double *gaps);
+/// Folds the fused kernel's lane sums into `sums` (`count` = K M values): `sums[i] += t` with
+/// `t = ((0 + laneSums[i L]) + laneSums[i L + 1]) + ...` over the `lanes` lanes (L) in order.
+void gmm_fused_fold_lanes(const double *laneSums, long count, long lanes, double *sums);
+/// The same for gmm_fused_quadratic_chunk_f32's lane sums (GMM_FUSED_LANES_F32 lanes, `t` summed in float).
+void gmm_fused_fold_lanes_f32(const float *laneSums, long count, double *sums);
 /// `gmm_fused_quadratic_chunk` in single precision, GMM_FUSED_LANES_F32 = 8 lanes (`laneSums`:
 /// 8 K M values, `scratch`: GMM_FUSED_BLOCKS x 8 x (M + K) = 64 (M + K) values). The log-likelihood is still summed in double.
 double gmm_fused_quadratic_chunk_f32(const float *x, const double *weights, long rows, long columns, int diagonal, const float *center,

@@ -39,7 +39,8 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
     let threads: Int
     let schedule: ChunkSchedule
     let quadratic: QuadraticFeatures
-    /// Whether the quadratic road runs fused (AVX2, K·M and D small enough).
+    /// Whether the quadratic road runs fused (AVX2, K·M and D small enough, and not where the
+    /// products are faster: ``QuadraticProducts/fasterThanFused(features:components:diagonal:)``).
     let fused: Bool
     /// Whether the quadratic road's products may run on our kernels (see ``QuadraticProducts``)
     /// rather than GEMMs; tests turn it off to compare.

@@ -35,9 +35,11 @@ final class ChunkScratch<Scalar: EngineScalar> {
     let tiedSums: UnsafeMutablePointer<Scalar>
     /// `D x D`: one component's weighted Gram matrix for the chunk.
     let gram: UnsafeMutablePointer<Scalar>
-    /// `lanes x K x M`: the fused kernel's sums for one chunk, 32-byte aligned.
+    /// The fused kernel's lanes for this scratch's chunks (``EngineScalar/fusedLanes(chunkRows:)``).
+    let lanes: Int
+    /// `lanes x K x M`: the fused kernel's sums for one chunk, 64-byte aligned.
     let laneSums: UnsafeMutablePointer<Scalar>
-    /// The fused kernel's features and responsibilities of one sub-chunk, 32-byte aligned.
+    /// The fused kernel's features and responsibilities of one sub-chunk, 64-byte aligned.
     let fusedBlocks: UnsafeMutablePointer<Scalar>
     /// `chunkRows x D` and `chunkRows`: rows of the chunk copied together with their weights
     /// (the pruned road's held rows, then the rows it evaluates in full).
@@ -55,7 +57,8 @@ final class ChunkScratch<Scalar: EngineScalar> {
     let heldScratch: UnsafeMutablePointer<Double>
 
     init(chunkRows: Int, components k: Int, features d: Int, quadraticFeatures m: Int) {
-        let lanes = Scalar.fusedLanes
+        let lanes = Scalar.fusedLanes(chunkRows: chunkRows)
+        self.lanes = lanes
         whitened = .allocate(capacity: chunkRows * k * d)
         features = .allocate(capacity: chunkRows * m)
         logJoint = .allocate(capacity: chunkRows * k)
@@ -102,7 +105,7 @@ final class ChunkScratch<Scalar: EngineScalar> {
     }
 }
 
-/// `count` values at a 32-byte boundary (AVX loads); free with `UnsafeMutableRawPointer(p).deallocate()`.
+/// `count` values at a 64-byte boundary (AVX-512 loads); free with `UnsafeMutableRawPointer(p).deallocate()`.
 private func allocateAligned<Scalar>(_ count: Int) -> UnsafeMutablePointer<Scalar> {
     UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<Scalar>.stride, alignment: 64)
         .bindMemory(to: Scalar.self, capacity: max(1, count))

@@ -97,18 +97,13 @@ extension BLASKernel {
         let x = view.row(rows.lowerBound)
         return center.withUnsafeBufferPointer { center in
             if fused {
-                let lanes = Scalar.fusedLanes
-                s.laneSums.update(repeating: 0, count: lanes * km)
+                s.laneSums.update(repeating: 0, count: s.lanes * km)
                 let logLikelihood = Scalar.fusedQuadraticChunk(
-                    x, weights: view.weights.map { $0 + rows.lowerBound }, rows: n, columns: d,
+                    x, lanes: s.lanes, weights: view.weights.map { $0 + rows.lowerBound }, rows: n, columns: d,
                     diagonal: quadratic.diagonal, center: center.baseAddress!, theta: theta,
                     components: k, laneSums: s.laneSums, scratch: s.fusedBlocks,
                     best: keepLeads ? s.best : nil, gaps: keepLeads ? s.others : nil)
-                for i in 0..<km {
-                    var t = Scalar.zero
-                    for lane in 0..<lanes { t += s.laneSums[i * lanes + lane] }
-                    sums[i] += Double(t)
-                }
+                Scalar.foldLanes(s.laneSums, lanes: s.lanes, count: km, into: sums)
                 return logLikelihood
             }
             Scalar.quadraticFeatures(x, rows: n, columns: d, diagonal: quadratic.diagonal, center: center.baseAddress!,
