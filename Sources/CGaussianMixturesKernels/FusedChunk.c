@@ -42,7 +42,7 @@ void gmm_fused_fold_lanes_f32(const float *restrict laneSums, long count, double
 #include "FusedChunkTemplate.h"
 
 #define NAME fused_chunk_avx512
-#define FUSED_TARGET __attribute__((target("avx512f,avx2,fma")))
+#define FUSED_TARGET GMM_AVX512_TARGET
 #define T double
 #define V f64x8
 #define IV i64x8

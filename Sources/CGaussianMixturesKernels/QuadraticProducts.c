@@ -25,8 +25,6 @@ void gmm_quadratic_pad_theta(const double *theta, long features, long components
 int gmm_quadratic_products_available(void) { return gmm_vector_math_uses_avx512(); }
 
 #if GMM_HAVE_AVX2_CODE
-typedef double f64x8 __attribute__((ext_vector_type(8)));
-#define AVX512 __attribute__((target("avx512f,avx2,fma")))
 #define V f64x8
 #define L 8
 /// The log-joint tile: rows of Z by vectors of Θ's columns (6 x 4 vectors = 24 accumulators).
@@ -38,9 +36,9 @@ typedef double f64x8 __attribute__((ext_vector_type(8)));
 
 /// `out[r][0..<width) = Σ_j z[r][j] θ[j][0..<width)` for R rows of Z, over NV vectors of columns
 /// of the padded Θ (stride `ldt`), each sum taken over j in order, one FMA at a time.
-static inline __attribute__((always_inline)) AVX512
+static inline __attribute__((always_inline)) GMM_AVX512_TARGET
 void log_joint_tile(const double *restrict z, long ldz, long m, const double *restrict theta, long ldt,
-                                      double *restrict out, long ldo, long width, const int R, const int NV) {
+                    double *restrict out, long ldo, long width, const int R, const int NV) {
     V acc[LJ_ROWS][LJ_VECTORS];
     for (int r = 0; r < R; r++) for (int c = 0; c < NV; c++) acc[r][c] = (V)0.0;
     for (long j = 0; j < m; j++) {
@@ -63,9 +61,9 @@ void log_joint_tile(const double *restrict z, long ldz, long m, const double *re
 }
 
 /// The rows of one panel of NV vectors of columns, LJ_ROWS at a time, then the last few.
-static inline __attribute__((always_inline)) AVX512
+static inline __attribute__((always_inline)) GMM_AVX512_TARGET
 void log_joint_panel(const double *restrict z, long rows, long m, const double *restrict theta, long ldt,
-                                       double *restrict out, long ldo, long width, const int NV) {
+                     double *restrict out, long ldo, long width, const int NV) {
     long i = 0;
     for (; i + LJ_ROWS <= rows; i += LJ_ROWS)
         log_joint_tile(z + i * m, m, m, theta, ldt, out + i * ldo, ldo, width, LJ_ROWS, NV);
@@ -77,9 +75,9 @@ void log_joint_panel(const double *restrict z, long rows, long m, const double *
     }
 }
 
-AVX512
+GMM_AVX512_TARGET
 static void quadratic_log_joint_avx512(const double *restrict z, long rows, long m, const double *restrict theta,
-                                                  long components, double *restrict out) {
+                                       long components, double *restrict out) {
     const long ldt = gmm_quadratic_theta_stride(components), panel = LJ_VECTORS * L;
     for (long p = 0; p < components; p += panel) {
         const long width = components - p < panel ? components - p : panel;
@@ -94,9 +92,9 @@ static void quadratic_log_joint_avx512(const double *restrict z, long rows, long
 
 /// `sums[k][j..<j + NV L] += Σ_i w[i][k] z[i][j..<j + NV L]` for R components from `k`, the sum
 /// over the chunk's rows in order, then added to the sums.
-static inline __attribute__((always_inline)) AVX512
+static inline __attribute__((always_inline)) GMM_AVX512_TARGET
 void sums_tile(const double *restrict w, long rows, long components, const double *restrict z, long m,
-                                 double *restrict sums, long k, long j, const int R, const int NV) {
+               double *restrict sums, long k, long j, const int R, const int NV) {
     V acc[SUM_ROWS][SUM_VECTORS];
     for (int r = 0; r < R; r++) for (int c = 0; c < NV; c++) acc[r][c] = (V)0.0;
     for (long i = 0; i < rows; i++) {
@@ -117,9 +115,9 @@ void sums_tile(const double *restrict w, long rows, long components, const doubl
 }
 
 /// Every component for the NV vectors of features from `j`, SUM_ROWS components at a time.
-static inline __attribute__((always_inline)) AVX512
+static inline __attribute__((always_inline)) GMM_AVX512_TARGET
 void sums_columns(const double *restrict w, long rows, long components, const double *restrict z, long m,
-                                    double *restrict sums, long j, const int NV) {
+                  double *restrict sums, long j, const int NV) {
     long k = 0;
     for (; k + SUM_ROWS <= components; k += SUM_ROWS)
         sums_tile(w, rows, components, z, m, sums, k, j, SUM_ROWS, NV);
@@ -131,9 +129,9 @@ void sums_columns(const double *restrict w, long rows, long components, const do
     }
 }
 
-AVX512
+GMM_AVX512_TARGET
 static void quadratic_sums_avx512(const double *restrict w, long rows, long components, const double *restrict z,
-                                             long m, double *restrict sums) {
+                                  long m, double *restrict sums) {
     long j = 0;
     for (; j + SUM_VECTORS * L <= m; j += SUM_VECTORS * L)
         sums_columns(w, rows, components, z, m, sums, j, SUM_VECTORS);

@@ -1,4 +1,4 @@
-// Internal to the target: the vector types, the AVX2 target attribute and exp over vectors,
+// Internal to the target: the vector types, the AVX2 and AVX-512 target attributes and exp over vectors,
 // shared by the kernel files. Not part of the public header.
 #ifndef C_GAUSSIAN_MIXTURES_KERNELS_VECTORS_H
 #define C_GAUSSIAN_MIXTURES_KERNELS_VECTORS_H
@@ -11,8 +11,11 @@
 /// Compiles a function for AVX2 and FMA; a function it calls inlined (always_inline) gets the
 /// same instructions.
 #define GMM_AVX2_TARGET __attribute__((target("avx2,fma")))
+/// The same for AVX-512 (F) code (chosen at run time by gmm_vector_math_uses_avx512).
+#define GMM_AVX512_TARGET __attribute__((target("avx512f,avx2,fma")))
 #else
 #define GMM_AVX2_TARGET
+#define GMM_AVX512_TARGET
 #endif
 
 /// Joins two names after expanding them (`GMM_JOIN(f, _f32)` is `f_f32`; an empty second
@@ -72,11 +75,11 @@ static const double gmm_exp_coefficients[] = {
 #define GMM_EXP_A(V, i) ((V)gmm_exp_coefficients[13 - (i)])
 
 /// exp(x) for four doubles (AVX2), by GMM_EXP_F64.
-__attribute__((target("avx2,fma")))
+GMM_AVX2_TARGET
 static inline f64x4 exp_f64x4(f64x4 x) GMM_EXP_F64(f64x4, i64x4, i32x4)
 
 /// exp(x) for eight doubles (AVX-512), by GMM_EXP_F64: exp_f64x4's bits, lane for lane.
-__attribute__((target("avx512f,avx2,fma")))
+GMM_AVX512_TARGET
 static inline f64x8 exp_f64x8(f64x8 x) GMM_EXP_F64(f64x8, i64x8, i32x8)
 
 /// exp(x) for eight floats, as exp_f64x4 with a degree-7 series (truncation below 1e-8

@@ -43,9 +43,9 @@ protocol EngineScalar: BinaryFloatingPoint, Sendable {
                          center: UnsafePointer<Double>, theta: UnsafePointer<Double>, threshold: Double,
                          sums: UnsafeMutablePointer<Double>, values: UnsafeMutablePointer<Double>,
                          scratch: UnsafeMutablePointer<Double>)
-    /// `gmm_fused_quadratic_chunk` of the type.
     /// Adds the fused kernel's lane sums of `count` values to `sums` (`gmm_fused_fold_lanes` of the type).
     static func foldLanes(_ laneSums: UnsafePointer<Self>, lanes: Int, count: Int, into sums: UnsafeMutablePointer<Double>)
+    /// `gmm_fused_quadratic_chunk` of the type, with `lanes` partial sums per entry (float: always 8).
     static func fusedQuadraticChunk(_ x: UnsafePointer<Self>, lanes: Int, weights: UnsafePointer<Double>?, rows: Int, columns: Int,
                                     diagonal: Bool, center: UnsafePointer<Self>, theta: UnsafePointer<Self>, components: Int,
                                     laneSums: UnsafeMutablePointer<Self>, scratch: UnsafeMutablePointer<Self>,

@@ -10,9 +10,9 @@ import CGaussianMixturesKernels
 /// - **Quadratic features** (the usual one): per chunk, the log joint densities of all K
 ///   components are one product with the features `z(x) = [x̃ x̃ᵀ, x̃, 1]`, and the statistics of
 ///   all K components one more, `Rᵀ Z`; about `2·N·K·D²` flops per iteration in all. When K·M is
-///   small the whole chunk runs fused in one AVX2 kernel (`gmm_fused_quadratic_chunk`; AVX-512 in float64
-///   where the processor has it), else as
-///   two products (``QuadraticProducts``: AVX-512 kernels in float64, else GEMMs).
+///   small the whole chunk runs fused in one AVX2 kernel (`gmm_fused_quadratic_chunk`; AVX-512 in
+///   float64 where the processor has it), else as two products (``QuadraticProducts``: AVX-512
+///   kernels in float64, else GEMMs).
 /// - **Whitening** (taken when the quadratic road could lose digits, and always for scoring):
 ///   each component whitens the rows about its own mean, `Y_k = (X - 1 μ_kᵀ) L_k⁻ᵀ` (one GEMM
 ///   per component, centred in `Double` before any rounding to `Scalar`), then

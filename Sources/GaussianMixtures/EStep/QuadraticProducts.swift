@@ -23,14 +23,16 @@ struct QuadraticProducts<Scalar: EngineScalar> {
     /// The fewest components for which the log-joint kernel runs.
     static var minimumLogJointComponents: Int { 5 }
 
+    /// Whether the kernels exist for this type on this processor (float64, AVX-512).
+    static var kernelsAvailable: Bool { Scalar.self == Double.self && gmm_quadratic_products_available() != 0 }
+
     /// Whether the kernels beat the fused chunk (which otherwise takes every K·M up to
     /// GMM_FUSED_MAX_TERMS): full covariances from D = 25, where the log-joint kernel runs.
     /// Measured, one thread, dense, user seconds: D = 32, K = 8 1.93-2.04 s against fused
     /// 2.55-2.87; D = 24, K = 8 even (1.04-1.13 against 0.96-1.13); D = 20, K = 12 and D = 16,
     /// K = 16 the fused chunk 5-25 % faster; D = 32, K = 3 (the log joint a GEMM) fused 20 % faster.
     static func fasterThanFused(features d: Int, components k: Int, diagonal: Bool) -> Bool {
-        Scalar.self == Double.self && gmm_quadratic_products_available() != 0 && !diagonal && d > 24
-            && k >= minimumLogJointComponents
+        kernelsAvailable && !diagonal && d > 24 && k >= minimumLogJointComponents
     }
 
     /// `theta`: `Θ`, `features x components`, row-major. `kernels`: whether to run the kernels
@@ -38,7 +40,7 @@ struct QuadraticProducts<Scalar: EngineScalar> {
     init(theta: [Scalar], components: Int, features: Int, kernels: Bool) {
         self.components = components
         self.features = features
-        sumsKernel = kernels && Scalar.self == Double.self && gmm_quadratic_products_available() != 0
+        sumsKernel = kernels && Self.kernelsAvailable
         guard sumsKernel, components >= Self.minimumLogJointComponents, !theta.isEmpty else {
             padded = nil
             return
