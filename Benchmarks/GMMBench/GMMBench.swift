@@ -59,7 +59,7 @@ struct Measurement: Codable {
     let secondsPerIteration: Double
     let gflops: Double
     let dgemmGflops: Double
-    /// The default path: pruned responsibilities where K >= 16.
+    /// The default path: pruned responsibilities where they can pay (K >= 16, or fewer components of many features).
     let prunedSecondsPerIteration: Double
     let naiveSecondsPerIteration: Double?
     /// The same iterations in float32, and how far its lower bound ends from float64's (relative).
@@ -92,6 +92,8 @@ struct Bench: ParsableCommand {
     var whole = false
     @Flag(help: "Time dense against pruned EM iterations (N = 1e6, D = 16, K = 64, separated and overlapping) instead.")
     var pruning = false
+    @Option(help: "With --pruning: the named workloads (W1..W4, S1..S5) at each of these spreads (comma list; 4 overlaps).")
+    var spreads = "1"
 
     func run() throws {
         if whole { return try runWholeFits() }

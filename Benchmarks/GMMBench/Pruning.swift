@@ -24,7 +24,16 @@ extension Bench {
               + "largest parameter gap | lower bounds |")
         print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         let names = Set(workloads.split(separator: ",").map(String.init))
-        let chosen = pruningWorkloads + namedWorkloads.filter { names.contains($0.name) }.map { ($0, 1.0) }
+        let spreadList = spreads.split(separator: ",").compactMap { Double($0) }
+        // Besides W1-W4 and S1-S5, any shape written NxDxK (e.g. 50000x100x4).
+        let named = (namedWorkloads + otherShapes).filter { names.contains($0.name) }
+            + names.sorted().compactMap { name -> Workload? in
+                let parts = name.split(separator: "x").compactMap { Int($0) }
+                return parts.count == 3 ? Workload(name: name, rows: parts[0], features: parts[1], components: parts[2]) : nil
+            }
+        // "P" names the three pruning workloads at once.
+        let chosen = pruningWorkloads.filter { names.contains("P") || names.contains($0.workload.name) }
+            + named.flatMap { w in spreadList.map { (w, $0) } }
         for (base, spread) in chosen {
             let w = Workload(name: base.name, rows: max(base.components * 10, Int(Double(base.rows) * scale)),
                              features: base.features, components: base.components)

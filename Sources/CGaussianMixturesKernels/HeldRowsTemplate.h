@@ -105,11 +105,131 @@ void GMM_JOIN(held_rows_body, SUFFIX)(const T *x, long columns, const int *rows,
     }
 }
 
+/// R rows of one component `b` (full covariances, D past GMM_HELD_WIDE_FEATURES), their centred
+/// values in `c[0..<R]`: `values[slot[q]] = θ_b · z(x_q)`, then `w_q z(x_q)` added to b's sums
+/// for the rows that count, the rows in order at every sum. z is never written: each pair row
+/// `x_a x[a..<D)` is formed as it is used, so a group of R rows reads θ_b and b's sums once.
+static inline __attribute__((always_inline))
+void GMM_JOIN(held_wide_block, SUFFIX)(double *const *c, long d, long m, const double *restrict t, const double *w,
+                                       double threshold, double *restrict out, double *values, const int *slot,
+                                       const int R) {
+    double value[4] = {0, 0, 0, 0};
+    long p = 0;
+    for (long a = 0; a < d; a++) {
+        f64x4 acc[4];
+        for (int q = 0; q < R; q++) acc[q] = (f64x4)0.0;
+        long j = a;
+        for (; j + 4 <= d; j += 4, p += 4) {
+            f64x4 tv;
+            __builtin_memcpy(&tv, t + p, sizeof tv);
+            for (int q = 0; q < R; q++) {
+                f64x4 cv;
+                __builtin_memcpy(&cv, c[q] + j, sizeof cv);
+                acc[q] = __builtin_elementwise_fma(tv, cv, acc[q]);
+            }
+        }
+        double row[4];
+        for (int q = 0; q < R; q++) row[q] = (acc[q][0] + acc[q][1]) + (acc[q][2] + acc[q][3]);
+        for (; j < d; j++, p++)
+            for (int q = 0; q < R; q++) row[q] = __builtin_fma(t[p], c[q][j], row[q]);
+        for (int q = 0; q < R; q++) value[q] = __builtin_fma(c[q][a], row[q], value[q]);
+    }
+    for (long j = 0; j < d; j++, p++)
+        for (int q = 0; q < R; q++) value[q] = __builtin_fma(t[p], c[q][j], value[q]);
+    // The rows that count, in order.
+    const double *use[4];
+    double weight[4];
+    int u = 0;
+    for (int q = 0; q < R; q++) {
+        value[q] += t[p];
+        values[slot[q]] = value[q];
+        if (value[q] >= threshold && w[q] > 0) {
+            use[u] = c[q];
+            weight[u] = w[q];
+            u++;
+        }
+    }
+    p = 0;
+    for (long a = 0; a < d; a++) {
+        double wa[4];
+        f64x4 wv[4];
+        for (int v = 0; v < u; v++) {
+            wa[v] = weight[v] * use[v][a];
+            wv[v] = (f64x4)wa[v];
+        }
+        long j = a;
+        for (; j + 4 <= d; j += 4, p += 4) {
+            f64x4 o;
+            __builtin_memcpy(&o, out + p, sizeof o);
+            for (int v = 0; v < u; v++) {
+                f64x4 cv;
+                __builtin_memcpy(&cv, use[v] + j, sizeof cv);
+                o = __builtin_elementwise_fma(wv[v], cv, o);
+            }
+            __builtin_memcpy(out + p, &o, sizeof o);
+        }
+        for (; j < d; j++, p++)
+            for (int v = 0; v < u; v++) out[p] = __builtin_fma(wa[v], use[v][j], out[p]);
+    }
+    for (long j = 0; j < d; j++, p++)
+        for (int v = 0; v < u; v++) out[p] = __builtin_fma(weight[v], use[v][j], out[p]);
+    for (int v = 0; v < u; v++) out[p] += weight[v];
+}
+
+/// The held rows of wide full-covariance data: grouped by component (stably: each component's
+/// rows stay in order), then `held_wide_block` on up to four rows of a group at a time. The
+/// scratch holds 4 (D + 4) doubles for the centred rows and `count` ints for the order.
+static inline __attribute__((always_inline))
+void GMM_JOIN(held_rows_wide, SUFFIX)(const T *x, long d, const int *rows, long count, const int *best,
+                                      const double *weights, const double *center, const double *theta,
+                                      double threshold, double *sums, double *values, double *scratch) {
+    const long m = gmm_quadratic_feature_count(d, 0);
+    double *c[4];
+    for (int q = 0; q < 4; q++) c[q] = scratch + q * (d + 4);
+    int *order = (int *)(scratch + 4 * (d + 4));
+    // Insertion sort of the positions by component, stable (a chunk holds a few dozen rows).
+    for (long i = 0; i < count; i++) {
+        long s = i;
+        const int b = best[rows[i]];
+        while (s > 0 && best[rows[order[s - 1]]] > b) { order[s] = order[s - 1]; s--; }
+        order[s] = (int)i;
+    }
+    for (long g = 0; g < count;) {
+        const int b = best[rows[order[g]]];
+        long end = g;
+        while (end < count && best[rows[order[end]]] == b) end++;
+        while (g < end) {
+            const int r = end - g < 4 ? (int)(end - g) : 4;
+            double w[4];
+            int slot[4];
+            for (int q = 0; q < r; q++) {
+                const long n = rows[order[g + q]];
+                slot[q] = order[g + q];
+                w[q] = weights ? weights[n] : 1;
+                for (long j = 0; j < d; j++) c[q][j] = (double)x[n * d + j] - center[j];
+            }
+            const double *t = theta + (long)b * m;
+            double *out = sums + (long)b * m;
+            switch (r) {
+#define BLOCK(R) case R: GMM_JOIN(held_wide_block, SUFFIX)(c, d, m, t, w, threshold, out, values, slot, R); break;
+                BLOCK(1) BLOCK(2) BLOCK(3) BLOCK(4)
+#undef BLOCK
+            default: break;
+            }
+            g += r;
+        }
+    }
+}
+
 GMM_AVX2_TARGET
 static void GMM_JOIN(held_rows_avx2, SUFFIX)(const T *restrict x, long columns, const int *restrict rows, long count,
                                              const int *restrict best, const double *restrict weights, int diagonal,
                                              const double *restrict center, const double *restrict theta, double threshold,
                                              double *restrict sums, double *restrict values, double *restrict z) {
+    if (!diagonal && columns > GMM_HELD_WIDE_FEATURES) {
+        GMM_JOIN(held_rows_wide, SUFFIX)(x, columns, rows, count, best, weights, center, theta, threshold, sums, values, z);
+        return;
+    }
     // D as a constant where it is common: the features come from registers, fully unrolled.
 #define GMM_HELD_FIXED(D) \
     GMM_JOIN(held_rows_body, SUFFIX)(x, D, rows, count, best, weights, 0, center, theta, threshold, sums, values, z, 1)
@@ -127,6 +247,10 @@ static void GMM_JOIN(held_rows_baseline, SUFFIX)(const T *restrict x, long colum
                                                  const int *restrict best, const double *restrict weights, int diagonal,
                                                  const double *restrict center, const double *restrict theta, double threshold,
                                                  double *restrict sums, double *restrict values, double *restrict z) {
+    if (!diagonal && columns > GMM_HELD_WIDE_FEATURES) {
+        GMM_JOIN(held_rows_wide, SUFFIX)(x, columns, rows, count, best, weights, center, theta, threshold, sums, values, z);
+        return;
+    }
     GMM_JOIN(held_rows_body, SUFFIX)(x, columns, rows, count, best, weights, diagonal, center, theta, threshold, sums, values, z,
                                      0);
 }

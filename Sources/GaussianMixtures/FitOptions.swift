@@ -111,11 +111,14 @@ public struct FitOptions: Sendable {
     public var reseedEmptyComponents = false
     /// Turns off pruned responsibilities: every E-step evaluates every (row, component) pair.
     ///
-    /// By default (K >= 16) the quadratic E-step skips the components of a row that one component holds
+    /// By default the E-step skips the components of a row that one component holds
     /// to double precision (its log joint density leads every other by more than
     /// `80 ln 2 + ln K + 2` nats, so their responsibilities are below `2⁻⁸⁰ / K`), using per-row
     /// bounds on how far the densities can have moved since the row was last evaluated. The
-    /// fit is the dense fit to rounding; set this to compare (`gmm fit --exact-dense`).
+    /// fit is the dense fit to rounding; set this to compare (`gmm fit --exact-dense`). Mixtures
+    /// where a held row would save little stay dense: those of fewer than 16 components unless
+    /// `K·M >= 500` with `K >= 4` or `M >= 1000`, M = D(D+3)/2 + 1 being a row's quadratic
+    /// features (2D + 1 for diagonal models).
     public var exactDense = false
     /// Called after every iteration (for progress display); keep it cheap.
     public var progress: (@Sendable (IterationProgress) -> Void)? = nil

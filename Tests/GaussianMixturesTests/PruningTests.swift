@@ -1,3 +1,4 @@
+import CGaussianMixturesKernels
 import Foundation
 @testable import GaussianMixtures
 import Testing
@@ -151,7 +152,8 @@ import Testing
         #expect(pruned.lowerBoundHistory == dense.lowerBoundHistory)
     }
 
-    /// Below ``PruningState/minimumComponents`` holding a row saves nothing: never pruned.
+    /// Where ``PruningState/worthPruning(components:quadraticFeatures:)`` says holding a row
+    /// saves nothing (K = 8 in 3-D): never pruned.
     @Test func smallMixturesAreNotPruned() throws {
         let data = try Self.blobs(rows: 4_000, components: 8, seed: 8)
         let pruned = try GaussianMixture.fit(data, components: 8, options: Self.options(exactDense: false, iterations: 8))
@@ -247,5 +249,77 @@ extension DistributedFitTests {
             expectIdentical(part, whole, "pruned, split at 4096")
             #expect(part.evaluatedShareHistory == whole.evaluatedShareHistory)
         }
+    }
+}
+
+extension PruningTests {
+    /// Wide data (D past 48: held rows grouped by component, z never written) with few
+    /// components, which wide data prune too: the dense fit to rounding, weighted or not, in
+    /// float64 and float32.
+    @Test(arguments: [(49, false), (64, true)])
+    func wideFewComponentFitsPruneToRounding(features d: Int, weighted: Bool) throws {
+        var generator = Xoshiro256StarStar(seed: UInt64(40 + d))
+        let k = 3
+        #expect(PruningState.worthPruning(components: k, quadraticFeatures: d * (d + 3) / 2 + 1))
+        let centres = (0..<k).map { _ in (0..<d).map { _ in 4 * generator.nextGaussian() } }
+        // Components in no order, so that a chunk's groups end at every length mod 4.
+        var rows: [[Double]] = []
+        for _ in 0..<3_000 {
+            let centre = centres[Int(generator.next() % UInt64(k))]
+            rows.append(centre.map { (value: Double) -> Double in value + 0.5 * generator.nextGaussian() })
+        }
+        let weights: [Double]? = weighted ? (0..<rows.count).map { (n: Int) -> Double in n % 9 == 0 ? 0 : Double(n % 4) + 0.25 } : nil
+        let data = try Matrix(rows)
+        let (pruned, dense, naive) = try Self.fits(data, components: k, sampleWeights: weights,
+                                                   options: Self.options(exactDense: false, iterations: 8))
+        expectSameToRounding(pruned: pruned, dense: dense, naive: naive, "D = \(d)")
+        #expect(try #require(pruned.evaluatedShareHistory.last) < 0.4, "\(pruned.evaluatedShareHistory)")
+        let values = data.values.map { Float($0) }
+        var options = Self.options(exactDense: false, iterations: 8)
+        let pruned32 = try GaussianMixture.fit(values, rows: data.rows, columns: d, components: k, sampleWeights: weights,
+                                               options: options)
+        options.exactDense = true
+        let dense32 = try GaussianMixture.fit(values, rows: data.rows, columns: d, components: k, sampleWeights: weights,
+                                              options: options)
+        expectSameToRounding(pruned: pruned32, dense: dense32, naive: naive, floor: 1e-6, "float32, D = \(d)")
+        #expect(try #require(pruned32.evaluatedShareHistory.last) < 0.4)
+    }
+
+    /// The held rows' wide branch against z written out: each row's `θ_b · z` and its sums
+    /// `Σ w z` per component (rows below the threshold, or of weight 0, add nothing), for group
+    /// sizes 1 to 9 (blocks of four and every tail).
+    @Test(arguments: [49, 50, 57])
+    func wideHeldRowsAreTheirFeaturesProducts(features d: Int) {
+        var generator = Xoshiro256StarStar(seed: UInt64(d))
+        let k = 3, m = d * (d + 3) / 2 + 1, count = 23
+        let x = (0..<(count * d)).map { _ in generator.nextGaussian() }
+        let center = (0..<d).map { _ in 0.1 * generator.nextGaussian() }
+        let theta = (0..<(k * m)).map { _ in generator.nextGaussian() }
+        let best: [Int32] = (0..<count).map { (n: Int) -> Int32 in n * 7 % 5 == 0 ? 0 : Int32(n % 2 + 1) }
+        let weights = (0..<count).map { (n: Int) -> Double in n % 6 == 5 ? 0 : 0.5 + Double(n % 3) }
+        let rows: [Int32] = (0..<count).map { (i: Int) -> Int32 in Int32(count - 1 - i * 5 % count) }  // a permutation
+        let threshold = 0.0  // values are spread about 0: some rows on each side
+        var values = [Double](repeating: .nan, count: count)
+        var sums = [Double](repeating: 0, count: k * m)
+        var scratch = [Double](repeating: 0, count: m + 4 * d + 16 + count)
+        gmm_held_rows(x, d, rows, count, best, weights, 0, center, theta, threshold, &sums, &values, &scratch)
+        var expectedSums = [Double](repeating: 0, count: k * m), scale = [Double](repeating: 0, count: k * m)
+        for i in 0..<count {
+            let n = Int(rows[i]), b = Int(best[n])
+            let c = (0..<d).map { x[n * d + $0] - center[$0] }
+            var z: [Double] = []
+            for a in 0..<d { for j in a..<d { z.append(c[a] * c[j]) } }
+            z += c + [1]
+            var value = 0.0, size = 0.0
+            for p in 0..<m { value += theta[b * m + p] * z[p]; size += abs(theta[b * m + p] * z[p]) }
+            #expect(abs(values[i] - value) <= 1e-13 * size, "row \(n)")
+            guard value >= threshold, weights[n] > 0 else { continue }
+            for p in 0..<m {
+                expectedSums[b * m + p] += weights[n] * z[p]
+                scale[b * m + p] += abs(weights[n] * z[p])
+            }
+        }
+        #expect(values.contains { $0 < threshold } && values.contains { $0 >= threshold })
+        for p in 0..<(k * m) { #expect(abs(sums[p] - expectedSums[p]) <= 1e-14 * scale[p] + 1e-300, "sum \(p)") }
     }
 }

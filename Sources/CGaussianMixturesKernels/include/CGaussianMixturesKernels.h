@@ -134,7 +134,9 @@ void gmm_gram_lower_add_f32(const float *a, long rows, long columns, double *out
 /// `center` as `gmm_quadratic_features` does (`diagonal` likewise, in double), writes
 /// `v = θ_b · z(x_n)` (`theta`: K x M, one component's M coefficients after another) to
 /// `values[i]` and, when `v >= threshold` and `w_n = weights ? weights[n] : 1` is positive,
-/// adds `w_n z(x_n)` to `sums + b M` (K x M). `scratch` holds M + D + 8 doubles.
+/// adds `w_n z(x_n)` to `sums + b M` (K x M). `scratch` holds M + 4 D + 16 + `count` doubles.
+/// Past D = 48 (full covariances) z is never written and the rows are taken grouped by component,
+/// each component's rows in order.
 void gmm_held_rows(const double *x, long columns, const int *rows, long count, const int *best, const double *weights,
                    int diagonal, const double *center, const double *theta, double threshold, double *sums,
                    double *values, double *scratch);

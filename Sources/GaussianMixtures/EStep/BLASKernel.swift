@@ -79,7 +79,7 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         let schedule = ChunkSchedule(data, chunkRows: chunkRows
             ?? min(Scalar.maxChunkRows, ChunkSchedule.defaultChunkRows(components: k, features: d, quadraticFeatures: m)))
         self.schedule = schedule
-        pruning = PruningState(rows: data.rows, components: k, features: d)
+        pruning = PruningState(rows: data.rows, components: k, features: d, quadraticFeatures: m)
         // A data set shorter than one chunk needs scratch for its own rows only.
         let scratchRows = min(schedule.chunkRows, max(1, data.rows))
         scratch = (0..<workerCount(schedule, threads: self.threads)).map { _ in

@@ -78,7 +78,7 @@ final class ChunkScratch<Scalar: EngineScalar> {
         fullRows = .allocate(capacity: chunkRows)
         best = .allocate(capacity: chunkRows)
         others = .allocate(capacity: chunkRows)
-        heldScratch = .allocate(capacity: m + d + 8)
+        heldScratch = .allocate(capacity: m + 4 * d + 16 + chunkRows)
     }
 
     deinit {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Pruned responsibilities on the quadratic and whitening roads (K >= ``minimumComponents``):
+/// Pruned responsibilities on the quadratic and whitening roads (where ``worthPruning(components:quadraticFeatures:)``):
 /// rows that belong, to double precision, to one component alone cost that component's work only.
 ///
 /// **What counts.** With the window (in nats)
@@ -43,20 +43,27 @@ import Foundation
 /// and precisions (no pruning past ``largestAnchorTable``).
 ///
 /// **When it does not pay.** A held row still costs its features, one dot product and one sum
-/// (about `3M` flops and a copy), against `4KM` flops for a row in full on kernels that run
-/// near the machine's rate: below ``minimumComponents`` holding saves nothing (measured: K = 8,
-/// D = 8 with 31 % of rows held ran 1.3x slower than dense; K = 16, D = 16 with 94 % held 2.1x
-/// faster), so smaller mixtures stay dense. When fewer than ``heldShareFloor`` of the rows
-/// could be held (overlapping components), the bounds are not kept for the next 1, 2, 4, ...
-/// 32 E-steps, so the dense road runs as it would without pruning; a non-finite change (a
-/// component coming back from zero weight) starts the bounds afresh.
+/// (about `3M` flops, and a few dozen nanoseconds of bookkeeping), against `4KM` flops for a row
+/// in full on kernels that run near the machine's rate, so small mixtures of few features stay
+/// dense (``worthPruning(components:quadraticFeatures:)``; measured on separated blobs, late
+/// iterations pruned against dense: D = 8, K = 8 with 37 % of rows held 0.87x; D = 16, K = 4
+/// 1.26x; D = 24, K = 2 1.00x; D = 100, K = 2 1.89x, K = 10 3.9x; D = 16, K = 16 3.8x). When
+/// fewer than ``heldShareFloor`` of the rows could be held (overlapping components), or fewer
+/// were held by an E-step that tried (the bounds too loose for the model's moves), the bounds
+/// are not kept for the next 1, 2, 4, ... 32 E-steps, so the dense road runs as it would
+/// without pruning; a non-finite change (a component coming back from zero weight) starts the
+/// bounds afresh.
 final class PruningState {
     /// Below this share of rows held (or holdable), stop keeping budgets for a while.
     static let heldShareFloor = 1.0 / 8
     /// The longest pause, in E-steps.
     static let longestPause = 32
-    /// Mixtures of fewer components are not pruned.
-    static let minimumComponents = 16
+    /// Whether pruning can pay for K components of M quadratic features (D = 8: M = 45; D = 16:
+    /// 153; D = 32: 561; D = 100: 5151): always from K = 16, and below where `K·M` is at least
+    /// 500 with K >= 4 or M >= 1000 (see "When it does not pay" above).
+    static func worthPruning(components k: Int, quadraticFeatures m: Int) -> Bool {
+        k >= 16 || (k * m >= 500 && (k >= 4 || m >= 1000))
+    }
     /// A pruned E-step is redone in full when a component's weight is below this share of the data's.
     static let lightestComponent = 0x1p-25
     /// The most values (`K²D + KD²`) the anchors' tables may hold.
@@ -65,6 +72,8 @@ final class PruningState {
     let rows: Int
     let components: Int
     let features: Int
+    /// M, the quadratic features of a row (what a held row costs).
+    let quadraticFeatures: Int
     /// False for `FitOptions.exactDense`.
     var enabled = true
     /// Per row: the component that held it at its last full evaluation, `r_n` and `β_n`.
@@ -80,10 +89,11 @@ final class PruningState {
     private var pause = 0
     private var backoff = 1
 
-    init(rows: Int, components: Int, features: Int) {
+    init(rows: Int, components: Int, features: Int, quadraticFeatures: Int) {
         self.rows = rows
         self.components = components
         self.features = features
+        self.quadraticFeatures = quadraticFeatures
         constant = [Double](repeating: 0, count: components)
         linear = constant
         quadratic = constant
@@ -158,7 +168,8 @@ final class PruningState {
         let k = components, d = features
         // Every decision here comes from the model and global sums, never from this process's
         // rows, so that every process (one may hold no rows) runs the same passes.
-        guard enabled, k >= Self.minimumComponents, k * k * d + k * d * d <= Self.largestAnchorTable else {
+        guard enabled, Self.worthPruning(components: k, quadraticFeatures: quadraticFeatures),
+              k * k * d + k * d * d <= Self.largestAnchorTable else {
             return nil
         }
         if pause > 0 {
@@ -204,9 +215,11 @@ final class PruningState {
     }
 
     /// After an E-step that kept budgets: `holdable` rows (of `globalRows`, every process's)
-    /// were held or could be held next time. Too few, and budgets pause.
-    func finish(holdable: Double, globalRows: Int) {
-        if holdable < Self.heldShareFloor * Double(globalRows) {
+    /// were held or could be held next time, and `held` were held when it was `holding`. Too
+    /// few of either, and budgets pause.
+    func finish(holdable: Double, held: Double, holding: Bool, globalRows: Int) {
+        if holdable < Self.heldShareFloor * Double(globalRows)
+            || (holding && held < Self.heldShareFloor * Double(globalRows)) {
             pause = backoff
             backoff = min(2 * backoff, Self.longestPause)
             previous = nil
@@ -370,7 +383,12 @@ extension BLASKernel {
             full.hold = false
             stats = pass(full)
         }
-        if plan != nil { pruning.finish(holdable: stats.holdableRows, globalRows: data.globalRows) }
+        if let plan {
+            // Rows held: every pair of the others was evaluated, one pair of each held row.
+            let pairs = Double(data.globalRows) * Double(components)
+            let held = components > 1 ? (pairs - stats.evaluatedPairs) / Double(components - 1) : 0
+            pruning.finish(holdable: stats.holdableRows, held: held, holding: plan.hold, globalRows: data.globalRows)
+        }
         stats.evaluatedShare = stats.evaluatedPairs / (Double(data.globalRows) * Double(components))
         return stats
     }

@@ -95,9 +95,14 @@ struct ChunkSchedule: Sendable {
 
     /// Default rows per chunk for the E-step: a power of two near the rows for which a worker's
     /// scratch (`chunkRows` rows of whitened differences, `K·D` each, and of quadratic features,
-    /// `M` each) stays near 1 MiB, so that it lives in the per-core L2 cache; 16 to 4096.
+    /// `M` each) stays near 1 MiB, so that it lives in the per-core L2 cache; 16 to 4096. Wide
+    /// data (M in the thousands) take at least 64 rows while that scratch stays within 8 MiB:
+    /// the products run as fast there (measured at D = 64 and 100), and the pruned E-step's
+    /// held rows, grouped by component within a chunk, read each component's Θ and sums once
+    /// per group (D = 100, K = 10: 0.042 s a pruned iteration at 16 rows, 0.034 s at 64).
     static func defaultChunkRows(components k: Int, features d: Int, quadraticFeatures m: Int) -> Int {
-        powerOfTwo(near: (1 << 17) / max(1, k * d + m + k + d), from: 16)
+        let wide = min(64, (1 << 20) / max(1, k * d + m))
+        return powerOfTwo(near: max((1 << 17) / max(1, k * d + m + k + d), wide), from: 16)
     }
 
     /// The power of two nearest to `rows` on a log scale, between `low` and ``alignment``.
