@@ -35,26 +35,39 @@ int gmm_quadratic_products_available(void) { return gmm_vector_math_uses_avx512(
 #define SUM_VECTORS 3
 
 /// `out[r][0..<width) = Σ_j z[r][j] θ[j][0..<width)` for R rows of Z, over NV vectors of columns
-/// of the padded Θ (stride `ldt`), each sum taken over j in order, one FMA at a time.
+/// of the padded Θ (stride `ldt`), each sum taken over j in order, one FMA at a time. With HALF,
+/// the last vector is four lanes wide (a panel whose last columns fill at most half a vector: K =
+/// 10 or 12, say): Zen 4 runs a 4-lane FMA in one of its two 256-bit pipes and an 8-lane one in
+/// both, so the idle lanes cost nothing; each lane's chain, and so every bit, is the same.
 static inline __attribute__((always_inline)) GMM_AVX512_TARGET
 void log_joint_tile(const double *restrict z, long ldz, long m, const double *restrict theta, long ldt,
-                    double *restrict out, long ldo, long width, const int R, const int NV) {
+                    double *restrict out, long ldo, long width, const int R, const int NV, const int HALF) {
+    const int full = NV - HALF;
     V acc[LJ_ROWS][LJ_VECTORS];
-    for (int r = 0; r < R; r++) for (int c = 0; c < NV; c++) acc[r][c] = (V)0.0;
+    f64x4 half[LJ_ROWS];
+    for (int r = 0; r < R; r++) {
+        for (int c = 0; c < full; c++) acc[r][c] = (V)0.0;
+        if (HALF) half[r] = (f64x4)0.0;
+    }
     for (long j = 0; j < m; j++) {
         V b[LJ_VECTORS];
-        for (int c = 0; c < NV; c++) __builtin_memcpy(&b[c], theta + j * ldt + c * L, sizeof(V));
+        f64x4 hb = (f64x4)0.0;
+        for (int c = 0; c < full; c++) __builtin_memcpy(&b[c], theta + j * ldt + c * L, sizeof(V));
+        if (HALF) __builtin_memcpy(&hb, theta + j * ldt + full * L, sizeof hb);
         for (int r = 0; r < R; r++) {
-            const V v = (V)z[r * ldz + j];
-            for (int c = 0; c < NV; c++) acc[r][c] = __builtin_elementwise_fma(v, b[c], acc[r][c]);
+            const double zj = z[r * ldz + j];
+            const V v = (V)zj;
+            for (int c = 0; c < full; c++) acc[r][c] = __builtin_elementwise_fma(v, b[c], acc[r][c]);
+            if (HALF) half[r] = __builtin_elementwise_fma((f64x4)zj, hb, half[r]);
         }
     }
     for (int r = 0; r < R; r++) {
-        if (width == NV * L) {
+        if (width == NV * L && !HALF) {
             for (int c = 0; c < NV; c++) __builtin_memcpy(out + r * ldo + c * L, &acc[r][c], sizeof(V));
         } else {
             double row[LJ_VECTORS * L];
-            for (int c = 0; c < NV; c++) __builtin_memcpy(row + c * L, &acc[r][c], sizeof(V));
+            for (int c = 0; c < full; c++) __builtin_memcpy(row + c * L, &acc[r][c], sizeof(V));
+            if (HALF) __builtin_memcpy(row + full * L, &half[r], sizeof half[r]);
             for (long p = 0; p < width; p++) out[r * ldo + p] = row[p];
         }
     }
@@ -63,12 +76,12 @@ void log_joint_tile(const double *restrict z, long ldz, long m, const double *re
 /// The rows of one panel of NV vectors of columns, LJ_ROWS at a time, then the last few.
 static inline __attribute__((always_inline)) GMM_AVX512_TARGET
 void log_joint_panel(const double *restrict z, long rows, long m, const double *restrict theta, long ldt,
-                     double *restrict out, long ldo, long width, const int NV) {
+                     double *restrict out, long ldo, long width, const int NV, const int HALF) {
     long i = 0;
     for (; i + LJ_ROWS <= rows; i += LJ_ROWS)
-        log_joint_tile(z + i * m, m, m, theta, ldt, out + i * ldo, ldo, width, LJ_ROWS, NV);
+        log_joint_tile(z + i * m, m, m, theta, ldt, out + i * ldo, ldo, width, LJ_ROWS, NV, HALF);
     switch (rows - i) {
-#define TAIL(R) case R: log_joint_tile(z + i * m, m, m, theta, ldt, out + i * ldo, ldo, width, R, NV); break;
+#define TAIL(R) case R: log_joint_tile(z + i * m, m, m, theta, ldt, out + i * ldo, ldo, width, R, NV, HALF); break;
         TAIL(1) TAIL(2) TAIL(3) TAIL(4) TAIL(5)
 #undef TAIL
     default: break;
@@ -81,9 +94,11 @@ static void quadratic_log_joint_avx512(const double *restrict z, long rows, long
     const long ldt = gmm_quadratic_theta_stride(components), panel = LJ_VECTORS * L;
     for (long p = 0; p < components; p += panel) {
         const long width = components - p < panel ? components - p : panel;
-        switch ((width + L - 1) / L) {
-#define PANEL(NV) case NV: log_joint_panel(z, rows, m, theta + p, ldt, out + p, components, width, NV); break;
-            PANEL(1) PANEL(2) PANEL(3) PANEL(4)
+        // The last vector four lanes wide when the panel's last columns fill at most four.
+        const int half = width % L != 0 && width % L <= 4;
+        switch ((width + L - 1) / L * 2 + half) {
+#define PANEL(NV, HALF) case NV * 2 + HALF: log_joint_panel(z, rows, m, theta + p, ldt, out + p, components, width, NV, HALF); break;
+            PANEL(1, 0) PANEL(2, 0) PANEL(3, 0) PANEL(4, 0) PANEL(1, 1) PANEL(2, 1) PANEL(3, 1) PANEL(4, 1)
 #undef PANEL
         default: break;
         }
