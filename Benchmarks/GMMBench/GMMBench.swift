@@ -90,7 +90,7 @@ struct Bench: ParsableCommand {
     var covarianceTypes = ""
     @Flag(help: "Time whole default fits (k-means initialisation included, to convergence) on W2 and W16 instead.")
     var whole = false
-    @Flag(help: "Time dense against pruned EM iterations (N = 1e6, D = 16, K = 64, separated and overlapping) instead.")
+    @Flag(help: "Time dense against pruned EM iterations instead: --workloads P (N = 1e6, D = 16, K = 64, separated, overlapping and tight), W1..W4, S1..S5 or NxDxK.")
     var pruning = false
     @Option(help: "With --pruning: the named workloads (W1..W4, S1..S5) at each of these spreads (comma list; 4 overlaps).")
     var spreads = "1"

@@ -1,8 +1,8 @@
 // gmm-bench --pruning: the same EM iterations from the same start, dense (FitOptions.exactDense)
-// and pruned, on blob data whose clusters are well separated, on the same blobs four times
-// wider (overlapping), and on the named workloads (--workloads): seconds per iteration early
-// and late, the share of (row, component) pairs evaluated, and how far the two fits'
-// parameters end apart.
+// and pruned, on the workloads --workloads names: P (blob data whose clusters are well
+// separated, the same blobs four times wider, and ten times tighter), W1-W4, S1-S5 and any
+// NxDxK, each of the last at every --spreads: seconds per iteration early and late, the share
+// of (row, component) pairs evaluated, and how far the two fits' parameters end apart.
 import ArgumentParser
 import Foundation
 import GaussianMixtures
