@@ -247,10 +247,7 @@ static void GMM_JOIN(held_rows_baseline, SUFFIX)(const T *restrict x, long colum
                                                  const int *restrict best, const double *restrict weights, int diagonal,
                                                  const double *restrict center, const double *restrict theta, double threshold,
                                                  double *restrict sums, double *restrict values, double *restrict z) {
-    if (!diagonal && columns > GMM_HELD_WIDE_FEATURES) {
-        GMM_JOIN(held_rows_wide, SUFFIX)(x, columns, rows, count, best, weights, center, theta, threshold, sums, values, z);
-        return;
-    }
+    // Never the wide branch: its FMAs would be calls to libm's fma() without the FMA target.
     GMM_JOIN(held_rows_body, SUFFIX)(x, columns, rows, count, best, weights, diagonal, center, theta, threshold, sums, values, z,
                                      0);
 }

@@ -152,7 +152,7 @@ import Testing
         #expect(pruned.lowerBoundHistory == dense.lowerBoundHistory)
     }
 
-    /// Where ``PruningState/worthPruning(components:quadraticFeatures:)`` says holding a row
+    /// Where ``PruningState/worthPruning(components:quadraticFeatures:whitening:)`` says holding a row
     /// saves nothing (K = 8 in 3-D): never pruned.
     @Test func smallMixturesAreNotPruned() throws {
         let data = try Self.blobs(rows: 4_000, components: 8, seed: 8)
@@ -260,7 +260,7 @@ extension PruningTests {
     func wideFewComponentFitsPruneToRounding(features d: Int, weighted: Bool) throws {
         var generator = Xoshiro256StarStar(seed: UInt64(40 + d))
         let k = 3
-        #expect(PruningState.worthPruning(components: k, quadraticFeatures: d * (d + 3) / 2 + 1))
+        #expect(PruningState.worthPruning(components: k, quadraticFeatures: d * (d + 3) / 2 + 1, whitening: false))
         let centres = (0..<k).map { _ in (0..<d).map { _ in 4 * generator.nextGaussian() } }
         // Components in no order, so that a chunk's groups end at every length mod 4.
         var rows: [[Double]] = []
@@ -321,5 +321,42 @@ extension PruningTests {
         }
         #expect(values.contains { $0 < threshold } && values.contains { $0 >= threshold })
         for p in 0..<(k * m) { #expect(abs(sums[p] - expectedSums[p]) <= 1e-14 * scale[p] + 1e-300, "sum \(p)") }
+    }
+}
+
+extension PruningTests {
+    /// Pauses double while pruning keeps failing, whether too few rows could be held or too few
+    /// were (the bounds too loose), and only an E-step that held enough ends the backoff: a
+    /// new epoch after a pause finds rows holdable whatever the bounds will then do.
+    @Test func pausesDoubleUntilAnEStepHoldsEnough() {
+        let state = PruningState(rows: 800, components: 16, features: 2, quadraticFeatures: 6)
+        state.finish(holdable: 800, held: 0, holding: false, globalRows: 800)   // a first epoch
+        #expect(state.pause == 0 && state.backoff == 1)
+        state.finish(holdable: 800, held: 20, holding: true, globalRows: 800)   // held 1/40
+        #expect(state.pause == 1 && state.backoff == 2)
+        state.finish(holdable: 800, held: 0, holding: false, globalRows: 800)   // the next epoch
+        #expect(state.backoff == 2)
+        state.finish(holdable: 800, held: 50, holding: true, globalRows: 800)
+        #expect(state.pause == 2 && state.backoff == 4)
+        state.finish(holdable: 90, held: 0, holding: false, globalRows: 800)    // too few holdable
+        #expect(state.pause == 4 && state.backoff == 8)
+        state.finish(holdable: 800, held: 700, holding: true, globalRows: 800)  // held enough
+        #expect(state.backoff == 1)
+        for _ in 0..<8 { state.finish(holdable: 0, held: 0, holding: false, globalRows: 800) }
+        #expect(state.pause == PruningState.longestPause)
+    }
+
+    /// The gate: mixtures where a held row saves little stay dense (the measured cases of
+    /// ``PruningState``'s "When it does not pay"), the others prune.
+    @Test func pruningIsWorthItWhereMeasuredToPay() {
+        func m(_ d: Int) -> Int { d * (d + 3) / 2 + 1 }
+        for (k, d) in [(8, 8), (2, 24), (2, 16), (1, 100), (4, 3), (3, 2)] {
+            #expect(!PruningState.worthPruning(components: k, quadraticFeatures: m(d), whitening: false), "K = \(k), D = \(d)")
+        }
+        for (k, d) in [(16, 2), (4, 16), (8, 12), (8, 32), (10, 100), (2, 100), (3, 48)] {
+            #expect(PruningState.worthPruning(components: k, quadraticFeatures: m(d), whitening: false), "K = \(k), D = \(d)")
+        }
+        #expect(!PruningState.worthPruning(components: 2, quadraticFeatures: m(100), whitening: true))
+        #expect(PruningState.worthPruning(components: 3, quadraticFeatures: m(48), whitening: true))
     }
 }

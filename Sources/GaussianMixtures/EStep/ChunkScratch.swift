@@ -53,7 +53,8 @@ final class ChunkScratch<Scalar: EngineScalar> {
     /// `Σ exp(ℓ_k - ℓ_best)` (``PruningState``).
     let best: UnsafeMutablePointer<Int32>
     let others: UnsafeMutablePointer<Double>
-    /// `M + D + 8`: one held row's centred values and features, padded (``gmm_held_rows``).
+    /// `M + 4D + 16 + chunkRows`: one held row's centred values and features, padded, or four
+    /// rows' centred values and the chunk's order by component for wide rows (``gmm_held_rows``).
     let heldScratch: UnsafeMutablePointer<Double>
 
     init(chunkRows: Int, components k: Int, features d: Int, quadraticFeatures m: Int) {

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Pruned responsibilities on the quadratic and whitening roads (where ``worthPruning(components:quadraticFeatures:)``):
-/// rows that belong, to double precision, to one component alone cost that component's work only.
+/// Pruned responsibilities on the quadratic and whitening roads (where
+/// ``worthPruning(components:quadraticFeatures:whitening:)``): rows that belong, to double
+/// precision, to one component alone cost that component's work only.
 ///
 /// **What counts.** With the window (in nats)
 ///
@@ -45,7 +46,7 @@ import Foundation
 /// **When it does not pay.** A held row still costs its features, one dot product and one sum
 /// (about `3M` flops, and a few dozen nanoseconds of bookkeeping), against `4KM` flops for a row
 /// in full on kernels that run near the machine's rate, so small mixtures of few features stay
-/// dense (``worthPruning(components:quadraticFeatures:)``; measured on separated blobs, late
+/// dense (``worthPruning(components:quadraticFeatures:whitening:)``; measured on separated blobs, late
 /// iterations pruned against dense: D = 8, K = 8 with 37 % of rows held 0.87x; D = 16, K = 4
 /// 1.26x; D = 24, K = 2 1.00x; D = 100, K = 2 1.89x, K = 10 3.9x; D = 16, K = 16 3.8x). When
 /// fewer than ``heldShareFloor`` of the rows could be held (overlapping components), or fewer
@@ -60,9 +61,11 @@ final class PruningState {
     static let longestPause = 32
     /// Whether pruning can pay for K components of M quadratic features (D = 8: M = 45; D = 16:
     /// 153; D = 32: 561; D = 100: 5151): always from K = 16, and below where `K·M` is at least
-    /// 500 with K >= 4 or M >= 1000 (see "When it does not pay" above).
-    static func worthPruning(components k: Int, quadraticFeatures m: Int) -> Bool {
-        k >= 16 || (k * m >= 500 && (k >= 4 || m >= 1000))
+    /// 500 with K >= 4, or M >= 1000 with K >= 2 on the quadratic road and K >= 3 on the
+    /// whitening road, whose held rows cost more (measured at K = 2, D = 44 to 100 with tight
+    /// clusters: 0.6-0.96x; K = 3, D = 48 1.08x). At K = 1 nothing is ever left out.
+    static func worthPruning(components k: Int, quadraticFeatures m: Int, whitening: Bool) -> Bool {
+        k >= 16 || (k * m >= 500 && (k >= 4 || (m >= 1000 && k >= (whitening ? 3 : 2))))
     }
     /// A pruned E-step is redone in full when a component's weight is below this share of the data's.
     static let lightestComponent = 0x1p-25
@@ -86,8 +89,8 @@ final class PruningState {
     private var previous: (values: [Double], gradients: [Double], precisions: [Double])?
     /// `Γ_b`, `B_b`, `A_b`.
     private var constant: [Double], linear: [Double], quadratic: [Double]
-    private var pause = 0
-    private var backoff = 1
+    private(set) var pause = 0
+    private(set) var backoff = 1
 
     init(rows: Int, components: Int, features: Int, quadraticFeatures: Int) {
         self.rows = rows
@@ -168,8 +171,10 @@ final class PruningState {
         let k = components, d = features
         // Every decision here comes from the model and global sums, never from this process's
         // rows, so that every process (one may hold no rows) runs the same passes.
-        guard enabled, Self.worthPruning(components: k, quadraticFeatures: quadraticFeatures),
+        guard enabled, Self.worthPruning(components: k, quadraticFeatures: quadraticFeatures, whitening: m == 0),
               k * k * d + k * d * d <= Self.largestAnchorTable else {
+            // The road can change from one E-step to the next: start afresh when pruning resumes.
+            previous = nil
             return nil
         }
         if pause > 0 {
@@ -223,7 +228,9 @@ final class PruningState {
             pause = backoff
             backoff = min(2 * backoff, Self.longestPause)
             previous = nil
-        } else {
+        } else if holding {
+            // Only an E-step that held enough ends the backoff: a new epoch after a pause
+            // finds rows holdable whether or not the bounds will then hold them.
             backoff = 1
         }
     }

@@ -95,13 +95,16 @@ struct ChunkSchedule: Sendable {
 
     /// Default rows per chunk for the E-step: a power of two near the rows for which a worker's
     /// scratch (`chunkRows` rows of whitened differences, `K·D` each, and of quadratic features,
-    /// `M` each) stays near 1 MiB, so that it lives in the per-core L2 cache; 16 to 4096. Wide
-    /// data (M in the thousands) take at least 64 rows while that scratch stays within 8 MiB:
-    /// the products run as fast there (measured at D = 64 and 100), and the pruned E-step's
-    /// held rows, grouped by component within a chunk, read each component's Θ and sums once
-    /// per group (D = 100, K = 10: 0.042 s a pruned iteration at 16 rows, 0.034 s at 64).
+    /// `M` each) stays near 1 MiB, so that it lives in the per-core L2 cache; 16 to 4096. Rows
+    /// of more than about 2,000 such values (`K·D + M`: D = 64, K = 32; D = 100; K = 512, D = 16)
+    /// take instead the largest power of two up to 64 rows whose scratch stays within 8 MiB:
+    /// the products run as fast or faster there (D = 64 and 100 the same; K = 512, D = 16 0.85
+    /// against 1.1-1.4 s an iteration), and the pruned E-step's held rows, grouped by component
+    /// within a chunk, read each component's Θ and sums once per group (D = 100, K = 10: 0.042 s
+    /// a pruned iteration at 16 rows, 0.034 s at 64).
     static func defaultChunkRows(components k: Int, features d: Int, quadraticFeatures m: Int) -> Int {
-        let wide = min(64, (1 << 20) / max(1, k * d + m))
+        var wide = 64
+        while wide > 16 && wide * (k * d + m) > 1 << 20 { wide /= 2 }
         return powerOfTwo(near: max((1 << 17) / max(1, k * d + m + k + d), wide), from: 16)
     }
 
