@@ -59,7 +59,7 @@ struct Measurement: Codable {
     let secondsPerIteration: Double
     let gflops: Double
     let dgemmGflops: Double
-    /// The default path: pruned responsibilities where they can pay (K >= 16, or fewer components of many features).
+    /// The default path: pruned responsibilities where they can pay (K·M >= 400; PruningState.worthPruning).
     let prunedSecondsPerIteration: Double
     let naiveSecondsPerIteration: Double?
     /// The same iterations in float32, and how far its lower bound ends from float64's (relative).

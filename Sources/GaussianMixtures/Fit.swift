@@ -165,7 +165,7 @@ func runEM<Kernel: EMKernel>(_ data: DataView<Kernel.Scalar>, components k: Int,
     let summary = summary ?? data.columnSummary(threads: options.threads)
     let engine = Kernel(data: data, components: k, covarianceType: options.covarianceType, threads: options.threads,
                         chunkRows: nil, summary: summary)
-    engine.prune(!options.exactDense)
+    engine.prune(!options.exactDense, evenWhereItDoesNotPay: options.pruneEvenWhereItDoesNotPay)
     let start = try PartialStart(options, components: k, features: data.columns)
     // A warm start measures its first change against the lower bound its model was fitted to.
     var startBound = -Double.infinity

@@ -116,9 +116,9 @@ public struct FitOptions: Sendable {
     /// `80 ln 2 + ln K + 2` nats, so their responsibilities are below `2⁻⁸⁰ / K`), using per-row
     /// bounds on how far the densities can have moved since the row was last evaluated. The
     /// fit is the dense fit to rounding; set this to compare (`gmm fit --exact-dense`). Mixtures
-    /// where a held row would save little stay dense: those of fewer than 16 components unless
-    /// `K·M >= 500` with `K >= 4` or `M >= 1000`, M = D(D+3)/2 + 1 being a row's quadratic
-    /// features (2D + 1 for diagonal models).
+    /// where a held row would save little stay dense: pruning needs `K·M >= 400` with `K >= 4`,
+    /// or `M >= 1000` with `K >= 2`, M = D(D+3)/2 + 1 being a row's quadratic features (2D + 1
+    /// for diagonal models).
     public var exactDense = false
     /// Called after every iteration (for progress display); keep it cheap.
     public var progress: (@Sendable (IterationProgress) -> Void)? = nil
@@ -133,6 +133,9 @@ public struct FitOptions: Sendable {
     /// k-means seeds on a sample of this many rows when the data have more; nil for
     /// ``KMeans/seedingSampleRows(clusters:)`` (tests lower it to reach the sampled path on small data).
     var seedingSample: Int? = nil
+    /// Prune also where ``PruningState/worthPruning(components:quadraticFeatures:whitening:)``
+    /// says it does not pay (tests reach the pruned E-step on small data this way).
+    var pruneEvenWhereItDoesNotPay = false
 
     public init(tolerance: Double = 1e-3, regularization: Double = 1e-6, maxIterations: Int = 100,
                 restarts: Int = 1, initialization: Initialization = .kMeans,

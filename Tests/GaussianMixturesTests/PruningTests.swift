@@ -36,9 +36,12 @@ import Testing
         return truth.sample(count: rows, seed: seed).samples
     }
 
+    /// Pruning even where it does not pay (the blobs' K = 16 in 3-D: `K·M` = 160), to reach
+    /// the pruned E-step on small data.
     static func options(exactDense: Bool, iterations: Int = 20, tolerance: Double = 0, threads: Int = 2) -> FitOptions {
         var options = FitOptions(tolerance: tolerance, maxIterations: iterations, seed: 4, threads: threads)
         options.exactDense = exactDense
+        options.pruneEvenWhereItDoesNotPay = true
         return options
     }
 
@@ -152,14 +155,22 @@ import Testing
         #expect(pruned.lowerBoundHistory == dense.lowerBoundHistory)
     }
 
-    /// Where ``PruningState/worthPruning(components:quadraticFeatures:whitening:)`` says holding a row
-    /// saves nothing (K = 8 in 3-D): never pruned.
+    /// Where ``PruningState/worthPruning(components:quadraticFeatures:whitening:)`` says holding a
+    /// row saves nothing (K = 16 in 3-D, where the blobs hold most rows): never pruned by default.
     @Test func smallMixturesAreNotPruned() throws {
-        let data = try Self.blobs(rows: 4_000, components: 8, seed: 8)
-        let pruned = try GaussianMixture.fit(data, components: 8, options: Self.options(exactDense: false, iterations: 8))
-        let dense = try GaussianMixture.fit(data, components: 8, options: Self.options(exactDense: true, iterations: 8))
+        let data = try Self.blobs(rows: 4_000, seed: 8)
+        var options = Self.options(exactDense: false, iterations: 8)
+        options.pruneEvenWhereItDoesNotPay = false
+        let pruned = try GaussianMixture.fit(data, components: 16, options: options)
+        options.exactDense = true
+        let dense = try GaussianMixture.fit(data, components: 16, options: options)
         #expect(pruned.evaluatedShareHistory.allSatisfy { $0 == 1 })
         #expect(pruned.model.means == dense.model.means && pruned.lowerBoundHistory == dense.lowerBoundHistory)
+        // The same fit where pruning is made to run holds rows.
+        options.exactDense = false
+        options.pruneEvenWhereItDoesNotPay = true
+        let forced = try GaussianMixture.fit(data, components: 16, options: options)
+        #expect(try #require(forced.evaluatedShareHistory.last) < 0.6)
     }
 
     @Test func prunedFitGivesTheSameBitsOnAnyThreadCount() throws {
@@ -350,10 +361,10 @@ extension PruningTests {
     /// ``PruningState``'s "When it does not pay"), the others prune.
     @Test func pruningIsWorthItWhereMeasuredToPay() {
         func m(_ d: Int) -> Int { d * (d + 3) / 2 + 1 }
-        for (k, d) in [(8, 8), (2, 24), (2, 16), (1, 100), (4, 3), (3, 2)] {
+        for (k, d) in [(8, 8), (16, 3), (32, 2), (2, 24), (2, 16), (1, 100), (4, 3), (3, 2)] {
             #expect(!PruningState.worthPruning(components: k, quadraticFeatures: m(d), whitening: false), "K = \(k), D = \(d)")
         }
-        for (k, d) in [(16, 2), (4, 16), (8, 12), (8, 32), (10, 100), (2, 100), (3, 48)] {
+        for (k, d) in [(20, 5), (32, 4), (64, 3), (4, 16), (8, 12), (8, 32), (10, 100), (2, 100), (3, 48)] {
             #expect(PruningState.worthPruning(components: k, quadraticFeatures: m(d), whitening: false), "K = \(k), D = \(d)")
         }
         #expect(!PruningState.worthPruning(components: 2, quadraticFeatures: m(100), whitening: true))

@@ -310,11 +310,12 @@ def test_fit_predict_is_fit_then_predict():
 
 
 def test_exact_dense_gives_the_pruned_fit_to_rounding():
-    # 16 well-separated blobs: the default fit holds most rows to one component (pruned
-    # responsibilities); exact_dense evaluates every pair. Same iterations, same model to rounding.
+    # 16 well-separated blobs in 8-D (where pruning pays): the default fit holds most rows to one
+    # component (pruned responsibilities); exact_dense evaluates every pair. Same iterations,
+    # same model to rounding.
     rng = np.random.default_rng(3)
-    centers = rng.uniform(-25, 25, size=(16, 3))
-    X = np.vstack([rng.normal(c, 0.4, size=(300, 3)) for c in centers])
+    centers = rng.uniform(-25, 25, size=(16, 8))
+    X = np.vstack([rng.normal(c, 0.4, size=(300, 8)) for c in centers])
     start = dict(n_components=16, means_init=centers, tol=0, max_iter=15)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # tol = 0 never converges

@@ -75,9 +75,10 @@ typedef struct gm_options {
     gm_progress_fn progress;     /* NULL */
     void *progress_user_data;    /* NULL */
     const volatile int32_t *cancel; /* NULL; set *cancel to non-zero from any thread to stop the fit */
-    int32_t exact_dense;         /* 0: prune responsibilities below 2^-80 (K >= 16, or fewer
-                                  * components of many features; the same model to rounding);
-                                  * non-zero evaluates every (row, component) pair */
+    int32_t exact_dense;         /* 0: prune responsibilities below 2^-80 where it can pay
+                                  * (K·M >= 400, M = D(D+3)/2 + 1: FitOptions.exactDense; the
+                                  * same model to rounding); non-zero evaluates every
+                                  * (row, component) pair */
 } gm_options;
 
 /* Summary of a model and of the fit that made it. */

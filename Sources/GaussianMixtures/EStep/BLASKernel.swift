@@ -91,7 +91,10 @@ struct BLASKernel<Scalar: EngineScalar>: EMKernel {
         expectation(model, road: nil)
     }
 
-    func prune(_ on: Bool) { pruning.enabled = on }
+    func prune(_ on: Bool, evenWhereItDoesNotPay: Bool) {
+        pruning.enabled = on
+        pruning.evenWhereItDoesNotPay = evenWhereItDoesNotPay
+    }
 
     /// The E-step on `road`, or on the road ``RoadSelector`` chooses from the model's conditioning
     /// when `road` is nil. `.fused` and `.quadratic` force that road even where

@@ -47,8 +47,9 @@ import Foundation
 /// (about `3M` flops, and a few dozen nanoseconds of bookkeeping), against `4KM` flops for a row
 /// in full on kernels that run near the machine's rate, so small mixtures of few features stay
 /// dense (``worthPruning(components:quadraticFeatures:whitening:)``; measured on separated blobs, late
-/// iterations pruned against dense: D = 8, K = 8 with 37 % of rows held 0.87x; D = 16, K = 4
-/// 1.26x; D = 24, K = 2 1.00x; D = 100, K = 2 1.89x, K = 10 3.9x; D = 16, K = 16 3.8x). When
+/// iterations pruned against dense: D = 3, K = 16 with 79 % of rows held 0.71x; D = 2, K = 32
+/// 0.82x; D = 8, K = 8 with 37 % held 0.87x; D = 4, K = 32 1.73x; D = 5, K = 20 1.88x; D = 16,
+/// K = 4 1.26x; D = 24, K = 2 1.00x; D = 100, K = 2 1.89x, K = 10 3.9x; D = 16, K = 16 3.8x). When
 /// fewer than ``heldShareFloor`` of the rows could be held (overlapping components), or fewer
 /// were held by an E-step that tried (the bounds too loose for the model's moves), the bounds
 /// are not kept for the next 1, 2, 4, ... 32 E-steps, so the dense road runs as it would
@@ -59,13 +60,13 @@ final class PruningState {
     static let heldShareFloor = 1.0 / 8
     /// The longest pause, in E-steps.
     static let longestPause = 32
-    /// Whether pruning can pay for K components of M quadratic features (D = 8: M = 45; D = 16:
-    /// 153; D = 32: 561; D = 100: 5151): always from K = 16, and below where `K·M` is at least
-    /// 500 with K >= 4, or M >= 1000 with K >= 2 on the quadratic road and K >= 3 on the
+    /// Whether pruning can pay for K components of M quadratic features (D = 2: M = 6; D = 3: 10;
+    /// D = 5: 21; D = 8: 45; D = 16: 153; D = 32: 561; D = 100: 5151): where `K·M` is at least
+    /// 400 with K >= 4, or M >= 1000 with K >= 2 on the quadratic road and K >= 3 on the
     /// whitening road, whose held rows cost more (measured at K = 2, D = 44 to 100 with tight
     /// clusters: 0.6-0.96x; K = 3, D = 48 1.08x). At K = 1 nothing is ever left out.
     static func worthPruning(components k: Int, quadraticFeatures m: Int, whitening: Bool) -> Bool {
-        k >= 16 || (k * m >= 500 && (k >= 4 || (m >= 1000 && k >= (whitening ? 3 : 2))))
+        k * m >= 400 && (k >= 4 || (m >= 1000 && k >= (whitening ? 3 : 2)))
     }
     /// A pruned E-step is redone in full when a component's weight is below this share of the data's.
     static let lightestComponent = 0x1p-25
@@ -79,6 +80,8 @@ final class PruningState {
     let quadraticFeatures: Int
     /// False for `FitOptions.exactDense`.
     var enabled = true
+    /// `FitOptions.pruneEvenWhereItDoesNotPay`: skip ``worthPruning(components:quadraticFeatures:whitening:)``.
+    var evenWhereItDoesNotPay = false
     /// Per row: the component that held it at its last full evaluation, `r_n` and `β_n`.
     private var best: UnsafeMutablePointer<Int32>?
     private var radius: UnsafeMutablePointer<Float>?
@@ -171,7 +174,8 @@ final class PruningState {
         let k = components, d = features
         // Every decision here comes from the model and global sums, never from this process's
         // rows, so that every process (one may hold no rows) runs the same passes.
-        guard enabled, Self.worthPruning(components: k, quadraticFeatures: quadraticFeatures, whitening: m == 0),
+        guard enabled, k >= 2,
+              evenWhereItDoesNotPay || Self.worthPruning(components: k, quadraticFeatures: quadraticFeatures, whitening: m == 0),
               k * k * d + k * d * d <= Self.largestAnchorTable else {
             // The road can change from one E-step to the next: start afresh when pruning resumes.
             previous = nil

@@ -245,8 +245,9 @@ protocol EMKernel {
     func expectation(_ model: GaussianMixture) -> SufficientStatistics
 
     /// Whether E-steps may prune responsibilities that cannot count (``PruningState``); on unless
-    /// turned off. Kernels that do not prune ignore it.
-    func prune(_ on: Bool)
+    /// turned off, where it can pay unless `evenWhereItDoesNotPay` (tests). Kernels that do not
+    /// prune ignore it.
+    func prune(_ on: Bool, evenWhereItDoesNotPay: Bool)
 
     /// Sufficient statistics of given responsibilities, about `shifts` (`K x D`).
     func statistics(of responsibilities: ResponsibilitySource, shifts: [Double]) -> SufficientStatistics
@@ -263,7 +264,7 @@ extension EMKernel {
                   chunkRows: chunkRows, summary: nil)
     }
 
-    func prune(_ on: Bool) {}
+    func prune(_ on: Bool, evenWhereItDoesNotPay: Bool) {}
 
     /// The `count` rows of positive weight with the lowest `log p(x)` under `model`, lowest
     /// first (ties to the lower row).
