@@ -149,8 +149,9 @@ def far_row_fixture():
 
 
 def blobs_16_fixture():
-    """16 components in 2-D, most far apart and some in overlapping pairs: the fit prunes the
-    responsibilities of rows one component holds (K >= 16), and must still follow scikit-learn."""
+    """16 components in 2-D, most far apart and some in overlapping pairs: the fit, made to prune
+    (SklearnAgreementTests; by default K·M = 96 does not pay), leaves out the responsibilities of
+    rows one component holds, and must still follow scikit-learn."""
     rng = np.random.default_rng(20261128)
     k, per = 16, 30
     centers = rng.uniform(-60, 60, size=(k, 2))
