@@ -117,8 +117,8 @@ public struct FitOptions: Sendable {
     /// bounds on how far the densities can have moved since the row was last evaluated. The
     /// fit is the dense fit to rounding; set this to compare (`gmm fit --exact-dense`). Mixtures
     /// where a held row would save little stay dense: pruning needs `K·M >= 400` with `K >= 4`,
-    /// or `M >= 1000` with `K >= 2`, M = D(D+3)/2 + 1 being a row's quadratic features (2D + 1
-    /// for diagonal models).
+    /// or `M >= 1000` with `K >= 2` (`K >= 3` in E-steps on the whitening road), M = D(D+3)/2 + 1
+    /// being a row's quadratic features (2D + 1 for diagonal models).
     public var exactDense = false
     /// Called after every iteration (for progress display); keep it cheap.
     public var progress: (@Sendable (IterationProgress) -> Void)? = nil

@@ -62,7 +62,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         Worker threads of the fit and of scoring; results do not depend on it.
     exact_dense : bool (default False)
         Evaluate every (row, component) pair in every E-step. By default (where it can pay:
-        K·M >= 400 with M = D(D+3)/2 + 1) a row that one component holds to double precision
+        K·M >= 400 with K >= 4, or M >= 1000 with K >= 2, M = D(D+3)/2 + 1) a row that one component holds to double precision
         (responsibilities of the others below 2^-80) costs that component's work alone; the
         model is the same to rounding.
     dtype : None, "float32" or "float64" (default None)

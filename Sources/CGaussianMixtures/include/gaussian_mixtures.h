@@ -76,9 +76,9 @@ typedef struct gm_options {
     void *progress_user_data;    /* NULL */
     const volatile int32_t *cancel; /* NULL; set *cancel to non-zero from any thread to stop the fit */
     int32_t exact_dense;         /* 0: prune responsibilities below 2^-80 where it can pay
-                                  * (K·M >= 400, M = D(D+3)/2 + 1: FitOptions.exactDense; the
-                                  * same model to rounding); non-zero evaluates every
-                                  * (row, component) pair */
+                                  * (K·M >= 400 with K >= 4, or M >= 1000 with K >= 2, M =
+                                  * D(D+3)/2 + 1: FitOptions.exactDense; the same model to
+                                  * rounding); non-zero evaluates every (row, component) pair */
 } gm_options;
 
 /* Summary of a model and of the fit that made it. */
