@@ -110,7 +110,7 @@ void GMM_JOIN(held_rows_body, SUFFIX)(const T *x, long columns, const int *rows,
 /// for the rows that count, the rows in order at every sum. z is never written: each pair row
 /// `x_a x[a..<D)` is formed as it is used, so a group of R rows reads θ_b and b's sums once.
 static inline __attribute__((always_inline))
-void GMM_JOIN(held_wide_block, SUFFIX)(double *const *c, long d, long m, const double *restrict t, const double *w,
+void GMM_JOIN(held_wide_block, SUFFIX)(double *const *c, long d, const double *restrict t, const double *w,
                                        double threshold, double *restrict out, double *values, const int *slot,
                                        const int R) {
     double value[4] = {0, 0, 0, 0};
@@ -196,6 +196,8 @@ void GMM_JOIN(held_rows_wide, SUFFIX)(const T *x, long d, const int *rows, long 
     }
     for (long g = 0; g < count;) {
         const int b = best[rows[order[g]]];
+        const double *t = theta + (long)b * m;
+        double *out = sums + (long)b * m;
         long end = g;
         while (end < count && best[rows[order[end]]] == b) end++;
         while (g < end) {
@@ -208,10 +210,8 @@ void GMM_JOIN(held_rows_wide, SUFFIX)(const T *x, long d, const int *rows, long 
                 w[q] = weights ? weights[n] : 1;
                 for (long j = 0; j < d; j++) c[q][j] = (double)x[n * d + j] - center[j];
             }
-            const double *t = theta + (long)b * m;
-            double *out = sums + (long)b * m;
             switch (r) {
-#define BLOCK(R) case R: GMM_JOIN(held_wide_block, SUFFIX)(c, d, m, t, w, threshold, out, values, slot, R); break;
+#define BLOCK(R) case R: GMM_JOIN(held_wide_block, SUFFIX)(c, d, t, w, threshold, out, values, slot, R); break;
                 BLOCK(1) BLOCK(2) BLOCK(3) BLOCK(4)
 #undef BLOCK
             default: break;

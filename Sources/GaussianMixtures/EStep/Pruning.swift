@@ -394,13 +394,13 @@ extension BLASKernel {
             full.hold = false
             stats = pass(full)
         }
+        let pairs = Double(data.globalRows) * Double(components)
         if let plan {
             // Rows held: every pair of the others was evaluated, one pair of each held row.
-            let pairs = Double(data.globalRows) * Double(components)
             let held = components > 1 ? (pairs - stats.evaluatedPairs) / Double(components - 1) : 0
             pruning.finish(holdable: stats.holdableRows, held: held, holding: plan.hold, globalRows: data.globalRows)
         }
-        stats.evaluatedShare = stats.evaluatedPairs / (Double(data.globalRows) * Double(components))
+        stats.evaluatedShare = stats.evaluatedPairs / pairs
         return stats
     }
 
