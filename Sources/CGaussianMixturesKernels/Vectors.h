@@ -30,6 +30,7 @@ typedef int i32x4 __attribute__((ext_vector_type(4)));
 typedef int i32x8 __attribute__((ext_vector_type(8)));
 typedef long i64x4 __attribute__((ext_vector_type(4)));
 typedef double f64x8 __attribute__((ext_vector_type(8)));
+typedef float f32x16 __attribute__((ext_vector_type(16)));
 typedef long i64x8 __attribute__((ext_vector_type(8)));
 
 _Static_assert(sizeof(f64x4) == GMM_FUSED_LANES_F64 * sizeof(double), "an f64x4 is one AVX2 vector of doubles");

@@ -175,27 +175,31 @@ double gmm_fused_quadratic_chunk_f32(const float *x, const double *weights, long
 /// Whether this processor runs the AVX-512 (F) code as well as the AVX2 and FMA code.
 int gmm_vector_math_uses_avx512(void);
 
-/// The columns of Θ (M x K) are padded with zeros to a multiple of this for the quadratic
-/// products.
-#define GMM_THETA_PADDING 8
-
-/// The row stride of Θ padded for the quadratic products: K rounded up to GMM_THETA_PADDING.
+/// The row stride of Θ padded for the quadratic products: K rounded up to a whole AVX-512
+/// vector (8 doubles; 16 floats for the `_f32` version).
 long gmm_quadratic_theta_stride(long components);
+long gmm_quadratic_theta_stride_f32(long components);
 /// Copies `theta` (`features` x `components`, row-major) into `padded` (`features` x
 /// `gmm_quadratic_theta_stride(components)`), the extra columns zero.
 void gmm_quadratic_pad_theta(const double *theta, long features, long components, double *padded);
-/// Whether this processor runs gmm_quadratic_log_joint and gmm_quadratic_sums (AVX-512);
-/// without them the quadratic road's products are GEMMs.
+void gmm_quadratic_pad_theta_f32(const float *theta, long features, long components, float *padded);
+/// Whether this processor runs gmm_quadratic_log_joint and gmm_quadratic_sums (AVX-512), and
+/// their `_f32` versions; without them the quadratic road's products are GEMMs.
 int gmm_quadratic_products_available(void);
 /// The log joint densities of one chunk, `out = Z Θ`: `z` is `rows` x `features` (M) row-major,
 /// `theta` is Θ padded by gmm_quadratic_pad_theta, `out` is `rows` x `components` row-major.
 /// Entry (n, k) is `fma(z[n][M-1], θ[M-1][k], ... fma(z[n][1], θ[1][k], fma(z[n][0], θ[0][k], 0)))`:
 /// one chain of FMAs over the features in order.
 void gmm_quadratic_log_joint(const double *z, long rows, long features, const double *theta, long components, double *out);
+/// `gmm_quadratic_log_joint` in single precision (Θ padded by gmm_quadratic_pad_theta_f32), one
+/// chain of float FMAs per entry.
+void gmm_quadratic_log_joint_f32(const float *z, long rows, long features, const float *theta, long components, float *out);
 /// Adds one chunk's weighted sums, `sums += Wᵀ Z`: `weighted` is `rows` x `components` (`w_n
 /// r_nk`), `z` is `rows` x `features` (M), `sums` is `components` x M, all row-major. Entry (k,
 /// j) gets `t = fma(w[rows-1][k], z[rows-1][j], ... fma(w[0][k], z[0][j], 0))`, one chain over
 /// the rows in order, then `sums[k][j] += t`.
 void gmm_quadratic_sums(const double *weighted, long rows, long components, const double *z, long features, double *sums);
+/// `gmm_quadratic_sums` in single precision: `t` and `sums` in float.
+void gmm_quadratic_sums_f32(const float *weighted, long rows, long components, const float *z, long features, float *sums);
 
 #endif

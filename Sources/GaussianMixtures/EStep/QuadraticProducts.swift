@@ -4,35 +4,41 @@ import CGaussianMixturesKernels
 /// densities `S = Z Θ` (`rows x M` by `M x K`) and the statistics `sums += Wᵀ Z` (`W` the chunk's
 /// `w_n r_nk`).
 ///
-/// In float64 on a processor with AVX-512 they are our own register kernels
-/// (`gmm_quadratic_log_joint`, `gmm_quadratic_sums`) over `Θ` padded once per E-step. The
-/// GEMMs they replace pack `Θ` and the chunk's features again on every call, for chunks of a few
-/// dozen rows: at W3's shape (M = 2145, K = 32, 32-row chunks) OpenBLAS ran both products at 80 %
-/// of its large-DGEMM rate, the kernels at 100 %. The log-joint kernel spreads the K columns over
-/// vectors of 8, so below ``minimumLogJointComponents`` (measured at M = 5151: 27 against 36
-/// GFLOP/s at K = 4, 33 against 29 at K = 5) that product stays a GEMM. In float32, and without
-/// AVX-512, both are GEMMs.
+/// On a processor with AVX-512 they are our own register kernels (`gmm_quadratic_log_joint`,
+/// `gmm_quadratic_sums`, and their `_f32` versions on 16 lanes) over `Θ` padded once per E-step.
+/// The GEMMs they replace pack `Θ` and the chunk's features again on every call, for chunks of a
+/// few dozen rows: at W3's shape (M = 2145, K = 32, 32-row chunks) OpenBLAS ran both products at
+/// 80 % of its large-DGEMM rate, the kernels at 100 %; in float32 the kernels took W3's dense
+/// iteration from 0.186 to 0.148 s and S2's from 0.230 to 0.157 (one thread). The log-joint
+/// kernel spreads the K columns over vectors, so below ``minimumLogJointComponents`` (measured at
+/// M = 5151: 27 against 36 GFLOP/s at K = 4, 33 against 29 at K = 5 in float64; in float32 K = 3
+/// and 4 as slow or slower than SGEMM) that product stays a GEMM. Without AVX-512 both are GEMMs.
 struct QuadraticProducts<Scalar: EngineScalar> {
     let components: Int
     let features: Int
-    /// `Θ` with its columns padded to `gmm_quadratic_theta_stride(K)`, when the log-joint kernel runs.
-    private let padded: [Double]?
+    /// `Θ` with its columns padded to `gmm_quadratic_theta_stride(K)` (`_f32` in float32), when
+    /// the log-joint kernel runs.
+    private let padded: [Scalar]?
     /// Whether the sums kernel runs.
     private let sumsKernel: Bool
 
     /// The fewest components for which the log-joint kernel runs.
     static var minimumLogJointComponents: Int { 5 }
 
-    /// Whether the kernels exist for this type on this processor (float64, AVX-512).
-    static var kernelsAvailable: Bool { Scalar.self == Double.self && gmm_quadratic_products_available() != 0 }
+    /// Whether the kernels exist on this processor (AVX-512).
+    static var kernelsAvailable: Bool { gmm_quadratic_products_available() != 0 }
 
     /// Whether the kernels beat the fused chunk (which otherwise takes every K·M up to
-    /// GMM_FUSED_MAX_TERMS): full covariances from D = 25, where the log-joint kernel runs.
-    /// Measured, one thread, dense, user seconds: D = 32, K = 8 1.93-2.04 s against fused
-    /// 2.55-2.87; D = 24, K = 8 even (1.04-1.13 against 0.96-1.13); D = 20, K = 12 and D = 16,
-    /// K = 16 the fused chunk 5-25 % faster; D = 32, K = 3 (the log joint a GEMM) fused 20 % faster.
+    /// GMM_FUSED_MAX_TERMS): full covariances from D = 25 in float64 and D = 41 in float32, where
+    /// the log-joint kernel runs. Measured, one thread, dense, user seconds: float64 D = 32, K = 8
+    /// 1.93-2.04 s against fused 2.55-2.87; D = 24, K = 8 even (1.04-1.13 against 0.96-1.13);
+    /// D = 20, K = 12 and D = 16, K = 16 the fused chunk 5-25 % faster; D = 32, K = 3 (the log
+    /// joint a GEMM) fused 20 % faster. Float32 (the fused chunk 8 lanes of AVX2, the kernels 16
+    /// of AVX-512), 20 iterations of 10^5 rows: D = 25, K = 8 fused 0.37-0.42 s against 0.57-0.58;
+    /// D = 32, K = 5-14 fused as fast or faster; D = 40 even; D = 48, K = 5 and 6 the kernels
+    /// 1.19-1.35 against 1.44-1.79.
     static func fasterThanFused(features d: Int, components k: Int, diagonal: Bool) -> Bool {
-        kernelsAvailable && !diagonal && d > 24 && k >= minimumLogJointComponents
+        kernelsAvailable && !diagonal && d > (Scalar.self == Double.self ? 24 : 40) && k >= minimumLogJointComponents
     }
 
     /// `theta`: `Θ`, `features x components`, row-major. `kernels`: whether to run the kernels
@@ -45,13 +51,16 @@ struct QuadraticProducts<Scalar: EngineScalar> {
             padded = nil
             return
         }
-        let stride = gmm_quadratic_theta_stride(components)
+        let stride = Self.thetaStride(components)
         padded = theta.withUnsafeBufferPointer { theta in
-            theta.withMemoryRebound(to: Double.self) { theta in
-                [Double](unsafeUninitializedCapacity: features * stride) { buffer, count in
-                    gmm_quadratic_pad_theta(theta.baseAddress!, features, components, buffer.baseAddress!)
-                    count = features * stride
+            [Scalar](unsafeUninitializedCapacity: features * stride) { buffer, count in
+                if let t = Self.doubles(theta.baseAddress!), let p = Self.doubles(buffer.baseAddress!) {
+                    gmm_quadratic_pad_theta(t, features, components, p)
+                } else {
+                    gmm_quadratic_pad_theta_f32(Self.floats(theta.baseAddress!), features, components,
+                                                Self.floats(buffer.baseAddress!))
                 }
+                count = features * stride
             }
         }
     }
@@ -63,8 +72,12 @@ struct QuadraticProducts<Scalar: EngineScalar> {
     func logJoint(_ z: UnsafePointer<Scalar>, rows: Int, theta: UnsafePointer<Scalar>, into out: UnsafeMutablePointer<Scalar>) {
         if let padded {
             padded.withUnsafeBufferPointer { p in
-                gmm_quadratic_log_joint(Self.doubles(z), rows, features, p.baseAddress!, components,
-                                        UnsafeMutableRawPointer(out).assumingMemoryBound(to: Double.self))
+                if let z = Self.doubles(z), let p = Self.doubles(p.baseAddress!), let out = Self.doubles(out) {
+                    gmm_quadratic_log_joint(z, rows, features, p, components, out)
+                } else {
+                    gmm_quadratic_log_joint_f32(Self.floats(z), rows, features, Self.floats(p.baseAddress!), components,
+                                                Self.floats(out))
+                }
             }
         } else {
             Scalar.gemm(m: rows, n: components, k: features, a: z, lda: features, transposeA: false,
@@ -73,19 +86,42 @@ struct QuadraticProducts<Scalar: EngineScalar> {
     }
 
     /// `sums = Wᵀ Z + beta sums` in the data's type (`sums`: `K x M`), `weighted` being `rows x K`;
-    /// `beta` is 1 (add) or 0 (overwrite, a GEMM: the float32 road's first chunk of a run).
+    /// `beta` is 1 (add) or 0 (overwrite: the float32 road's first chunk of a run).
     func addSums(_ weighted: UnsafePointer<Scalar>, _ z: UnsafePointer<Scalar>, rows: Int, beta: Scalar = 1,
                  into sums: UnsafeMutablePointer<Scalar>) {
-        if sumsKernel, beta == 1 {
-            gmm_quadratic_sums(Self.doubles(weighted), rows, components, Self.doubles(z), features,
-                               UnsafeMutableRawPointer(sums).assumingMemoryBound(to: Double.self))
-        } else {
+        guard sumsKernel else {
             Scalar.gemm(m: components, n: features, k: rows, a: weighted, lda: components, transposeA: true,
                         b: z, ldb: features, transposeB: false, beta: beta, c: sums, ldc: features)
+            return
+        }
+        if beta == 0 { sums.update(repeating: 0, count: components * features) }
+        if let w = Self.doubles(weighted), let z = Self.doubles(z), let sums = Self.doubles(sums) {
+            gmm_quadratic_sums(w, rows, components, z, features, sums)
+        } else {
+            gmm_quadratic_sums_f32(Self.floats(weighted), rows, components, Self.floats(z), features, Self.floats(sums))
         }
     }
 
-    private static func doubles(_ p: UnsafePointer<Scalar>) -> UnsafePointer<Double> {
-        UnsafeRawPointer(p).assumingMemoryBound(to: Double.self)
+    /// `gmm_quadratic_theta_stride` for this type.
+    static func thetaStride(_ components: Int) -> Int {
+        Scalar.self == Double.self ? gmm_quadratic_theta_stride(components) : gmm_quadratic_theta_stride_f32(components)
+    }
+
+    /// `p` as a pointer to doubles when `Scalar` is `Double`, else nil.
+    private static func doubles(_ p: UnsafePointer<Scalar>) -> UnsafePointer<Double>? {
+        Scalar.self == Double.self ? UnsafeRawPointer(p).assumingMemoryBound(to: Double.self) : nil
+    }
+
+    private static func doubles(_ p: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Double>? {
+        Scalar.self == Double.self ? UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self) : nil
+    }
+
+    /// `p` as a pointer to floats (`Scalar` is `Float` wherever this is called).
+    private static func floats(_ p: UnsafePointer<Scalar>) -> UnsafePointer<Float> {
+        UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+    }
+
+    private static func floats(_ p: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
     }
 }
