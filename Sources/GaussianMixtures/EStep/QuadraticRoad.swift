@@ -18,15 +18,20 @@ extension BLASKernel {
         let k = components, m = quadratic.count, km = k * m
         // Per leaf: `Σ_n r_nk z(x_n)` (K x M), the log-likelihood, the weight total, the
         // (row, component) pairs evaluated and the rows held or holdable. In float64 the
-        // statistics product adds each chunk into the leaf's sums; in float32 it adds into the
-        // worker's float sums, which move into the leaf's Double sums every
-        // `Scalar.maxChunkRows` rows and at the end of the leaf.
+        // statistics product adds each chunk into the leaf's sums, and the fused kernel into the
+        // worker's lane sums, folded into the leaf's at its end; in float32 the product adds into
+        // the worker's float sums, which move into the leaf's Double sums every
+        // `Scalar.maxChunkRows` rows and at the end of the leaf, and the fused kernel's lanes
+        // move after every chunk.
         let products = QuadraticProducts(theta: fused ? [] : theta, components: k, features: m, kernels: quadraticKernels)
         let total = theta.withUnsafeBufferPointer { theta in
             LAPACK.withSingleThreadedBLAS {
                 treeSum(schedule, threads: threads, reducer: data.reducer,
                         make: { SumVector(count: km + 4) },
-                        leafDone: { worker, partial in scratch[worker].widen(into: partial.base, count: km) }
+                        leafDone: { worker, partial in
+                            scratch[worker].widen(into: partial.base, count: km)
+                            scratch[worker].foldLanes(into: partial.base, count: km)
+                        }
                 ) { worker, rows, partial in
                     let s = scratch[worker], sums = partial.base
                     if let plan {
@@ -97,13 +102,15 @@ extension BLASKernel {
         let x = view.row(rows.lowerBound)
         return center.withUnsafeBufferPointer { center in
             if fused {
-                s.laneSums.update(repeating: 0, count: s.lanes * km)
+                // Added to the lanes' sums, which move into the leaf's at its end (float64) or
+                // after this chunk (float32).
                 let logLikelihood = Scalar.fusedQuadraticChunk(
                     x, lanes: s.lanes, weights: view.weights.map { $0 + rows.lowerBound }, rows: n, columns: d,
                     diagonal: quadratic.diagonal, center: center.baseAddress!, theta: theta,
                     components: k, laneSums: s.laneSums, scratch: s.fusedBlocks,
                     best: keepLeads ? s.best : nil, gaps: keepLeads ? s.others : nil)
-                Scalar.foldLanes(s.laneSums, lanes: s.lanes, count: km, into: sums)
+                s.lanesPending = true
+                if Scalar.self != Double.self { s.foldLanes(into: sums, count: km) }
                 return logLikelihood
             }
             Scalar.quadraticFeatures(x, rows: n, columns: d, diagonal: quadratic.diagonal, center: center.baseAddress!,
