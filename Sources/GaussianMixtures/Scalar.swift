@@ -15,6 +15,9 @@ protocol EngineScalar: BinaryFloatingPoint, Sendable {
     /// The most rows one chunk sums in this type (its GEMMs' inner dimension) before its sums
     /// move to `Double`: a power of two, so that chunks stay on the grid of ``rowBlockAlignment``.
     static var maxChunkRows: Int { get }
+    /// Rows the fused kernel's lane sums (`lanes` partial sums per value) take before they fold
+    /// into the leaf's Double sums; they fold at the leaf's end in any case.
+    static func rowsBeforeFoldingLanes(_ lanes: Int) -> Int
 
     /// `C = op(A) op(B) + beta C`, row-major (`?gemm`; in LAPACK.swift).
     static func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, transposeA: Bool,
@@ -59,6 +62,8 @@ extension Double: EngineScalar {
     /// `ε B ≈ 1e-10`.
     static var quadraticConditionLimit: Double { 4.5e5 }
     static var maxChunkRows: Int { rowBlockAlignment }
+    /// A leaf's rows: its lanes fold once, at its end.
+    static func rowsBeforeFoldingLanes(_ lanes: Int) -> Int { .max }
 
     static func quadraticFeatures(_ x: UnsafePointer<Double>, rows: Int, columns: Int, diagonal: Bool, center: UnsafePointer<Double>,
                                   into z: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
@@ -101,6 +106,8 @@ extension Double: EngineScalar {
 }
 
 extension Float: EngineScalar {
+    /// 8 (AVX2). A 16-lane AVX-512 version ran no faster on Zen 4, whose 512-bit FMAs take both
+    /// of its 256-bit pipes (float32 W1 dense 0.0133-0.0136 against 0.0136-0.0139 s an iteration).
     static func fusedLanes(chunkRows: Int) -> Int { Int(GMM_FUSED_LANES_F32) }
     /// The same limit as float64: the worst case `ε₃₂ B` is then 3e-2, but the rounding errors
     /// are random in sign, and the lower bounds measured on the benchmark workloads (B up to
@@ -111,6 +118,10 @@ extension Float: EngineScalar {
     /// (measured: 4096-row chunks turned one covariance of a 3-component float32 fit of 9001
     /// Iris-like rows indefinite; 1024 rows and fewer did not).
     static var maxChunkRows: Int { 512 }
+    /// 64 rows a lane (512 rows on the fused kernel's 8 lanes), then the lanes' float sum: about
+    /// 72 additions in float per value, within ``maxChunkRows``'s budget. Before, the lanes folded
+    /// after every chunk (256 rows on W1).
+    static func rowsBeforeFoldingLanes(_ lanes: Int) -> Int { maxChunkRows / 8 * lanes }
 
     static func quadraticFeatures(_ x: UnsafePointer<Float>, rows: Int, columns: Int, diagonal: Bool, center: UnsafePointer<Float>,
                                   into z: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {

@@ -37,22 +37,21 @@ final class ChunkScratch<Scalar: EngineScalar> {
     let gram: UnsafeMutablePointer<Scalar>
     /// The fused kernel's lanes for this scratch's chunks (``EngineScalar/fusedLanes(chunkRows:)``).
     let lanes: Int
-    /// `lanes x K x M`: the fused kernel's sums, 64-byte aligned, zero between leaves: in float64
-    /// a leaf's chunks add to them and ``foldLanes(into:count:)`` moves them into the leaf's sums
-    /// once at its end; in float32 they move after every chunk (at most `Float.maxChunkRows` rows
-    /// summed in float).
+    /// `lanes x K x M`: the fused kernel's sums, 64-byte aligned, zero between folds: a leaf's
+    /// chunks add to them and ``foldLanes(into:count:)`` moves them into the leaf's Double sums
+    /// at its end, or sooner in float32 (``EngineScalar/rowsBeforeFoldingLanes(_:)``).
     let laneSums: UnsafeMutablePointer<Scalar>
-    /// Whether ``laneSums`` holds sums not yet folded.
-    var lanesPending = false
+    /// The rows summed into ``laneSums`` since they last folded.
+    var laneRows = 0
 
     /// Adds ``laneSums`` (`lanes x count`), lanes folded, into `sums` and zeroes them, if they
     /// hold any rows. Folding once per leaf, not once per chunk: the fold and the zeroing were
-    /// 6.4 % of a dense W1 iteration (256-row chunks, K·M·8 = 19,584 values each).
+    /// 6.4 % of a dense float64 W1 iteration (256-row chunks, K·M·8 = 19,584 values each).
     func foldLanes(into sums: UnsafeMutablePointer<Double>, count: Int) {
-        guard lanesPending else { return }
+        guard laneRows > 0 else { return }
         Scalar.foldLanes(laneSums, lanes: lanes, count: count, into: sums)
         laneSums.update(repeating: 0, count: lanes * count)
-        lanesPending = false
+        laneRows = 0
     }
     /// The fused kernel's features and responsibilities of one sub-chunk, 64-byte aligned.
     let fusedBlocks: UnsafeMutablePointer<Scalar>

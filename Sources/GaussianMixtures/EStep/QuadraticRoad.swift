@@ -22,7 +22,7 @@ extension BLASKernel {
         // worker's lane sums, folded into the leaf's at its end; in float32 the product adds into
         // the worker's float sums, which move into the leaf's Double sums every
         // `Scalar.maxChunkRows` rows and at the end of the leaf, and the fused kernel's lanes
-        // move after every chunk.
+        // every `Scalar.rowsBeforeFoldingLanes` rows and at the end of the leaf.
         let products = QuadraticProducts(theta: fused ? [] : theta, components: k, features: m, kernels: quadraticKernels)
         let total = theta.withUnsafeBufferPointer { theta in
             LAPACK.withSingleThreadedBLAS {
@@ -103,14 +103,14 @@ extension BLASKernel {
         return center.withUnsafeBufferPointer { center in
             if fused {
                 // Added to the lanes' sums, which move into the leaf's at its end (float64) or
-                // after this chunk (float32).
+                // every few hundred rows (float32).
+                if s.laneRows + n > Scalar.rowsBeforeFoldingLanes(s.lanes) { s.foldLanes(into: sums, count: km) }
                 let logLikelihood = Scalar.fusedQuadraticChunk(
                     x, lanes: s.lanes, weights: view.weights.map { $0 + rows.lowerBound }, rows: n, columns: d,
                     diagonal: quadratic.diagonal, center: center.baseAddress!, theta: theta,
                     components: k, laneSums: s.laneSums, scratch: s.fusedBlocks,
                     best: keepLeads ? s.best : nil, gaps: keepLeads ? s.others : nil)
-                s.lanesPending = true
-                if Scalar.self != Double.self { s.foldLanes(into: sums, count: km) }
+                s.laneRows += n
                 return logLikelihood
             }
             Scalar.quadraticFeatures(x, rows: n, columns: d, diagonal: quadratic.diagonal, center: center.baseAddress!,
