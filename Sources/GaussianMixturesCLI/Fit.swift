@@ -257,13 +257,22 @@ extension GMM.Fit {
     }
 }
 
-/// Fits the table in its own precision (float32 tables without a copy).
+/// Fits the table in its own precision (float32 tables without a copy). A float32 fit whose
+/// covariance loses positive definiteness says that float64 may succeed: its sums round at
+/// about 1e-7 of the data's squares, which can swamp `reg_covar` where float64's do not (a
+/// component on a few outliers a thousand times the data's scale, say).
 func fit(_ table: DataTable, components: Int, sampleWeights: [Double]?, options: FitOptions) throws -> FitResult {
     try table.withUnsafeSingleValues { single in
         if let single {
-            return try withWeights(sampleWeights) { weights in
-                try GaussianMixture.fit(single, rows: table.rows, columns: table.columns, components: components,
-                                        sampleWeights: weights, options: options)
+            do {
+                return try withWeights(sampleWeights) { weights in
+                    try GaussianMixture.fit(single, rows: table.rows, columns: table.columns, components: components,
+                                            sampleWeights: weights, options: options)
+                }
+            } catch let error as GaussianMixtureError {
+                guard case .covarianceNotPositiveDefinite = error else { throw error }
+                throw HintedError(error, hint: "in float32 the covariance sums round at about 1e-7 of the data's "
+                                  + "squares: fitting in float64 (--precision float64) may succeed")
             }
         }
         return try table.withUnsafeValues { values in

@@ -72,6 +72,20 @@ struct ThreadOptions: ParsableArguments {
     }
 }
 
+/// A fitting error (exit 65) with one more sentence on what to try, known only to the command
+/// (the precision it asked for, say).
+struct HintedError: Error, CustomStringConvertible {
+    let error: GaussianMixtureError
+    let hint: String
+
+    init(_ error: GaussianMixtureError, hint: String) {
+        self.error = error
+        self.hint = hint
+    }
+
+    var description: String { "\(error); \(hint)" }
+}
+
 /// Runs `body`, turning our errors into one line on stderr and the conventional exit code:
 /// 64 for a usage error, 65 for bad data or a model that cannot be fitted, 74 for I/O.
 func reportingErrors(_ body: () throws -> Void) throws {
@@ -88,6 +102,10 @@ func reportingErrors(_ body: () throws -> Void) throws {
         }
         printError("\(error)")
         throw ExitCode(error.category.exitCode)
+    } catch let error as HintedError {
+        if Cluster.isDistributed { Cluster.fail("\(error)", code: 65, ownData: false) }
+        printError("\(error)")
+        throw ExitCode(65)
     } catch let error as GaussianMixtureError {
         if Cluster.isDistributed {
             let code: Int32 = { if case .invalidOption = error { return 64 } else { return 65 } }()

@@ -385,6 +385,23 @@ import Testing
 
     /// Covariances in another type's shape than the file's `covariance_type` say so in those
     /// terms, for every command that reads the model.
+    /// 200 rows of three clusters in 4-D whose first six rows are scaled by 1000
+    /// (`Fixtures/far-pair-200x4.csv`: numpy's `default_rng(7)`, centres N(0, 10²), unit noise):
+    /// one component takes two far rows, a rank-one covariance that float64 holds with `reg_covar`
+    /// on its null space, as scikit-learn does, but float32 cannot (its sums round at 1e-7 of
+    /// 1e8; scikit-learn's float32 fit fails as well). The float32 failure is exit 65, leaves no
+    /// file, names the component and says that float64 may succeed.
+    @Test func float32CollapseSuggestsFloat64() throws {
+        let data = Self.root.appendingPathComponent("Tests/GaussianMixturesTests/Fixtures/far-pair-200x4.csv").path
+        let scratch = Scratch()
+        let wide = try gmm(["fit", data, "--components", "3", "--quiet", "-o", scratch.path("f64.json")])
+        #expect(wide.status == 0, "\(wide.stderr)")
+        let single = try gmm(["fit", data, "--components", "3", "--precision", "float32", "-o", scratch.path("f32.json")])
+        #expect(single.status == 65)
+        #expect(single.stderr.contains("covariance of component") && single.stderr.contains("--precision float64"), "\(single.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("f32.json")))
+    }
+
     @Test func covariancesOfAnotherTypesShapeAreNamed() throws {
         let scratch = Scratch()
         let full = scratch.path("full.json")
