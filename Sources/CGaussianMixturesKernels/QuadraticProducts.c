@@ -18,6 +18,9 @@ int gmm_quadratic_products_available(void) { return gmm_vector_math_uses_avx512(
 /// The log-joint tile: rows of Z by vectors of Θ's columns (6 x 4 vectors = 24 accumulators).
 #define LJ_ROWS 6
 #define LJ_VECTORS 4
+/// The log-joint tile along the features: rows by components (4 x 6 = 24 accumulators).
+#define FT_ROWS 4
+#define FT_COMPONENTS 6
 /// The sums tile: components by vectors of features (8 x 3 vectors = 24 accumulators).
 #define SUM_ROWS 8
 #define SUM_VECTORS 3

@@ -19,7 +19,97 @@ void GMM_JOIN(gmm_quadratic_pad_theta, SUFFIX)(const T *theta, long features, lo
     }
 }
 
+long GMM_JOIN(gmm_quadratic_feature_stride, SUFFIX)(long features) {
+    return (features + L - 1) / L * L;
+}
+
+void GMM_JOIN(gmm_quadratic_transpose_theta, SUFFIX)(const T *theta, long features, long components, T *transposed) {
+    const long stride = GMM_JOIN(gmm_quadratic_feature_stride, SUFFIX)(features);
+    for (long c = 0; c < components; c++) {
+        for (long j = 0; j < features; j++) transposed[c * stride + j] = theta[j * components + c];
+        for (long j = features; j < stride; j++) transposed[c * stride + j] = 0;
+    }
+}
+
 #if GMM_HAVE_AVX2_CODE
+/// The sum of a vector's lanes in a fixed tree: lane i + lane i + L/2, then again on the half,
+/// down to one (gmm_quadratic_log_joint_by_features's contract).
+static inline __attribute__((always_inline)) GMM_AVX512_TARGET
+T GMM_JOIN(lane_tree_sum, SUFFIX)(V v) {
+    T lanes[L];
+    __builtin_memcpy(lanes, &v, sizeof v);
+    for (int width = L / 2; width > 0; width /= 2)
+        for (int i = 0; i < width; i++) lanes[i] = lanes[i] + lanes[i + width];
+    return lanes[0];
+}
+
+/// `out[r][c] = z[r] · θᵀ[c]` for R rows and C components, the features in L lanes: lane l sums
+/// features l, l + L, l + 2L, ... in order, one FMA at a time, then the lanes' tree. The last
+/// vector of a row whose M is not a multiple of L is copied with zeros after it (θᵀ's rows are
+/// padded with zeros), so nothing past a row's end is read.
+static inline __attribute__((always_inline)) GMM_AVX512_TARGET
+void GMM_JOIN(feature_tile, SUFFIX)(const T *restrict z, long m, const T *restrict thetaT, long ldt,
+                                     T *restrict out, long ldo, const int R, const int C) {
+    V acc[FT_ROWS][FT_COMPONENTS];
+    for (int r = 0; r < R; r++) for (int c = 0; c < C; c++) acc[r][c] = (V)0;
+    const long whole = m / L;
+    for (long v = 0; v < whole; v++) {
+        V t[FT_COMPONENTS];
+        for (int c = 0; c < C; c++) __builtin_memcpy(&t[c], thetaT + c * ldt + v * L, sizeof(V));
+        for (int r = 0; r < R; r++) {
+            V zr;
+            __builtin_memcpy(&zr, z + r * m + v * L, sizeof zr);
+            for (int c = 0; c < C; c++) acc[r][c] = __builtin_elementwise_fma(zr, t[c], acc[r][c]);
+        }
+    }
+    if (whole * L < m) {
+        V t[FT_COMPONENTS];
+        for (int c = 0; c < C; c++) __builtin_memcpy(&t[c], thetaT + c * ldt + whole * L, sizeof(V));
+        for (int r = 0; r < R; r++) {
+            V zr = (V)0;
+            __builtin_memcpy(&zr, z + r * m + whole * L, sizeof(T) * (size_t)(m - whole * L));
+            for (int c = 0; c < C; c++) acc[r][c] = __builtin_elementwise_fma(zr, t[c], acc[r][c]);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) out[r * ldo + c] = GMM_JOIN(lane_tree_sum, SUFFIX)(acc[r][c]);
+}
+
+/// Every component for R rows, FT_COMPONENTS at a time, then the last few.
+static inline __attribute__((always_inline)) GMM_AVX512_TARGET
+void GMM_JOIN(feature_rows, SUFFIX)(const T *restrict z, long m, const T *restrict thetaT, long ldt, long components,
+                                     T *restrict out, const int R) {
+    long c = 0;
+    for (; c + FT_COMPONENTS <= components; c += FT_COMPONENTS)
+        GMM_JOIN(feature_tile, SUFFIX)(z, m, thetaT + c * ldt, ldt, out + c, components, R, FT_COMPONENTS);
+    switch (components - c) {
+#define TAIL(C) case C: GMM_JOIN(feature_tile, SUFFIX)(z, m, thetaT + c * ldt, ldt, out + c, components, R, C); break;
+        TAIL(1) TAIL(2) TAIL(3) TAIL(4) TAIL(5)
+#undef TAIL
+    default: break;
+    }
+}
+
+GMM_AVX512_TARGET
+static void GMM_JOIN(log_joint_by_features_avx512, SUFFIX)(const T *restrict z, long rows, long features,
+                                                           const T *restrict thetaT, long components, T *restrict out) {
+    const long ldt = GMM_JOIN(gmm_quadratic_feature_stride, SUFFIX)(features);
+    long i = 0;
+    for (; i + FT_ROWS <= rows; i += FT_ROWS)
+        GMM_JOIN(feature_rows, SUFFIX)(z + i * features, features, thetaT, ldt, components, out + i * components, FT_ROWS);
+    switch (rows - i) {
+#define TAIL(R) case R: GMM_JOIN(feature_rows, SUFFIX)(z + i * features, features, thetaT, ldt, components, out + i * components, R); break;
+        TAIL(1) TAIL(2) TAIL(3)
+#undef TAIL
+    default: break;
+    }
+}
+
+void GMM_JOIN(gmm_quadratic_log_joint_by_features, SUFFIX)(const T *z, long rows, long features, const T *thetaT,
+                                                            long components, T *out) {
+    GMM_JOIN(log_joint_by_features_avx512, SUFFIX)(z, rows, features, thetaT, components, out);
+}
+
 /// `out[r][0..<width) = Σ_j z[r][j] θ[j][0..<width)` for R rows of Z, over NV vectors of columns
 /// of the padded Θ (stride `ldt`), each sum taken over j in order, one FMA at a time. With HALF,
 /// the last vector is half as wide (a panel whose last columns fill at most half a vector: K = 10
@@ -174,6 +264,11 @@ void GMM_JOIN(gmm_quadratic_sums, SUFFIX)(const T *weighted, long rows, long com
 }
 #else
 // Never called: gmm_quadratic_products_available() is 0 on this build.
+void GMM_JOIN(gmm_quadratic_log_joint_by_features, SUFFIX)(const T *z, long rows, long features, const T *thetaT,
+                                                            long components, T *out) {
+    (void)z; (void)rows; (void)features; (void)thetaT; (void)components; (void)out;
+}
+
 void GMM_JOIN(gmm_quadratic_log_joint, SUFFIX)(const T *z, long rows, long features, const T *theta, long components, T *out) {
     (void)z; (void)rows; (void)features; (void)theta; (void)components; (void)out;
 }

@@ -36,6 +36,76 @@ import CGaussianMixturesKernels
         #expect(mismatches == 0, "\(mismatches) of \(checked) entries differ from their FMA chains")
     }
 
+    /// The log joint along the features, float64 and float32, against its contract: per entry
+    /// L lane chains of FMAs (lane l over features l, l + L, ... in order), then the lanes'
+    /// tree (lane i plus lane i + L/2, halving). Rows around the 4-row tile, K around the
+    /// 6-component tile, M around whole vectors and every tail.
+    @Test(.enabled(if: available, "needs AVX-512"))
+    func logJointAlongFeaturesEqualsItsLaneTree() {
+        func compare<T: BinaryFloatingPoint>(_: T.Type, lanes: Int, ms: [Int], stride: (Int) -> Int,
+                                             transpose: (UnsafePointer<T>, Int, Int, UnsafeMutablePointer<T>) -> Void,
+                                             logJoint: (UnsafePointer<T>, Int, Int, UnsafePointer<T>, Int, UnsafeMutablePointer<T>) -> Void)
+            -> (mismatches: Int, checked: Int) {
+            var generator = Xoshiro256StarStar(seed: 12)
+            var mismatches = 0, checked = 0
+            for rows in [1, 2, 3, 4, 5, 7, 8, 9, 13] {
+                for k in [1, 2, 3, 4, 5, 6, 7, 11, 12, 13, 17] {
+                    for m in ms {
+                        let z = (0..<(rows * m)).map { _ in T(generator.nextGaussian()) }
+                        let theta = (0..<(m * k)).map { _ in T(generator.nextGaussian()) }
+                        var transposed = [T](repeating: .nan, count: k * stride(m))
+                        transpose(theta, m, k, &transposed)
+                        var out = [T](repeating: .nan, count: rows * k)
+                        logJoint(z, rows, m, transposed, k, &out)
+                        for n in 0..<rows {
+                            for c in 0..<k {
+                                var lane = [T](repeating: 0, count: lanes)
+                                for j in 0..<m { lane[j % lanes] = lane[j % lanes].addingProduct(z[n * m + j], theta[j * k + c]) }
+                                var width = lanes / 2
+                                while width > 0 {
+                                    for i in 0..<width { lane[i] = lane[i] + lane[i + width] }
+                                    width /= 2
+                                }
+                                if out[n * k + c] != lane[0] { mismatches += 1 }
+                                checked += 1
+                            }
+                        }
+                    }
+                }
+            }
+            return (mismatches, checked)
+        }
+        let double = compare(Double.self, lanes: 8, ms: [1, 5, 7, 8, 9, 15, 16, 17, 33, 66, 153],
+                             stride: gmm_quadratic_feature_stride, transpose: gmm_quadratic_transpose_theta,
+                             logJoint: gmm_quadratic_log_joint_by_features)
+        let single = compare(Float.self, lanes: 16, ms: [1, 7, 15, 16, 17, 31, 32, 33, 47, 66, 153],
+                             stride: gmm_quadratic_feature_stride_f32, transpose: gmm_quadratic_transpose_theta_f32,
+                             logJoint: gmm_quadratic_log_joint_by_features_f32)
+        #expect(double.checked > 40_000 && single.checked > 40_000)
+        #expect(double.mismatches == 0, "float64: \(double.mismatches) of \(double.checked) entries differ from the lane tree")
+        #expect(single.mismatches == 0, "float32: \(single.mismatches) of \(single.checked) entries differ from the lane tree")
+    }
+
+    /// The log joint's kernel by K's lane share: along the features where the kernel across the
+    /// components would fill under 80 % of its lanes (float64 K = 1-3, 5, 6, 9; float32 also
+    /// under 90 % from M = 1000), across them otherwise, a GEMM for float64 K = 4.
+    @Test(.enabled(if: available, "needs AVX-512"))
+    func logJointKernelFollowsTheLaneShare() {
+        func along<T: EngineScalar>(_: T.Type, _ k: Int, _ m: Int) -> (Bool, Bool) {
+            let p = QuadraticProducts<T>(theta: [T](repeating: 1, count: k * m), components: k, features: m, kernels: true)
+            return (p.usesKernels.logJoint, p.logJointRunsAlongFeatures)
+        }
+        for (k, expected) in [(1, true), (2, true), (3, true), (5, true), (6, true), (9, true), (7, false), (8, false),
+                              (10, false), (12, false), (16, false), (17, false)] {
+            #expect(along(Double.self, k, 100) == (true, expected), "float64 K = \(k)")
+        }
+        #expect(along(Double.self, 4, 100) == (false, false))
+        for (k, m, expected) in [(4, 100, true), (10, 100, true), (12, 100, true), (8, 100, false), (16, 100, false),
+                                 (20, 100, false), (20, 1000, true), (7, 1000, true), (24, 1000, false), (50, 231, false)] {
+            #expect(along(Float.self, k, m) == (true, expected), "float32 K = \(k), M = \(m)")
+        }
+    }
+
     /// Runs the two kernels on random shapes (rows 1-7, 12, 13, 32 by `ks` by `ms`) and counts the
     /// entries whose bits differ from one chain of FMAs in order (`z · θ_k` over the features;
     /// `Σ_n w_nk z_nj` over the rows, then added to the sum it started from).
@@ -83,9 +153,10 @@ import CGaussianMixturesKernels
         return (mismatches, checked)
     }
 
-    /// Below five components the log joint stays a GEMM (the kernel would use under half of its
-    /// vectors), in float64 and float32; the sums still run on their kernel.
-    @Test func fewComponentsKeepTheLogJointOnAGEMM() {
+    /// Float64 K = 4 keeps the log joint on a GEMM (the kernel across the components is no
+    /// faster and the one along the features not either); float32 K = 4 runs along the
+    /// features; the sums run on their kernel whatever K.
+    @Test func fourComponentsKeepTheFloat64LogJointOnAGEMM() {
         let theta = [Double](repeating: 1, count: 4 * 10)
         let four = QuadraticProducts<Double>(theta: theta, components: 4, features: 10, kernels: true).usesKernels
         #expect(!four.logJoint && four.sums == Self.available)
@@ -96,8 +167,8 @@ import CGaussianMixturesKernels
                                               kernels: true).usesKernels
         #expect(single.logJoint == Self.available && single.sums == Self.available)
         let singleFour = QuadraticProducts<Float>(theta: [Float](repeating: 1, count: 40), components: 4, features: 10,
-                                                  kernels: true).usesKernels
-        #expect(!singleFour.logJoint && singleFour.sums == Self.available)
+                                                  kernels: true)
+        #expect(singleFour.usesKernels.logJoint == Self.available && singleFour.logJointRunsAlongFeatures == Self.available)
     }
 
     /// The road between the fused chunk and the products, from the measured crossover: products
@@ -129,8 +200,9 @@ import CGaussianMixturesKernels
     /// One E-step forced onto the two-product road, with the kernels and with GEMMs: the same
     /// statistics to rounding. N = 1,001 in 64-row chunks ends on 41 rows (a 5-row tile); K = 13
     /// pads Θ to 16 columns; M = 66 leaves the sums two 8-feature tiles and two lone features.
-    /// K = 3 keeps the log joint on a GEMM with the sums on their kernel.
-    @Test(arguments: [3, 13])
+    /// K = 3 runs the log joint along the features; K = 4 keeps it on a GEMM with the sums on
+    /// their kernel.
+    @Test(arguments: [3, 4, 13])
     func eStepOnTheKernelsAgreesWithGEMMs(k: Int) throws {
         var generator = Xoshiro256StarStar(seed: 3)
         let d = 10
@@ -152,7 +224,7 @@ import CGaussianMixturesKernels
         let (gemm, gemmUsed) = statistics(kernels: false)
         let (own, ownUsed) = statistics(kernels: true)
         #expect(!gemmUsed.logJoint && !gemmUsed.sums)
-        #expect(ownUsed.logJoint == (Self.available && k >= 5) && ownUsed.sums == Self.available)
+        #expect(ownUsed.logJoint == (Self.available && k != 4) && ownUsed.sums == Self.available)
         #expect(abs(own.logLikelihood - gemm.logLikelihood) <= 1e-12 * abs(gemm.logLikelihood))
         let a = try maximizationStep(own, covarianceType: .full, regularization: 1e-6, iteration: 1)
         let b = try maximizationStep(gemm, covarianceType: .full, regularization: 1e-6, iteration: 1)
@@ -162,8 +234,9 @@ import CGaussianMixturesKernels
     }
 
     /// The same in float32 (16-lane kernels against SGEMMs; K = 13 pads Θ to 16 columns, M = 66
-    /// leaves the sums one 48-feature tile, one 16 and a two-feature tail): the statistics agree
-    /// to float rounding, sums of 1,001 rows in float.
+    /// leaves the sums one 48-feature tile, one 16 and a two-feature tail; K = 3 runs the log
+    /// joint along the features): the statistics agree to float rounding, sums of 1,001 rows in
+    /// float.
     @Test(arguments: [3, 13])
     func float32EStepOnTheKernelsAgreesWithGEMMs(k: Int) throws {
         var generator = Xoshiro256StarStar(seed: 5)
@@ -187,7 +260,7 @@ import CGaussianMixturesKernels
         let (gemm, gemmUsed) = statistics(kernels: false)
         let (own, ownUsed) = statistics(kernels: true)
         #expect(!gemmUsed.logJoint && !gemmUsed.sums)
-        #expect(ownUsed.logJoint == (Self.available && k >= 5) && ownUsed.sums == Self.available)
+        #expect(ownUsed.logJoint == Self.available && ownUsed.sums == Self.available)
         #expect(abs(own.logLikelihood - gemm.logLikelihood) <= 1e-5 * abs(gemm.logLikelihood))
         let a = try maximizationStep(own, covarianceType: .full, regularization: 1e-6, iteration: 1)
         let b = try maximizationStep(gemm, covarianceType: .full, regularization: 1e-6, iteration: 1)

@@ -194,6 +194,23 @@ void gmm_quadratic_log_joint(const double *z, long rows, long features, const do
 /// `gmm_quadratic_log_joint` in single precision (Θ padded by gmm_quadratic_pad_theta_f32), one
 /// chain of float FMAs per entry.
 void gmm_quadratic_log_joint_f32(const float *z, long rows, long features, const float *theta, long components, float *out);
+/// The row stride of Θᵀ for gmm_quadratic_log_joint_by_features: M rounded up to a whole
+/// AVX-512 vector (8 doubles; 16 floats for the `_f32` version).
+long gmm_quadratic_feature_stride(long features);
+long gmm_quadratic_feature_stride_f32(long features);
+/// Θᵀ: copies `theta` (`features` x `components`, row-major) into `transposed` (`components` x
+/// `gmm_quadratic_feature_stride(features)`), the extra columns zero.
+void gmm_quadratic_transpose_theta(const double *theta, long features, long components, double *transposed);
+void gmm_quadratic_transpose_theta_f32(const float *theta, long features, long components, float *transposed);
+/// `out = Z Θ` as gmm_quadratic_log_joint, but summed along the features, which fills every lane
+/// whatever K (`thetaT` from gmm_quadratic_transpose_theta): entry (n, k) is the tree sum of L
+/// lane sums (L = 8 doubles, 16 floats), lane l `fma(z[n][j], θ[j][k], ...)` over j = l, l + L,
+/// ... in order from 0, the tree adding lane i and lane i + L/2, then again on the half, down
+/// to one.
+void gmm_quadratic_log_joint_by_features(const double *z, long rows, long features, const double *thetaT, long components,
+                                         double *out);
+void gmm_quadratic_log_joint_by_features_f32(const float *z, long rows, long features, const float *thetaT, long components,
+                                             float *out);
 /// Adds one chunk's weighted sums, `sums += Wᵀ Z`: `weighted` is `rows` x `components` (`w_n
 /// r_nk`), `z` is `rows` x `features` (M), `sums` is `components` x M, all row-major. Entry (k,
 /// j) gets `t = fma(w[rows-1][k], z[rows-1][j], ... fma(w[0][k], z[0][j], 0))`, one chain over

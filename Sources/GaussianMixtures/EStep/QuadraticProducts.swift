@@ -16,14 +16,46 @@ import CGaussianMixturesKernels
 struct QuadraticProducts<Scalar: EngineScalar> {
     let components: Int
     let features: Int
-    /// `Θ` with its columns padded to `gmm_quadratic_theta_stride(K)` (`_f32` in float32), when
-    /// the log-joint kernel runs.
-    private let padded: [Scalar]?
+    /// How the log joint runs: a GEMM, the kernel across the components (`Θ` padded to
+    /// `gmm_quadratic_theta_stride(K)` columns) or the kernel along the features (`Θᵀ`, rows
+    /// padded to `gmm_quadratic_feature_stride(M)`); `_f32` strides in float32.
+    private enum LogJoint {
+        case gemm
+        case acrossComponents(padded: [Scalar])
+        case alongFeatures(transposed: [Scalar])
+    }
+    private let logJointKernel: LogJoint
     /// Whether the sums kernel runs.
     private let sumsKernel: Bool
 
-    /// The fewest components for which the log-joint kernel runs.
+    /// The fewest components for which the log-joint kernel across the components runs.
     static var minimumLogJointComponents: Int { 5 }
+
+    /// Lanes of one AVX-512 vector of `Scalar`.
+    static var lanes: Int { Scalar.self == Double.self ? 8 : 16 }
+
+    /// The share of the across-components kernel's FMA lanes that carry a component: K over
+    /// its vectors' lanes, a last vector of at most half the lanes costing half (K = 10 in
+    /// float64: 10 of 12, in float32 10 of 16).
+    static func laneShare(components k: Int) -> Double {
+        let l = lanes, rest = k % l
+        let cost = Double(k / l) + (rest == 0 ? 0 : rest <= l / 2 ? 0.5 : 1)
+        return Double(k) / (cost * Double(l))
+    }
+
+    /// Whether the log joint runs along the features (every lane full whatever K, but a lane
+    /// sum per entry and the last vector of each row to pay): where the across-components
+    /// kernel fills under 80 % of its lanes, and in float32 under 90 % from M = 1000. Measured
+    /// (one thread, 64 rows, GFLOP/s along the features against across the components; then
+    /// the GEMM): float64 M = 5151, K = 1 17.6/9.1 (DGEMM 16.9), K = 2 28.4/18.2 (27.3), K = 3
+    /// 37.9/26.7 (22.4), K = 5 46.3/26.8, K = 9 (M = 2145) 49.6/37.9, K = 10 42.6/41.4, K = 16
+    /// 46.5/55.2, K = 32 (M = 2145) 50.8/57.2; at M = 351, K = 5 43.7/30.6, K = 16 31.7/53.1.
+    /// Float32 M = 5151: K = 4 93.4/39.2 (SGEMM 32.6), K = 7 86.3/68.3, K = 10 104.7/68.5, K = 20
+    /// 99.6/83.9, K = 16 103.5/113.6; K = 50 at M = 231 37.5/53.4.
+    static func logJointAlongFeatures(components k: Int, features m: Int) -> Bool {
+        let share = laneShare(components: k)
+        return share < 0.8 || (Scalar.self == Float.self && share < 0.9 && m >= 1000)
+    }
 
     /// Whether the kernels exist on this processor (AVX-512).
     static var kernelsAvailable: Bool { gmm_quadratic_products_available() != 0 }
@@ -47,12 +79,32 @@ struct QuadraticProducts<Scalar: EngineScalar> {
         self.components = components
         self.features = features
         sumsKernel = kernels && Self.kernelsAvailable
-        guard sumsKernel, components >= Self.minimumLogJointComponents, !theta.isEmpty else {
-            padded = nil
+        guard sumsKernel, !theta.isEmpty else {
+            logJointKernel = .gemm
+            return
+        }
+        if Self.logJointAlongFeatures(components: components, features: features) {
+            let stride = Scalar.self == Double.self ? gmm_quadratic_feature_stride(features)
+                : gmm_quadratic_feature_stride_f32(features)
+            logJointKernel = .alongFeatures(transposed: theta.withUnsafeBufferPointer { theta in
+                [Scalar](unsafeUninitializedCapacity: components * stride) { buffer, count in
+                    if let t = Self.doubles(theta.baseAddress!), let p = Self.doubles(buffer.baseAddress!) {
+                        gmm_quadratic_transpose_theta(t, features, components, p)
+                    } else {
+                        gmm_quadratic_transpose_theta_f32(Self.floats(theta.baseAddress!), features, components,
+                                                          Self.floats(buffer.baseAddress!))
+                    }
+                    count = components * stride
+                }
+            })
+            return
+        }
+        guard components >= Self.minimumLogJointComponents else {
+            logJointKernel = .gemm
             return
         }
         let stride = Self.thetaStride(components)
-        padded = theta.withUnsafeBufferPointer { theta in
+        logJointKernel = .acrossComponents(padded: theta.withUnsafeBufferPointer { theta in
             [Scalar](unsafeUninitializedCapacity: features * stride) { buffer, count in
                 if let t = Self.doubles(theta.baseAddress!), let p = Self.doubles(buffer.baseAddress!) {
                     gmm_quadratic_pad_theta(t, features, components, p)
@@ -62,15 +114,25 @@ struct QuadraticProducts<Scalar: EngineScalar> {
                 }
                 count = features * stride
             }
-        }
+        })
     }
 
-    /// Whether each product runs on its kernel (else a GEMM).
-    var usesKernels: (logJoint: Bool, sums: Bool) { (padded != nil, sumsKernel) }
+    /// Whether each product runs on a kernel (else a GEMM), and whether the log joint's runs
+    /// along the features.
+    var usesKernels: (logJoint: Bool, sums: Bool) {
+        if case .gemm = logJointKernel { return (false, sumsKernel) }
+        return (true, sumsKernel)
+    }
+
+    var logJointRunsAlongFeatures: Bool {
+        if case .alongFeatures = logJointKernel { return true }
+        return false
+    }
 
     /// `out = Z Θ` for `rows` rows of features `z` (`rows x M`); `out` is `rows x K`.
     func logJoint(_ z: UnsafePointer<Scalar>, rows: Int, theta: UnsafePointer<Scalar>, into out: UnsafeMutablePointer<Scalar>) {
-        if let padded {
+        switch logJointKernel {
+        case .acrossComponents(let padded):
             padded.withUnsafeBufferPointer { p in
                 if let z = Self.doubles(z), let p = Self.doubles(p.baseAddress!), let out = Self.doubles(out) {
                     gmm_quadratic_log_joint(z, rows, features, p, components, out)
@@ -79,7 +141,16 @@ struct QuadraticProducts<Scalar: EngineScalar> {
                                                 Self.floats(out))
                 }
             }
-        } else {
+        case .alongFeatures(let transposed):
+            transposed.withUnsafeBufferPointer { t in
+                if let z = Self.doubles(z), let t = Self.doubles(t.baseAddress!), let out = Self.doubles(out) {
+                    gmm_quadratic_log_joint_by_features(z, rows, features, t, components, out)
+                } else {
+                    gmm_quadratic_log_joint_by_features_f32(Self.floats(z), rows, features, Self.floats(t.baseAddress!),
+                                                            components, Self.floats(out))
+                }
+            }
+        case .gemm:
             Scalar.gemm(m: rows, n: components, k: features, a: z, lda: features, transposeA: false,
                         b: theta, ldb: components, transposeB: false, beta: 0, c: out, ldc: components)
         }
