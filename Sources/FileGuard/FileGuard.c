@@ -25,8 +25,8 @@ static struct mapping mappings[SLOTS];
 static atomic_flag mapping_claimed[SLOTS];
 static atomic_flag temporary_claimed[SLOTS];
 
-#define INTERRUPTS 3
-static const int interrupting[INTERRUPTS] = { SIGINT, SIGTERM, SIGHUP };
+#define INTERRUPTS 4
+static const int interrupting[INTERRUPTS] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 static struct sigaction previous_interrupt[INTERRUPTS];
 static struct sigaction previous_bus;
 static int bus_installed;
@@ -41,12 +41,22 @@ static void remove_temporaries(void) {
 }
 
 // Removes the temporaries, puts the earlier disposition back and raises the signal again, so
-// that the process ends (or goes on) as it would have without us, exit status included.
+// that the process ends (or goes on) as it would have without us, exit status included. SIGQUIT
+// (Ctrl-\\) takes its default action, ending the process: the Swift runtime's handler for it
+// printed a crash report and then let the run go on to finish and exit 0.
 static void on_interrupt(int signal) {
     int saved = errno;
     remove_temporaries();
     for (int i = 0; i < INTERRUPTS; i++) {
-        if (interrupting[i] == signal) sigaction(signal, &previous_interrupt[i], NULL);
+        if (interrupting[i] != signal) continue;
+        if (signal == SIGQUIT) {
+            struct sigaction fallback;
+            memset(&fallback, 0, sizeof fallback);
+            fallback.sa_handler = SIG_DFL;
+            sigaction(signal, &fallback, NULL);
+        } else {
+            sigaction(signal, &previous_interrupt[i], NULL);
+        }
     }
     raise(signal);
     errno = saved;
@@ -65,6 +75,10 @@ static void install_interrupt_handlers(void) {
         action.sa_flags = SA_RESTART;
         sigaction(interrupting[i], &action, &previous_interrupt[i]);
     }
+}
+
+void gmm_guard_signals(void) {
+    pthread_once(&interrupt_once, install_interrupt_handlers);
 }
 
 int gmm_guard_temporary(const char *path) {

@@ -28,6 +28,7 @@ public struct GMM: ParsableCommand {
     /// process with its exit code (``Cluster/fail(_:code:ownData:)``).
     public static func main() {
         StandardStreams.prepare()
+        OutputFile.guardSignals()
         Cluster.start()
         do {
             var command = try parseAsRoot()

@@ -15,8 +15,14 @@ import Foundation
 /// The temporary is named `.<name>.tmp-<pid>-<random>` and locked (`flock`) by its writer for
 /// as long as the writer lives; a run sweeps the unlocked ones that killed runs left behind.
 /// (Process ids say nothing across PID namespaces: containers that share a folder.) SIGINT,
-/// SIGTERM and SIGHUP remove the temporaries of a run before it ends.
+/// SIGTERM, SIGHUP and SIGQUIT remove the temporaries of a run before it ends.
 public final class OutputFile {
+    /// Installs the interrupting signals' handlers now rather than at the first output, so
+    /// that SIGQUIT ends a run at any time (the command calls it first).
+    public static func guardSignals() {
+        gmm_guard_signals()
+    }
+
     public let path: String
     private let temporaryPath: String?
     /// The path the temporary is renamed to: `path` with its symbolic links resolved.
@@ -24,7 +30,7 @@ public final class OutputFile {
     var descriptor: Int32
     /// Whether `descriptor` is ours to close (not standard output).
     private let ownsDescriptor: Bool
-    /// FileGuard's slot for the temporary (removed on SIGINT/SIGTERM/SIGHUP), or -1.
+    /// FileGuard's slot for the temporary (removed on SIGINT/SIGTERM/SIGHUP/SIGQUIT), or -1.
     private var guardSlot: Int32 = -1
     private var buffer: [UInt8] = []
     private var finished = false
