@@ -6,18 +6,9 @@ import GaussianMixturesIO
 /// machine cannot hold is refused with the number and what to try instead of failing an
 /// allocation (or overflowing a size) halfway.
 enum Memory {
-    /// The memory this process may use, in bytes: the machine's physical memory, or the
-    /// container's limit (cgroup v2 `memory.max`, v1 `memory.limit_in_bytes`) when lower.
-    static let physical: Int = {
-        var limit = Int(clamping: ProcessInfo.processInfo.physicalMemory)
-        for file in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
-            if let text = try? String(contentsOfFile: file, encoding: .utf8),
-               let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), value > 0 {
-                limit = min(limit, value)
-            }
-        }
-        return limit
-    }()
+    /// The memory this process may use, in bytes (``MachineMemory/bytes``: physical memory, or a
+    /// container's or `ulimit -v`'s limit when lower).
+    static var physical: Int { MachineMemory.bytes }
 
     /// The product of `factors` (sizes and bytes per element), or nil when it overflows `Int`.
     static func product(_ factors: Int...) -> Int? {
@@ -32,13 +23,7 @@ enum Memory {
     }
 
     /// `bytes` for people: "1.5 GB", "40 TB"; "more than 9.2 EB" for an overflowed size.
-    static func describe(_ bytes: Int?) -> String {
-        guard let bytes else { return "more than 9.2 EB" }
-        let units = ["bytes", "KB", "MB", "GB", "TB", "PB", "EB"]
-        var value = Double(bytes), unit = 0
-        while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
-        return unit == 0 ? "\(bytes) bytes" : String(format: "%.1f %@", value, units[unit])
-    }
+    static func describe(_ bytes: Int?) -> String { MachineMemory.describe(bytes) }
 
     /// Whether `bytes` (nil: overflowed) fits in the machine's memory.
     static func fits(_ bytes: Int?) -> Bool { bytes.map { $0 <= physical } ?? false }

@@ -31,12 +31,23 @@ public enum CSV {
             throw DataFileError.format(path: path, message:
                 "the file is UTF-16 text; save it as UTF-8 (or plain ASCII) comma-separated text")
         }
+        // The values are at most the commas and line ends, plus one: room for them at once (no
+        // doubling as they come), or a clear refusal where they and a copy of the bytes would
+        // not fit in memory beside the bytes themselves.
+        var fieldBound = 1
+        for byte in bytes where byte == UInt8(ascii: ",") || byte == lineFeed { fieldBound += 1 }
+        if bytes.count + 8 * fieldBound > MachineMemory.bytes - bytes.count {
+            throw DataFileError.format(path: path, message: "up to \(fieldBound) numbers in \(MachineMemory.describe(bytes.count)) of text "
+                + "need about \(MachineMemory.describe(bytes.count + 8 * fieldBound)) more to parse, beyond this process's "
+                + "\(MachineMemory.describe(MachineMemory.bytes)) of memory; give the data as .npy (read in place) or split it")
+        }
         var buffer = bytes
         buffer.append(0)
         return try buffer.withUnsafeMutableBufferPointer { raw -> Contents in
             guard let base = raw.baseAddress else { throw DataFileError.format(path: path, message: "no data rows found") }
             let end = bytes.count
             var values: [Double] = []
+            values.reserveCapacity(fieldBound)
             var header: [String]? = nil
             var warnings: [String] = []
             var columns = -1

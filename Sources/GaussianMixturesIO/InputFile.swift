@@ -43,14 +43,38 @@ enum InputFile {
         }
     }
 
+    /// The most bytes an input read whole may hold: a quarter of ``MachineMemory/bytes``, since
+    /// reading and parsing it take several times its size (a CSV's copy and its doubles).
+    static var byteLimit: Int { MachineMemory.bytes / 4 }
+
     /// Every byte from `descriptor` up to its end.
-    static func readAll(_ descriptor: Int32, info: stat, path: String) throws -> [UInt8] {
+    /// - Parameter text: whether the input is text (CSV, a model file, a list of files): then a
+    ///   NUL byte is refused at once, so that a device without end (`/dev/zero`) or a binary file
+    ///   given by mistake fails in the first megabyte, not when memory runs out.
+    /// - Throws: ``DataFileError/format(path:message:)`` for more than ``byteLimit`` bytes (a
+    ///   stream without end, or a file this machine cannot hold) or, in text, a NUL byte.
+    static func readAll(_ descriptor: Int32, info: stat, path: String, text: Bool) throws -> [UInt8] {
+        let limit = byteLimit
+        func tooLarge(_ size: String) -> DataFileError {
+            DataFileError.format(path: path, message: "\(size) is more than this process can read and parse whole "
+                + "(a quarter of its \(MachineMemory.describe(MachineMemory.bytes)) of memory); give the data as .npy "
+                + "(read in place), split it into several files, or check that the input ends")
+        }
         var bytes: [UInt8] = []
-        if (info.st_mode & S_IFMT) == S_IFREG && info.st_size > 0 { bytes.reserveCapacity(Int(info.st_size)) }
+        if (info.st_mode & S_IFMT) == S_IFREG && info.st_size > 0 {
+            guard info.st_size <= limit else { throw tooLarge("the file's \(MachineMemory.describe(Int(info.st_size)))") }
+            bytes.reserveCapacity(Int(info.st_size))
+        }
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count == 0 { return bytes }
+            if count > 0 && text, let nul = chunk[0..<count].firstIndex(of: 0) {
+                throw DataFileError.format(path: path, message: "byte \(bytes.count + nul + 1) is a NUL byte: the input holds "
+                    + "binary data, not the text expected here (comma-separated numbers, a JSON model, a list of files); "
+                    + "give a text file, or data as .npy")
+            }
+            if count > 0 && bytes.count + count > limit { throw tooLarge("more than \(MachineMemory.describe(limit))") }
             if count < 0 {
                 if errno == EINTR { continue }
                 let code = errno
@@ -64,9 +88,40 @@ enum InputFile {
     }
 }
 
-/// Every byte of a file, or of standard input for `-`.
+/// Every byte of a text file (CSV, a model, a list of files), or of standard input for `-`.
+/// - Throws: ``DataFileError`` for a missing or unreadable file, a NUL byte, or more than a
+///   quarter of ``MachineMemory/bytes``.
 public func readAllBytes(path: String) throws -> [UInt8] {
     let (descriptor, info) = try InputFile.open(path)
     defer { if path != "-" { close(descriptor) } }
-    return try InputFile.readAll(descriptor, info: info, path: path == "-" ? "<stdin>" : path)
+    return try InputFile.readAll(descriptor, info: info, path: path == "-" ? "<stdin>" : path, text: true)
+}
+
+/// The memory this process may use, in bytes: the machine's physical memory, or the container's
+/// limit (cgroup v2 `memory.max`, v1 `memory.limit_in_bytes`) or the address-space limit
+/// (`ulimit -v`) when lower.
+public enum MachineMemory {
+    public static let bytes: Int = {
+        var limit = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        for file in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
+            if let text = try? String(contentsOfFile: file, encoding: .utf8),
+               let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), value > 0 {
+                limit = min(limit, value)
+            }
+        }
+        var space = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &space) == 0 && space.rlim_cur != rlim_t.max {
+            limit = min(limit, Int(clamping: space.rlim_cur))
+        }
+        return max(limit, 1 << 20)
+    }()
+
+    /// `bytes` for people: "1.5 GB", "40 TB"; "more than 9.2 EB" for an overflowed size.
+    public static func describe(_ bytes: Int?) -> String {
+        guard let bytes else { return "more than 9.2 EB" }
+        let units = ["bytes", "KB", "MB", "GB", "TB", "PB", "EB"]
+        var value = Double(bytes), unit = 0
+        while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
+        return unit == 0 ? "\(bytes) bytes" : String(format: "%.1f %@", value, units[unit])
+    }
 }

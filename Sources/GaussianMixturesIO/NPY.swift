@@ -249,7 +249,7 @@ final class MappedFile: @unchecked Sendable {
         let (fd, info) = try InputFile.open(path)
         defer { if path != "-" { close(fd) } }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            try self.init(copying: InputFile.readAll(fd, info: info, path: path), path: path)
+            try self.init(copying: InputFile.readAll(fd, info: info, path: path, text: false), path: path)
             return
         }
         let size = Int(info.st_size)

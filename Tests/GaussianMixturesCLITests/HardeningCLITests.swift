@@ -385,6 +385,28 @@ import Testing
 
     /// Covariances in another type's shape than the file's `covariance_type` say so in those
     /// terms, for every command that reads the model.
+    /// Inputs without end: a text input with a NUL byte is refused in its first megabyte
+    /// (`/dev/zero` as data, a model or a list of files grew to 17 GB and died on a failed
+    /// allocation), and text beyond a quarter of the memory the process may use (here `ulimit
+    /// -v`) is refused with the size and what to try, exit 65, no file.
+    @Test func inputsWithoutEndAreRefusedBeforeMemoryRunsOut() throws {
+        let scratch = Scratch()
+        for arguments in [["fit", "/dev/zero", "--components", "1", "-o", scratch.path("z.json")],
+                          ["info", "/dev/zero"],
+                          ["fit", "--files-from", "/dev/zero", "--components", "1", "-o", scratch.path("z.json")]] {
+            let run = try gmm(arguments)
+            #expect(run.status == 65 && run.stderr.contains("NUL byte"), "\(arguments): \(run.stderr.prefix(300))")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -v 1500000; yes 1.5,2.5,3.5 | head -c 500000000 | exec "
+                             + Self.quoted(EndToEndTests.executable) + " fit - --components 1 -o " + Self.quoted(scratch.path("big.json"))]
+        let big = try EndToEndTests.run(process, stdin: nil)
+        #expect(big.status == 65 && big.stderr.contains("more than") && big.stderr.contains(".npy"), "\(big.stderr.prefix(400))")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("z.json")))
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("big.json")))
+    }
+
     /// 200 rows of three clusters in 4-D whose first six rows are scaled by 1000
     /// (`Fixtures/far-pair-200x4.csv`: numpy's `default_rng(7)`, centres N(0, 10²), unit noise):
     /// one component takes two far rows, a rank-one covariance that float64 holds with `reg_covar`

@@ -68,9 +68,10 @@ import Testing
         #expect(overflow.status == 65 && overflow.stderr.contains("big.csv:2: row 2, column 2: '1e400' is beyond the range of a double"),
                 "\(overflow.stderr)")
 
-        let long = String(repeating: "9", count: 100) + "\u{0}" + String(repeating: "z", count: 1_000_000)
+        // (A NUL byte is refused before parsing: inputsWithoutEndAreRefusedBeforeMemoryRunsOut.)
+        let long = String(repeating: "9", count: 100) + "\u{1}" + String(repeating: "z", count: 1_000_000)
         let huge = try gmm(["fit", try scratch.write("long.csv", "1,2\n3," + long + "\n"), "--components", "1"])
-        #expect(huge.status == 65 && huge.stderr.utf8.count < 300 && !huge.stderr.contains("\u{0}"), "\(huge.stderr.prefix(400))")
+        #expect(huge.status == 65 && huge.stderr.utf8.count < 300 && !huge.stderr.contains("\u{1}"), "\(huge.stderr.prefix(400))")
         #expect(huge.stderr.contains("long.csv:2: column 2: '9999") && huge.stderr.contains("bytes in all)"))
     }
 
