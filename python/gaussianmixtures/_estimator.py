@@ -7,6 +7,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.linalg import solve_triangular
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -23,6 +24,34 @@ from . import _capi
 from ._capi import Options, check, lib, pointer
 
 _DTYPES = {None: None, "float64": np.float64, "float32": np.float32, np.float64: np.float64, np.float32: np.float32}
+
+
+def _covariance_shape(covariance_type, k, d):
+    """scikit-learn's shape of covariances_, precisions_ and precisions_cholesky_."""
+    return {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[covariance_type]
+
+
+def _covariances_from_precisions_cholesky(factors, covariance_type):
+    """The covariances of scikit-learn's precisions_cholesky_ (gm_model_create takes
+    covariances only). scikit-learn scores with x U and the log of U's diagonal, which is the
+    Gaussian of precision U Uᵀ when U is triangular (upper as it makes them, or lower) with a
+    positive diagonal: covariance (U Uᵀ)⁻¹ = U⁻ᵀ U⁻¹, or 1 / U² for diag and spherical."""
+    if not np.all(np.isfinite(factors)):
+        raise ValueError("precisions_cholesky_ holds NaN or infinity")
+    if covariance_type in ("diag", "spherical"):
+        if not np.all(factors > 0):
+            raise ValueError("precisions_cholesky_ must be positive")
+        return 1 / factors**2
+    d = factors.shape[-1]
+    covariances = []
+    for u in factors.reshape(-1, d, d):
+        upper, lower = not np.any(np.tril(u, -1)), not np.any(np.triu(u, 1))
+        if not (upper or lower) or not np.all(np.diag(u) > 0):
+            raise ValueError("every matrix of precisions_cholesky_ must be triangular with a positive diagonal")
+        inverse = solve_triangular(u, np.eye(d), lower=not upper)
+        covariance = inverse.T @ inverse
+        covariances.append((covariance + covariance.T) / 2)
+    return np.array(covariances).reshape(factors.shape)
 
 
 def _run_cancellable(function, cancel):
@@ -128,10 +157,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _start_arrays(self, n_features):
         """weights_init, means_init, precisions_init as contiguous float64 arrays of scikit-learn's shapes."""
         k, d = self.n_components, n_features
-        shapes = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}
         out = []
         for name, shape in (("weights_init", (k,)), ("means_init", (k, d)),
-                            ("precisions_init", shapes[self.covariance_type])):
+                            ("precisions_init", _covariance_shape(self.covariance_type, k, d))):
             value = getattr(self, name)
             if value is None:
                 out.append(None)
@@ -183,12 +211,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         options.n_threads = self.n_threads or 0
         options.exact_dense = 1 if self.exact_dense else 0
         start = None
-        if self.warm_start and getattr(self, "_model", None) is not None and hasattr(self, "means_"):
-            model = self._handle()
-            info = model.info()
-            if info.n_components == self.n_components and info.n_features == X.shape[1] \
-                    and info.covariance_type == options.covariance_type:
-                start = model
+        # scikit-learn's warm start (from the current weights_, means_, precisions_cholesky_),
+        # when they have this fit's shapes.
+        if self.warm_start and hasattr(self, "converged_"):
+            k, d = self.n_components, X.shape[1]
+            if np.shape(getattr(self, "means_", None)) == (k, d) and np.shape(
+                    getattr(self, "precisions_cholesky_", None)) == _covariance_shape(self.covariance_type, k, d):
+                start, _ = self._handle()
                 options.n_init = 1
         starts = self._start_arrays(X.shape[1]) if start is None else [None, None, None]
         options.weights_init, options.means_init, options.precisions_init = (pointer(a) for a in starts)
@@ -231,8 +260,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """The fitted attributes, read from a model handle."""
         info = model.info()
         k, d, size = info.n_components, info.n_features, info.covariance_size
-        shapes = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}
         covariance_type = {v: name for name, v in _capi.COVARIANCE_TYPES.items()}[info.covariance_type]
+        shape = _covariance_shape(covariance_type, k, d)
 
         def read(function, count, shape):
             out = np.empty(count, dtype=np.float64)
@@ -241,37 +270,87 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
         self.weights_ = read(lib.gm_model_weights, k, (k,))
         self.means_ = read(lib.gm_model_means, k * d, (k, d))
-        self.covariances_ = read(lib.gm_model_covariances, size, shapes[covariance_type])
-        self.precisions_ = read(lib.gm_model_precisions, size, shapes[covariance_type])
-        self.precisions_cholesky_ = read(lib.gm_model_precisions_cholesky, size, shapes[covariance_type])
+        self.covariances_ = read(lib.gm_model_covariances, size, shape)
+        self.precisions_ = read(lib.gm_model_precisions, size, shape)
+        self.precisions_cholesky_ = read(lib.gm_model_precisions_cholesky, size, shape)
         self.lower_bounds_ = list(read(lib.gm_model_lower_bounds, info.lower_bounds_count, (info.lower_bounds_count,)))
         self.converged_ = bool(info.converged)
         self.n_iter_ = int(info.n_iter)
         self.lower_bound_ = float(info.lower_bound)
-        self._model = model
-        self._model_covariance_type = covariance_type
+        # Scoring and sampling use the fitted handle until an attribute they read changes.
+        copies = [self.weights_.copy(), self.means_.copy()]
+        self._models = {source: (covariance_type, copies + [getattr(self, source).copy()], model, 0.0)
+                        for source in ("precisions_cholesky_", "covariances_")}
 
-    def _handle(self):
-        """The model handle, made again from the fitted attributes after unpickling."""
+    def _handle(self, source="precisions_cholesky_"):
+        """The model handle of the current fitted attributes, read as scikit-learn reads them:
+        weights_, means_ and `source` (precisions_cholesky_ for scoring, covariances_ for
+        sampling), in covariance_type's shapes. A handle is kept with copies of what it was made
+        from, and made again only when one of them or covariance_type differs (after an edit, at
+        the first call after unpickling), so an unchanged model costs a comparison per call.
+        Returns the handle and an offset of the log-likelihoods, log(sum of weights_): 0 unless
+        weights_ were set not to sum to 1, when the scoring handle holds them divided by their
+        sum and scikit-learn's log-likelihoods are the handle's plus the offset."""
         check_is_fitted(self)
-        model = getattr(self, "_model", None)
-        if model is None:
-            k, d = self.means_.shape
-            weights = np.ascontiguousarray(self.weights_, dtype=np.float64)
-            means = np.ascontiguousarray(self.means_, dtype=np.float64)
-            covariances = np.ascontiguousarray(self.covariances_, dtype=np.float64)
-            out = ctypes.c_void_p()
-            check(lib.gm_model_create(k, d, _capi.COVARIANCE_TYPES[self._model_covariance_type], pointer(weights),
-                                      pointer(means), pointer(covariances), ctypes.byref(out)))
-            model = _capi.Model(out.value)
-            self._model = model
+        names = ("weights_", "means_", source)
+        values = [np.asarray(getattr(self, name), dtype=np.float64) for name in names]
+        models = getattr(self, "_models", None)
+        if models is None:
+            models = self._models = {}
+        kept = models.get(source)
+        if kept is None or kept[0] != self.covariance_type or not all(map(np.array_equal, kept[1], values)):
+            kept = (self.covariance_type, [value.copy() for value in values], *self._make_model(names, values))
+            models[source] = kept
+        model = kept[2]
         check(lib.gm_model_set_threads(model.handle, self.n_threads or 0))
-        return model
+        return model, kept[3]
+
+    def _make_model(self, names, values):
+        """A handle of weights_, means_ and precisions_cholesky_ or covariances_ (`names`,
+        `values` as float64 arrays), and its offset (see _handle). Shapes are checked here,
+        values by gm_model_create (weights, positive-definite covariances)."""
+        weights, means, covariances = values
+        if means.ndim != 2:
+            raise ValueError(f"means_ should have the shape of (n_components, n_features), but got {means.shape}")
+        k, d = means.shape
+        for name, value, shape in zip(names, values, ((k,), (k, d), _covariance_shape(self.covariance_type, k, d))):
+            if value.shape != shape:
+                raise ValueError(f"The attribute '{name}' should have the shape of {shape}, but got {value.shape} "
+                                 f"(covariance_type={self.covariance_type!r}, {k} components, {d} features)")
+        if names[2] == "covariances_":
+            return self._create_model(weights, means, covariances), 0.0
+        total = weights.sum()
+        offset = 0.0
+        if np.all(weights >= 0) and total > 0 and abs(total - 1) > 1e-6:
+            weights, offset = weights / total, float(np.log(total))
+        # covariances_, when the handle they make has exactly these factors (after a fit or an
+        # unpickling), give the fit's model to the bit, which the factors' round trip would not.
+        stated = getattr(self, "covariances_", None)
+        if np.shape(stated) == covariances.shape:
+            try:
+                model = self._create_model(weights, means, np.asarray(stated, dtype=np.float64))
+                factors = np.empty(covariances.size, dtype=np.float64)
+                check(lib.gm_model_precisions_cholesky(model.handle, pointer(factors), factors.size))
+                if np.array_equal(factors.reshape(covariances.shape), covariances):
+                    return model, offset
+            except ValueError:
+                pass
+        covariances = _covariances_from_precisions_cholesky(covariances, self.covariance_type)
+        return self._create_model(weights, means, covariances), offset
+
+    def _create_model(self, weights, means, covariances):
+        """gm_model_create of arrays of checked shapes."""
+        k, d = means.shape
+        weights, means, covariances = (np.ascontiguousarray(a, dtype=np.float64) for a in (weights, means, covariances))
+        out = ctypes.c_void_p()
+        check(lib.gm_model_create(k, d, _capi.COVARIANCE_TYPES[self.covariance_type], pointer(weights),
+                                  pointer(means), pointer(covariances), ctypes.byref(out)))
+        return _capi.Model(out.value)
 
     def __getstate__(self):
         state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__.copy()
         state = dict(state)
-        state.pop("_model", None)
+        state.pop("_models", None)
         return state
 
     def __setstate__(self, state):
@@ -279,7 +358,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             super().__setstate__(state)
         else:
             self.__dict__.update(state)
-        self._model = None
+        self._models = {}
 
     # ----------------------------------------------------------------- using a fitted model
 
@@ -301,9 +380,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def score_samples(self, X):
         """Log-likelihood of every row, log p(x)."""
         X = self._score_array(X)
-        model = self._handle()
+        model, offset = self._handle()
         out = np.empty(X.shape[0], dtype=np.float64)
         check(self._call(lib.gm_score_samples, lib.gm_score_samples_float, model, X, out))
+        if offset:
+            out += offset
         return out
 
     def score(self, X, y=None):
@@ -313,7 +394,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def predict(self, X):
         """The most probable component of every row."""
         X = self._score_array(X)
-        model = self._handle()
+        model, _ = self._handle()
         out = np.empty(X.shape[0], dtype=np.int64)
         check(self._call(lib.gm_predict, lib.gm_predict_float, model, X, out, ctypes.c_int64))
         return out
@@ -321,8 +402,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def predict_proba(self, X):
         """Responsibilities: the posterior probability of every component for every row."""
         X = self._score_array(X)
-        model = self._handle()
-        out = np.empty((X.shape[0], self.weights_.shape[0]), dtype=np.float64)
+        model, _ = self._handle()
+        out = np.empty((X.shape[0], model.info().n_components), dtype=np.float64)
         check(self._call(lib.gm_predict_proba, lib.gm_predict_proba_float, model, X, out))
         return out
 
@@ -331,8 +412,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         check_is_fitted(self)
         if n_samples < 1:
             raise ValueError(f"Invalid value for 'n_samples': {n_samples} . The sampling requires at least one sample.")
-        model = self._handle()
-        d = self.means_.shape[1]
+        model, _ = self._handle("covariances_")
+        d = model.info().n_features
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         X = np.empty((n_samples, d), dtype=np.float64)
         y = np.empty(n_samples, dtype=np.int64)
@@ -341,9 +422,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return X[order], y[order]
 
     def _n_parameters(self):
-        k, d = self.means_.shape
+        """Free parameters, counted as scikit-learn counts them: from n_components,
+        covariance_type and the features of means_."""
+        k, d = self.n_components, np.shape(self.means_)[1]
         covariance = {"full": k * d * (d + 1) / 2, "diag": k * d, "tied": d * (d + 1) / 2, "spherical": k}
-        return int(covariance[self._model_covariance_type] + k * d + k - 1)
+        return int(covariance[self.covariance_type] + k * d + k - 1)
 
     def bic(self, X):
         """Bayesian information criterion (lower is better)."""

@@ -326,3 +326,128 @@ def test_exact_dense_gives_the_pruned_fit_to_rounding():
     assert_close(pruned.means_, dense.means_, 1e-11)
     assert_close(pruned.covariances_, dense.covariances_, 1e-10)
     assert abs(pruned.lower_bound_ - dense.lower_bound_) < 1e-12 * abs(dense.lower_bound_)
+
+
+FITTED_ATTRIBUTES = ["weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_"]
+
+
+def with_attributes(model, source):
+    """`model` given copies of `source`'s fitted attributes (scikit-learn's or ours), as a user
+    sets them by hand."""
+    for name in FITTED_ATTRIBUTES:
+        setattr(model, name, np.array(getattr(source, name), dtype=float))
+    return model
+
+
+def assert_scores_agree(ours, theirs, X, tolerance=1e-10):
+    """Every method that reads the fitted attributes gives scikit-learn's answer."""
+    assert_close(ours.score_samples(X), theirs.score_samples(X), tolerance)
+    assert_close(ours.predict_proba(X), theirs.predict_proba(X), tolerance)
+    assert np.array_equal(ours.predict(X), theirs.predict(X))
+    for method in ["score", "bic", "aic"]:
+        assert abs(getattr(ours, method)(X) - getattr(theirs, method)(X)) <= tolerance * abs(getattr(theirs, method)(X))
+
+
+def test_edited_weights_and_means_are_read_as_sklearn_reads_them():
+    X = load_iris().data
+    ours = GaussianMixture(3, random_state=0).fit(X)
+    theirs = with_attributes(SklearnGaussianMixture(3), ours)
+    before = ours.score(X)
+    for model in (ours, theirs):
+        model.weights_ = np.array([0.6, 0.3, 0.1])
+    assert ours.score(X) != before
+    assert_scores_agree(ours, theirs, X)
+    for model in (ours, theirs):  # in place, and not summing to 1
+        model.weights_[0] = 1.2
+    assert_scores_agree(ours, theirs, X)
+    for model in (ours, theirs):
+        model.means_[1] += 0.5
+    assert_scores_agree(ours, theirs, X)
+
+
+def test_an_unchanged_model_keeps_its_handle():
+    X = load_iris().data
+    model = GaussianMixture(3, random_state=0).fit(X)
+    handle = model._handle()[0]
+    model.predict(X), model.score(X), model.predict_proba(X)
+    assert model._handle()[0] is handle
+    model.means_ = model.means_.copy()  # another object, the same values
+    assert model._handle()[0] is handle
+    model.means_[0, 0] += 1e-3
+    assert model._handle()[0] is not handle
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_attributes_set_by_hand_score_as_sklearn(covariance_type):
+    X = load_wine().data
+    theirs = SklearnGaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
+    ours = with_attributes(GaussianMixture(3, covariance_type=covariance_type), theirs)
+    assert_scores_agree(ours, theirs, X)
+    samples, labels = ours.sample(500)
+    assert samples.shape == (500, X.shape[1]) and labels.shape == (500,)
+    if covariance_type == "full":
+        # scikit-learn also scores with lower-triangular factors of the precisions.
+        for model in (ours, theirs):
+            model.precisions_cholesky_ = np.linalg.cholesky(model.precisions_)
+        assert_scores_agree(ours, theirs, X)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_unpickled_then_edited_scores_as_sklearn(covariance_type):
+    X = load_iris().data
+    ours = pickle.loads(pickle.dumps(GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)))
+    ours.score(X)  # makes the handle of the unpickled attributes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        other = SklearnGaussianMixture(3, covariance_type=covariance_type, random_state=1, max_iter=3).fit(X)
+    ours.weights_ = other.weights_.copy()
+    ours.means_[:] = other.means_
+    # Scoring reads precisions_cholesky_ (not covariances_), as scikit-learn's does.
+    ours.precisions_cholesky_ = other.precisions_cholesky_.copy()
+    theirs = with_attributes(SklearnGaussianMixture(3, covariance_type=covariance_type), ours)
+    assert_scores_agree(ours, theirs, X)
+
+
+def test_warm_start_continues_from_attributes_set_by_hand():
+    X = load_iris().data
+    params = dict(n_components=3, warm_start=True, max_iter=5, tol=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = SklearnGaussianMixture(3, random_state=0, max_iter=2).fit(X)
+        models = [with_attributes(Model(**params), start) for Model in (GaussianMixture, SklearnGaussianMixture)]
+        for model in models:
+            model.converged_, model.lower_bound_ = False, -np.inf
+            model.fit(X)
+    ours, theirs = models
+    assert_close(ours.lower_bounds_, theirs.lower_bounds_)
+    assert_close(ours.means_, theirs.means_)
+
+
+def test_invalid_attributes_set_by_hand_are_value_errors():
+    X = load_iris().data
+    fitted = SklearnGaussianMixture(2, random_state=0).fit(X)
+
+    def model(**changes):
+        result = with_attributes(GaussianMixture(2), fitted)
+        for name, value in changes.items():
+            setattr(result, name, value)
+        return result
+
+    with pytest.raises(ValueError, match="weights_"):
+        model(weights_=np.array([0.2, 0.3, 0.5])).predict(X)
+    with pytest.raises(ValueError, match="precisions_cholesky_"):
+        model(precisions_cholesky_=fitted.precisions_cholesky_[:, :3, :3]).score_samples(X)
+    with pytest.raises(ValueError, match="means_"):
+        model(means_=fitted.means_[0]).predict_proba(X)
+    with pytest.raises(ValueError, match="triangular"):
+        model(precisions_cholesky_=fitted.precisions_cholesky_ + 0.01).score(X)
+    with pytest.raises(ValueError, match="NaN"):
+        model(precisions_cholesky_=np.full((2, 4, 4), np.nan)).score(X)
+    with pytest.raises(ValueError, match="not positive definite"):
+        model(covariances_=-fitted.covariances_).sample(5)
+    with pytest.raises(ValueError, match="non-negative"):
+        model(weights_=np.array([1.5, -0.5])).predict(X)
+    wrong_type = model()
+    wrong_type.covariance_type = "diag"
+    with pytest.raises(ValueError, match="covariance_type='diag'"):
+        wrong_type.predict(X)
