@@ -118,9 +118,8 @@ public func c_gm_sample(_ model: OpaquePointer?, _ n: Int, _ seed: UInt64, _ out
         _ = try product(n, b.model.featureCount, "out (n x n_features)")
         guard n > 0 else { return }
         guard let out else { throw BoundaryError.argument("out is NULL") }
-        let (samples, components) = b.model.sample(count: n, seed: seed)
-        for i in samples.values.indices { out[i] = samples.values[i] }
-        if let labels { for i in components.indices { labels[i] = Int64(components[i]) } }
+        // Straight into the caller's buffers: no copy of n x D to fail to allocate.
+        b.model.sample(count: n, seed: seed, into: out) { row, component in labels?[row] = Int64(component) }
     }
 }
 
