@@ -44,7 +44,10 @@ extension GMM {
                     // Under mpirun rank 0 receives every process's values, in row order, and writes them.
                     var all: [Double] = []
                     try Cluster.forEachPart(values) { all += $0 }
+                    // Into a file: the mean on stdout first, so that a failing stdout leaves no file.
+                    if let output, output != "-" { try printResult("\(mean)\n") }
                     try writeColumn(doubles: all, to: output)
+                    if let output, output != "-" { return }
                 }
                 try printResult("\(mean)\n")
             }

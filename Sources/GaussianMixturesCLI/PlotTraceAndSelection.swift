@@ -58,7 +58,3 @@ func selectionFigure(_ selection: SelectionResult, dataPath: String, rows: Int) 
     return figure
 }
 
-/// `gmm select --plot FIG.svg`: writes the selection's figure.
-func writeSelectionPlot(_ selection: SelectionResult, dataPath: String, rows: Int, to path: String) throws {
-    try OutputFile.write(Array(selectionFigure(selection, dataPath: dataPath, rows: rows).svg().utf8), to: path)
-}

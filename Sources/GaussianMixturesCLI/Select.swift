@@ -69,13 +69,18 @@ extension GMM {
                     }
                 } }
                 try printResult(Self.table(selection))
-                if let plot, Cluster.isLeader {
-                    try writeSelectionPlot(selection, dataPath: table.path, rows: table.fileRows, to: plot)
-                }
                 let best = selection.best
+                // The figure and the model are replaced together or not at all; a model for
+                // standard output goes there first.
+                var files: [(bytes: [UInt8], path: String)] = []
                 if let output, let fit = best.fit {
-                    try writeOutput(Array(ModelFile(fit).json().utf8), to: output)
+                    let json = Array(ModelFile(fit).json().utf8)
+                    if output == "-" { try writeOutput(json, to: output) } else { files.append((json, output)) }
                 }
+                if let plot {
+                    files.insert((Array(selectionFigure(selection, dataPath: table.path, rows: table.fileRows).svg().utf8), plot), at: 0)
+                }
+                if Cluster.isLeader { try OutputFile.write(files) }
                 if !quiet {
                     printStderr("best by \(criterion.rawValue.uppercased()): \(best.components) components, "
                                 + "\(best.covarianceType.rawValue) (\(String(format: "%.6g", best.value(criterion))))")

@@ -160,4 +160,27 @@ public final class OutputFile {
         try file.write(bytes)
         try file.commit()
     }
+
+    /// Writes several outputs of one run so that a failure leaves every target as it was:
+    /// each file's bytes are written out and synced (``prepare()``) before any of them is renamed
+    /// into place. (`gmm select --plot F.svg -o M.json` replaced F.svg, then failed on M.json.)
+    public static func write(_ outputs: [(bytes: [UInt8], path: String)]) throws {
+        let files = try outputs.map { output in
+            let file = try OutputFile(path: output.path)
+            try file.write(output.bytes)
+            return file
+        }
+        for file in files { try file.prepare() }
+        for file in files { try file.commit() }
+    }
+
+    /// Everything ``commit()`` does short of making a replaced file visible: the bytes written
+    /// and synced to disk, so that the commit that follows only renames (or, for a device or
+    /// standard output, has nothing left to write).
+    public func prepare() throws {
+        try flush()
+        if temporaryPath != nil, fsync(descriptor) != 0 {
+            throw DataFileError.io(path: path, reason: Self.writeFailure(errno))
+        }
+    }
 }

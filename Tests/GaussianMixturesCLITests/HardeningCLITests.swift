@@ -385,6 +385,27 @@ import Testing
 
     /// Covariances in another type's shape than the file's `covariance_type` say so in those
     /// terms, for every command that reads the model.
+    /// A run with two outputs that fails on one leaves both as they were: `select --plot F -o M`
+    /// with M on a full disk (a link to /dev/full) kept F's old bytes only since the figure and
+    /// the model commit together; `score --per-sample -o F` with a full stdout leaves no F.
+    @Test func runsWithTwoOutputsFailWhole() throws {
+        let scratch = Scratch()
+        let figure = try scratch.write("f.svg", "OLD FIGURE\n")
+        #expect(symlink("/dev/full", scratch.path("full.json")) == 0)
+        let select = try gmm(["select", Self.iris, "--components", "1,2", "--plot", figure, "-o", scratch.path("full.json"), "--quiet"],
+                             redirections: "> /dev/null")
+        #expect(select.status == 74 && select.stderr.contains("full.json"), "\(select.stderr)")
+        #expect(try String(contentsOfFile: figure, encoding: .utf8) == "OLD FIGURE\n")
+        let model = scratch.path("m.json")
+        #expect(try gmm(["fit", Self.iris, "--components", "3", "--quiet", "-o", model]).status == 0)
+        let score = try gmm(["score", model, Self.iris, "--per-sample", "-o", scratch.path("ps.csv")], redirections: "> /dev/full")
+        #expect(score.status == 74 && score.stderr.contains("stdout"), "\(score.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path("ps.csv")))
+        let good = try gmm(["score", model, Self.iris, "--per-sample", "-o", scratch.path("ps.csv")])
+        #expect(good.status == 0 && Double(good.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) != nil, "\(good.stdout)")
+        #expect(try String(contentsOfFile: scratch.path("ps.csv"), encoding: .utf8).split(separator: "\n").count == 150)
+    }
+
     /// Inputs without end: a text input with a NUL byte is refused in its first megabyte
     /// (`/dev/zero` as data, a model or a list of files grew to 17 GB and died on a failed
     /// allocation), and text beyond a quarter of the memory the process may use (here `ulimit
