@@ -23,6 +23,7 @@ extension GMM {
         func validate() throws {
             if output != nil && !perSample { throw ValidationError("-o is only used with --per-sample") }
             try validateDataInputs(data, filesFrom)
+            try validateStandardInput([("MODEL", model), ("DATA", data), ("--files-from", filesFrom)])
         }
 
         func run() throws {
@@ -69,7 +70,10 @@ extension GMM {
         @Option(help: "float64, or float32 (a float32 .npy is read as it is, without a float64 copy).")
         var precision: Precision = .float64
 
-        func validate() throws { try validateDataInputs(data, filesFrom) }
+        func validate() throws {
+            try validateDataInputs(data, filesFrom)
+            try validateStandardInput([("MODEL", model), ("DATA", data), ("--files-from", filesFrom)])
+        }
 
         func run() throws {
             try reportingErrors {

@@ -56,6 +56,9 @@ extension GMM {
 
         func validate() throws {
             try validateDataInputs(data, filesFrom)
+            try validateStandardInput([("DATA", data), ("--files-from", filesFrom), ("--sample-weight", em.sampleWeight),
+                                       ("--init-model", initModel), ("--init-means", initMeans),
+                                       ("--init-weights", initWeights), ("--init-precisions", initPrecisions)])
             guard components >= 1 else { throw ValidationError("--components must be at least 1, got \(components)") }
             guard !(quiet && verbose) else { throw ValidationError("--quiet and --verbose cannot be used together") }
             if initModel != nil, let part = [("--init-means", initMeans), ("--init-weights", initWeights),
@@ -70,6 +73,7 @@ extension GMM {
                 if Cluster.isLeader {
                     try OutputFile.check(output, inputs: [data, filesFrom, initModel, initMeans, initWeights, initPrecisions, em.sampleWeight])
                 }
+                try validateModelOutput(output)
                 let table = try readDataBlock(dataFiles(data, filesFrom: filesFrom), precision: precision)
                 if !quiet { table.warnings.forEach { printStderr("gmm: warning: " + $0) } }
                 try Memory.checkFit(components: components, features: table.columns, rows: table.rows)

@@ -31,6 +31,7 @@ extension GMM {
         @OptionGroup var threadOptions: ThreadOptions
 
         func validate() throws {
+            try validateStandardInput([("MODEL", model), ("DATA", data)])
             if trace {
                 if data != nil { throw ValidationError("--trace draws the model file's history; give no DATA with it") }
                 if bins != nil || features != nil { throw ValidationError("--bins and --features draw data; they do not go with --trace") }

@@ -45,12 +45,16 @@ extension GMM {
         @Option(help: "float64, or float32: every candidate fitted in float32 (half the memory, about twice the speed).")
         var precision: Precision = .float64
 
-        func validate() throws { try validateDataInputs(data, filesFrom) }
+        func validate() throws {
+            try validateDataInputs(data, filesFrom)
+            try validateStandardInput([("DATA", data), ("--files-from", filesFrom), ("--sample-weight", em.sampleWeight)])
+        }
 
         func run() throws {
             try reportingErrors {
                 if Cluster.isLeader {
                     try OutputFile.check(output, inputs: [data, filesFrom, em.sampleWeight])
+                    try validateModelOutput(output)
                     try checkFigureOutput(plot, option: "--plot", inputs: [data, em.sampleWeight, output])
                 }
                 // Under mpirun each process holds a block of the rows; every fit of the grid is distributed.

@@ -108,6 +108,25 @@ func dataFiles(_ data: String?, filesFrom: String? = nil) throws -> [String] {
 }
 
 /// Checks that a command got its data one way: DATA or `--files-from LIST`.
+/// Refuses standard input (`-`) named for more than one input: it can be read once, and the
+/// second reader met an empty stream ("<stdin>: no data rows found", naming neither input).
+func validateStandardInput(_ inputs: [(name: String, path: String?)]) throws {
+    let readers = inputs.filter { $0.path == "-" }.map(\.name)
+    guard readers.count > 1 else { return }
+    throw ValidationError("'-' (standard input) is given for \(readers.joined(separator: " and ")); standard input can be "
+                          + "read only once: give all but one of them as files")
+}
+
+/// Refuses a model output named as another format (`-o model.npy`: the model is JSON, and a
+/// `.npy`, `.csv` or `.svg` name made `np.load` and spreadsheets fail on it later); called after
+/// ``OutputFile/check(_:inputs:)``, whose "the output is the input" says more. Exit 64.
+func validateModelOutput(_ output: String?) throws {
+    guard let output, let dot = output.lastIndex(of: "."), !output[dot...].contains("/") else { return }
+    let ext = output[output.index(after: dot)...].lowercased()
+    guard ["npy", "csv", "svg"].contains(ext) else { return }
+    throw GaussianMixtureError.invalidOption("-o \(output): the model is written as JSON, not .\(ext); name the output .json")
+}
+
 func validateDataInputs(_ data: String?, _ filesFrom: String?) throws {
     guard (data == nil) != (filesFrom == nil) else {
         throw ValidationError(data == nil ? "give the data: DATA or --files-from LIST" : "give DATA or --files-from LIST, not both")

@@ -385,6 +385,26 @@ import Testing
 
     /// Covariances in another type's shape than the file's `covariance_type` say so in those
     /// terms, for every command that reads the model.
+    /// Standard input named twice is a usage error naming both inputs (the second reader met an
+    /// empty stream and blamed "<stdin>"); a model output named .npy, .csv or .svg is refused
+    /// (it was written as JSON under that name).
+    @Test func standardInputOnceAndModelsAsJSON() throws {
+        let scratch = Scratch()
+        for (arguments, names) in [(["fit", "-", "--sample-weight", "-", "--components", "2"], "DATA and --sample-weight"),
+                                   (["fit", Self.iris, "--init-means", "-", "--init-weights", "-", "--components", "2"],
+                                    "--init-means and --init-weights"),
+                                   (["score", "-", "-"], "MODEL and DATA")] {
+            let run = try gmm(arguments, stdin: "1,2\n3,4\n")
+            #expect(run.status == 64 && run.stderr.contains("'-' (standard input) is given for \(names)"), "\(arguments): \(run.stderr)")
+        }
+        for name in ["m.npy", "m.CSV", "m.svg"] {
+            let run = try gmm(["fit", Self.iris, "--components", "1", "--quiet", "-o", scratch.path(name)])
+            #expect(run.status == 64 && run.stderr.contains("written as JSON"), "\(name): \(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: scratch.path(name)))
+        }
+        #expect(try gmm(["fit", Self.iris, "--components", "1", "--quiet", "-o", scratch.path("m.model")]).status == 0)
+    }
+
     /// A run with two outputs that fails on one leaves both as they were: `select --plot F -o M`
     /// with M on a full disk (a link to /dev/full) kept F's old bytes only since the figure and
     /// the model commit together; `score --per-sample -o F` with a full stdout leaves no F.
