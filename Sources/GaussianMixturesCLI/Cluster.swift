@@ -25,9 +25,11 @@ enum Cluster {
     /// (`ownData`) is reported at once; one that every process meets alike (an option, a model
     /// that cannot be fitted) is reported by rank 0, the others waiting a few seconds for its
     /// abort before they report it themselves.
-    static func fail(_ message: String, code: Int32, ownData: Bool) -> Never {
+    /// With `namingRank` false the message goes out as `gmm: error: ...`: one that every process
+    /// composed alike (a disagreement, ``agree(_:_:code:advice:)``).
+    static func fail(_ message: String, code: Int32, ownData: Bool, namingRank: Bool = true) -> Never {
         if !ownData && !isLeader { sleep(5) }
-        StandardStreams.writeDiagnostic("gmm: error: rank \(rank) of \(size): \(message)\n")
+        StandardStreams.writeDiagnostic("gmm: error: " + (namingRank ? "rank \(rank) of \(size): " : "") + message + "\n")
         #if MPI
         MPI_Abort(gmm_mpi_comm_world(), code)
         #endif
@@ -59,6 +61,84 @@ enum Cluster {
         #else
         try body(values)
         #endif
+    }
+
+    /// One thing every process must hold alike: `value`, compared by its hash, and how a
+    /// disagreement names it after "rank R" (`has --components 3`, `reads 6000 rows in a.npy`),
+    /// which may say more than the value (a path, which may differ between hosts).
+    struct Fact {
+        let value: String
+        let phrase: String
+    }
+
+    /// The facts an agreement compares at most: every exchange sends this many, whatever its
+    /// stage and command, so that processes at different stages or running different
+    /// subcommands still meet in the same call.
+    static let agreementSlots = 32
+
+    /// Stops every process, with one message and `code`, unless all hold the same `facts` at
+    /// `stage` (`options`, `data`, ...); returns at once on one process (no MPI call, nothing
+    /// computed). Before any other collective of a command: processes that were launched with
+    /// different options, or read different data (an MPMD launch, a stale copy of a file on one
+    /// host), would otherwise trap or wait forever in the sums, or fit a data set that is no
+    /// file's rows.
+    ///
+    /// One `MPI_Allreduce` (maximum) of a fixed number of doubles: the 64-bit FNV-1a hash of
+    /// each fact's value, in two 32-bit halves, and their negations (so the minima come with the
+    /// maxima). Where maximum and minimum differ, one `MPI_Allgather` of each process's hash and
+    /// phrase of the first such fact, so that every process composes the same message: the
+    /// first rank whose value is not rank 0's, and rank 0's (`the processes disagree: rank 1 has
+    /// --components 3, rank 0 has --components 2; ADVICE`). Rank 0 reports it and aborts the job
+    /// (``fail(_:code:ownData:namingRank:)``).
+    static func agree(_ stage: String, _ facts: @autoclosure () -> [Fact], code: Int32, advice: String) {
+        guard isDistributed else { return }
+        #if MPI
+        let all = [Fact(value: "agreement 1, " + stage, phrase: "checks its \(stage)")] + facts()
+        precondition(all.count <= agreementSlots, "more facts than agreement slots")
+        let hashes = all.map { fnv1a($0.value) }
+        let slots = agreementSlots
+        var halves = [Double](repeating: 0, count: 4 * slots)
+        for (i, h) in hashes.enumerated() {
+            halves[2 * i] = Double(h >> 32)
+            halves[2 * i + 1] = Double(h & 0xffff_ffff)
+            halves[2 * slots + 2 * i] = -halves[2 * i]
+            halves[2 * slots + 2 * i + 1] = -halves[2 * i + 1]
+        }
+        var extremes = halves
+        halves.withUnsafeBufferPointer { send in
+            extremes.withUnsafeMutableBufferPointer { receive in
+                _ = MPI_Allreduce(send.baseAddress, receive.baseAddress, Int32(send.count), gmm_mpi_double(),
+                                  gmm_mpi_max(), gmm_mpi_comm_world())
+            }
+        }
+        guard let slot = (0..<slots).first(where: {
+            extremes[2 * $0] != -extremes[2 * slots + 2 * $0] || extremes[2 * $0 + 1] != -extremes[2 * slots + 2 * $0 + 1]
+        }) else { return }
+        // Each process's hash (8 bytes) and phrase (the rest, cut at a character) of that fact.
+        let recordBytes = 128
+        var record = [UInt8](repeating: 0, count: recordBytes)
+        let hash = slot < hashes.count ? hashes[slot] : 0
+        for b in 0..<8 { record[b] = UInt8(truncatingIfNeeded: hash >> (8 * UInt64(b))) }
+        var phrase = slot < all.count ? all[slot].phrase : "runs another version of gmm"
+        while phrase.utf8.count > recordBytes - 8 { phrase.removeLast() }
+        record.replaceSubrange(8..<(8 + phrase.utf8.count), with: phrase.utf8)
+        var records = [UInt8](repeating: 0, count: recordBytes * size)
+        _ = MPI_Allgather(&record, Int32(recordBytes), gmm_mpi_byte(), &records, Int32(recordBytes), gmm_mpi_byte(),
+                          gmm_mpi_comm_world())
+        func hashOf(_ r: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(records[r * recordBytes + $1]) << (8 * UInt64($1)) } }
+        func phraseOf(_ r: Int) -> String {
+            let bytes = records[(r * recordBytes + 8)..<((r + 1) * recordBytes)].prefix { $0 != 0 }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        let other = (1..<size).first { hashOf($0) != hashOf(0) } ?? 1
+        fail("the processes disagree: rank \(other) \(phraseOf(other)), rank 0 \(phraseOf(0)); \(advice)",
+             code: code, ownData: false, namingRank: false)
+        #endif
+    }
+
+    /// The 64-bit FNV-1a hash of `text`'s UTF-8 bytes.
+    static func fnv1a(_ text: String) -> UInt64 {
+        text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
     }
 
     #if !MPI

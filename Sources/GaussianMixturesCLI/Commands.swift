@@ -31,7 +31,9 @@ extension GMM {
                 if Cluster.isLeader { try OutputFile.check(output, inputs: [model, data, filesFrom]) }
                 let model = try ModelFile.read(path: model).model
                 // Under mpirun each process scores its block of the rows; the mean is over all of them.
-                let table = try readDataBlock(dataFiles(data, filesFrom: filesFrom), precision: precision)
+                let files = try dataFiles(data, filesFrom: filesFrom)
+                let table = try readDataBlock(files, precision: precision)
+                agreeOnData(table, files: files)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
                 try checkColumns(table, model: model, modelPath: self.model)
                 let values = table.rows == 0 ? [] : try table.withValues {
@@ -80,7 +82,9 @@ extension GMM {
                 if Cluster.isLeader { try OutputFile.check(output, inputs: [model, data, filesFrom]) }
                 let model = try ModelFile.read(path: model).model
                 // Under mpirun each process predicts its block of the rows and rank 0 writes them all, in row order.
-                let table = try readDataBlock(dataFiles(data, filesFrom: filesFrom), precision: precision)
+                let files = try dataFiles(data, filesFrom: filesFrom)
+                let table = try readDataBlock(files, precision: precision)
+                agreeOnData(table, files: files)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
                 try checkColumns(table, model: model, modelPath: self.model)
                 let k = model.componentCount, d = table.columns, rows = table.rows

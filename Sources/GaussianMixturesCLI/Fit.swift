@@ -74,7 +74,9 @@ extension GMM {
                     try OutputFile.check(output, inputs: [data, filesFrom, initModel, initMeans, initWeights, initPrecisions, em.sampleWeight])
                 }
                 try validateModelOutput(output)
-                let table = try readDataBlock(dataFiles(data, filesFrom: filesFrom), precision: precision)
+                let files = try dataFiles(data, filesFrom: filesFrom)
+                let table = try readDataBlock(files, precision: precision)
+                agreeOnData(table, files: files)
                 if !quiet { table.warnings.forEach { printStderr("gmm: warning: " + $0) } }
                 try Memory.checkFit(components: components, features: table.columns, rows: table.rows)
                 let weights = try em.sampleWeights(of: table)
@@ -229,6 +231,7 @@ struct EMOptions: ParsableArguments {
             throw DataFileError.io(path: "<stdin>", reason: "under mpirun every process reads its own sample weights: give a file, not standard input")
         }
         let block = try readRows(files, precision: .float64, lean: true) { total in
+            agreeOnWeights(count: total, files: files, option: sampleWeight)
             guard total == table.fileRows else {
                 throw weightCountError(sampleWeight, files: files.count, weights: total, rows: table.fileRows, dataPath: table.path)
             }

@@ -25,18 +25,25 @@ public struct GMM: ParsableCommand {
     /// (see ``StandardStreams/prepare()``). Help and the version go to stdout; a usage error
     /// is `gmm: error: ...` on stderr, then the usage, and exit 64. Under `mpirun` (the `MPI`
     /// trait) MPI starts first and ends last; rank 0 alone prints, and a failure stops every
-    /// process with its exit code (``Cluster/fail(_:code:ownData:)``).
+    /// process with its exit code (``Cluster/fail(_:code:ownData:namingRank:)``). Before the
+    /// command runs, the processes check that they run the same subcommand with the same
+    /// options (``agreeOnOptions(_:)``).
     public static func main() {
         StandardStreams.prepare()
         OutputFile.guardSignals()
         Cluster.start()
+        var agreed = false
         do {
             var command = try parseAsRoot()
+            agreeOnOptions(command)
+            agreed = true
             try command.run()
             Cluster.finish()
         } catch {
             let code = exitCode(for: error)
             let message = fullMessage(for: error)
+            // A command line that asks for help or cannot be parsed still meets the others' options.
+            if !agreed { agreeOnUnparsedCommandLine(failed: code != .success, message: message) }
             if code != .success && Cluster.isDistributed {
                 let text = message.hasPrefix("Error: ") ? String(message.dropFirst("Error: ".count)) : message
                 Cluster.fail(text, code: code.rawValue, ownData: false)
@@ -58,6 +65,30 @@ public struct GMM: ParsableCommand {
             Foundation.exit(code.rawValue)
         }
     }
+}
+
+/// Under `mpirun`, stops every process (exit 64, one message naming the option and the ranks)
+/// unless all run the same subcommand with the same options that shape the collectives or the
+/// result (``AgreedOptions``): the first exchange of every subcommand, the same call on every
+/// process whatever its subcommand. Nothing on one process.
+func agreeOnOptions(_ command: ParsableCommand) {
+    Cluster.agree("options", {
+        var agreement = OptionAgreement(command: type(of: command)._commandName)
+        (command as? AgreedOptions)?.agreeing(&agreement)
+        return agreement.facts
+    }(), code: 64, advice: "every process must run the same command")
+}
+
+/// ``agreeOnOptions(_:)`` for a process whose command line gave help or the version
+/// (`failed` false) or an error `message`: it meets the others' exchange, so that a process
+/// that cannot parse what the others can (another version of `gmm`) stops the job at once.
+func agreeOnUnparsedCommandLine(failed: Bool, message: String) {
+    Cluster.agree("options", {
+        var line = message.split(separator: "\n").first.map(String.init) ?? ""
+        if line.hasPrefix("Error: ") { line.removeFirst("Error: ".count) }
+        return [failed ? Cluster.Fact(value: "command line error", phrase: "cannot parse its command line (\(line))")
+                       : Cluster.Fact(value: "command line help", phrase: "asks for help or the version")]
+    }(), code: 64, advice: "every process must run the same command")
 }
 
 // Numeric options parse their next argument unconditionally, so that `--tol -1` is the value

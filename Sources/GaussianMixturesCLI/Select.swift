@@ -58,7 +58,9 @@ extension GMM {
                     try checkFigureOutput(plot, option: "--plot", inputs: [data, em.sampleWeight, output])
                 }
                 // Under mpirun each process holds a block of the rows; every fit of the grid is distributed.
-                let table = try readDataBlock(dataFiles(data, filesFrom: filesFrom), precision: precision)
+                let files = try dataFiles(data, filesFrom: filesFrom)
+                let table = try readDataBlock(files, precision: precision)
+                agreeOnData(table, files: files)
                 if !quiet { table.warnings.forEach { printStderr("gmm: warning: " + $0) } }
                 try Memory.checkFit(components: components.values.filter { $0 <= table.fileRows }.max() ?? 1,
                                     features: table.columns, rows: table.rows)
@@ -76,15 +78,15 @@ extension GMM {
                 let best = selection.best
                 // The figure and the model are replaced together or not at all; a model for
                 // standard output goes there first.
-                var files: [(bytes: [UInt8], path: String)] = []
+                var outputs: [(bytes: [UInt8], path: String)] = []
                 if let output, let fit = best.fit {
                     let json = Array(ModelFile(fit).json().utf8)
-                    if output == "-" { try writeOutput(json, to: output) } else { files.append((json, output)) }
+                    if output == "-" { try writeOutput(json, to: output) } else { outputs.append((json, output)) }
                 }
                 if let plot {
-                    files.insert((Array(selectionFigure(selection, dataPath: table.path, rows: table.fileRows).svg().utf8), plot), at: 0)
+                    outputs.insert((Array(selectionFigure(selection, dataPath: table.path, rows: table.fileRows).svg().utf8), plot), at: 0)
                 }
-                if Cluster.isLeader { try OutputFile.write(files) }
+                if Cluster.isLeader { try OutputFile.write(outputs) }
                 if !quiet {
                     printStderr("best by \(criterion.rawValue.uppercased()): \(best.components) components, "
                                 + "\(best.covarianceType.rawValue) (\(String(format: "%.6g", best.value(criterion))))")
