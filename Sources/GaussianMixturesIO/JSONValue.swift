@@ -28,7 +28,7 @@ enum JSONValue: Decodable, Equatable, CustomStringConvertible {
         switch self {
         case .null: return "null"
         case .bool(let b): return "\(b)"
-        case .number(let n): return "\(n)"
+        case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? "\(Int(n))" : "\(n)"
         case .string(let s): return "\"\(s)\""
         case .array: return "an array"
         case .object: return "an object"

@@ -36,9 +36,17 @@ public struct Ticks: Equatable, Sendable {
     /// The last tick: the axis ends here.
     public var high: Double { values.last ?? 1 }
 
-    /// A tick's label with just enough decimals for the step (no "-0").
+    /// A tick's label with just enough decimals for the step (no "-0"); in scientific notation
+    /// (`-3e+153`, `2.5e-08`) beyond 1e9 or below 1e-6, with the digits the step needs (a 1e308
+    /// covariance's axis had 155-digit labels).
     public func label(_ value: Double) -> String {
-        let decimals = max(0, Int(-floor(log10(step) + 1e-9)))
+        let stepPower = Int(floor(log10(step) + 1e-9))
+        if stepPower >= 9 || stepPower < -6 || abs(value) >= 1e9 {
+            let value = value == 0 ? 0 : value  // no "-0e+00"
+            let magnitude = value == 0 ? stepPower : Int(floor(log10(abs(value)) + 1e-9))
+            return String(format: "%.\(max(0, magnitude - stepPower))e", value)
+        }
+        let decimals = max(0, -stepPower)
         let text = String(format: "%.\(decimals)f", value)
         if let number = Double(text), number == 0 { return String(format: "%.\(decimals)f", 0.0) }
         return text

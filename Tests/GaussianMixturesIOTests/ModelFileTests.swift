@@ -73,10 +73,11 @@ import Testing
             (head + "\"covariances\": [[[1, 0], [0, 1]], [[1, 2], [2, 1]]]}", "component 1 is not positive definite"),
             (head + "\"covariances\": [[[1, 0], [0, 1]], [[1, 0.5], [0, 1]]]}", "not symmetric"),
             ("{\"weights\": [0.5, 0.6], \"means\": [[0], [1]], \"covariances\": [[[1]], [[1]]]}", "sum to"),
-            ("{\"weights\": [1], \"means\": [[0, 1]], \"covariances\": [[[1, 0], [0, 1]]], \"n_features\": 3}", "n_features"),
+            ("{\"weights\": [1], \"means\": [[0, 1]], \"covariances\": [[[1, 0], [0, 1]]], \"n_features\": 3}", "n_features is 3 but"),
+            ("{\"weights\": [1], \"means\": [[0]], \"covariances\": [[[1]]], \"n_components\": 0}", "n_components is 0 but"),
             ("{\"weights\": [1], \"means\": [[\"a\"]], \"covariances\": [[[1]]]}", "not a finite number"),
             ("{\"covariance_type\": \"banana\", \"weights\": [1], \"means\": [[0]], \"covariances\": [[[1]]]}", "banana"),
-            ("{\"format_version\": 99, \"weights\": [1], \"means\": [[0]], \"covariances\": [[[1]]]}", "format_version"),
+            ("{\"format_version\": 99, \"weights\": [1], \"means\": [[0]], \"covariances\": [[[1]]]}", "format_version 99 is"),
             (head.replacingOccurrences(of: "full", with: "diag") + "\"covariances\": [[1, 2], [3, -4]]}", "not positive definite"),
             (head.replacingOccurrences(of: "full", with: "spherical") + "\"covariances\": [1, 2, 3]}", "2 variances"),
         ]

@@ -57,6 +57,19 @@ final class SVGContents: NSObject, XMLParserDelegate {
         let huge = Ticks(covering: -1.7e308, 1.7e308)
         #expect(huge.values.count <= 14 && huge.values.allSatisfy(\.isFinite) && huge.low <= -1.7e308 && huge.high >= 1.7e308)
         #expect(Ticks(covering: -0.3, 0.3).label(0) == "0.0")
+        // Beyond 1e9 and below 1e-6, scientific labels with the digits the step needs (a 1e308
+        // covariance's axis had 155-digit labels).
+        let wide = Ticks(covering: -3e153, 3e153)
+        #expect(wide.values.allSatisfy { wide.label($0).count <= 8 }, "\(wide.values.map(wide.label))")
+        #expect(wide.label(-2e153) == "-2e+153" && wide.label(0) == "0e+00" && wide.label(-0.0) == "0e+00")
+        let tiny = Ticks(covering: 1e-8, 4e-8)
+        #expect(tiny.values.map(tiny.label) == ["1e-08", "2e-08", "3e-08", "4e-08"], "\(tiny.values.map(tiny.label))")
+        let fine = Ticks(covering: 1.21e-8, 1.29e-8)
+        #expect(Set(fine.values.map(fine.label)).count == fine.values.count && fine.label(1.25e-8) == "1.25e-08",
+                "\(fine.values.map(fine.label))")
+        let large = Ticks(covering: 1.2e9, 1.8e9)
+        #expect(large.label(1.5e9) == "1.5e+09", "\(large.label(1.5e9))")
+        #expect(Ticks(covering: 0, 1000).label(500) == "500")
     }
 }
 
