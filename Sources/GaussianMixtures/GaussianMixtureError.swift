@@ -35,7 +35,7 @@ public enum GaussianMixtureError: Error, Equatable, Sendable, CustomStringConver
             return "invalid option: \(message)"
         case .nonFiniteValue(let row, let column, let value):
             return "the data hold \(value) at row \(row + 1), column \(column + 1) (1-based); "
-                + "remove or impute rows with NaN or infinity before fitting"
+                + "remove or impute rows with NaN or infinity first"
         case .tooFewSamples(let samples, let components):
             return "expected at least as many samples as components, got \(samples) samples "
                 + "for \(components) components; use fewer components or more data"

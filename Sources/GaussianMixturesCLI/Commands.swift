@@ -207,7 +207,8 @@ extension GMM {
 func checkColumns(_ table: DataTable, model: GaussianMixture, modelPath: String) throws {
     guard table.columns == model.featureCount else {
         throw DataFileError.format(path: table.path, message:
-            "\(table.columns) columns, but the model \(modelPath) has \(model.featureCount) features; "
+            "\(table.columns) column\(table.columns == 1 ? "" : "s"), but the model \(modelPath) has \(model.featureCount) "
+            + "feature\(model.featureCount == 1 ? "" : "s"); "
             + "score and predict data with the columns the model was fitted on")
     }
 }

@@ -57,8 +57,17 @@ func readInitialWeights(_ path: String, components k: Int) throws -> [Double] {
 /// one-axis shape (spherical, K values) as a column or a row. Returns K full matrices.
 /// - Throws: ``DataFileError/format(path:message:)`` with the shape found and the one expected.
 func readInitialPrecisions(_ path: String, components k: Int, features d: Int, type: CovarianceType) throws -> [Matrix] {
-    let table = try readTable(path)
     let shape = type.compactShape(components: k, features: d)
+    // scikit-learn's `precisions_` saved as it is is (K, D, D): say how to save it 2-D, rather
+    // than the data files' "expected 2-D (samples x features)".
+    if path.lowercased().hasSuffix(".npy"), let handle = FileHandle(forReadingAtPath: path),
+       let head = try? handle.read(upToCount: 1 << 16),
+       let header = try? head.withUnsafeBytes({ try NPY.parseHeader($0, path: path) }), header.shape.count >= 3 {
+        throw DataFileError.format(path: path, message:
+            "initial precisions as a \(header.shape.count)-D array (shape \(header.shape), as scikit-learn's precisions_ are): "
+            + "save them 2-D, np.save(path, precisions.reshape(-1, \(shape.last ?? d)))")
+    }
+    let table = try readTable(path)
     let described = type.shapeDescription(components: k, features: d, entries: "precisions")
     let columns = shape.last ?? 1
     var rows = 1, overflow = false

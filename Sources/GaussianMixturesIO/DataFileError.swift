@@ -42,13 +42,16 @@ public enum DataFileError: Error, Equatable, CustomStringConvertible {
         case .io(let path, let reason):
             return "\(path): \(reason)"
         case .parse(let path, let line, let column, let token):
+            // The token is escaped: a tab reads as \t.
+            let separator = token.contains("\\t") ? "tab" : token.contains(";") ? "semicolon" : nil
+            let hint = separator.map { s in "; the file looks \(s)-separated: convert it, e.g. tr '\(s == "tab" ? "\\t" : ";")' ',' < in > out.csv" } ?? ""
             return "\(path):\(line): column \(column): '\(token)' is not a number; "
-                + "the file must hold comma-separated numbers (an optional header line first)"
+                + "the file must hold comma-separated numbers (an optional header line first)" + hint
         case .format(let path, let message):
             return "\(path): \(message)"
         case .nonFinite(let path, let row, let column, let line, let value):
             let place = line.map { "\(path):\($0): row \(row), column \(column)" } ?? "\(path): row \(row), column \(column)"
-            return "\(place) holds \(value); remove or impute rows with NaN or infinity before fitting"
+            return "\(place) holds \(value); remove or impute rows with NaN or infinity first"
         case .outOfRange(let path, let row, let column, let line, let token):
             return "\(path):\(line): row \(row), column \(column): '\(token)' is beyond the range of a double (about 1.8e308); "
                 + "divide that column by a power of ten before fitting"

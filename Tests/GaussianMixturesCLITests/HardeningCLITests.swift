@@ -405,6 +405,36 @@ import Testing
         #expect(try gmm(["fit", Self.iris, "--components", "1", "--quiet", "-o", scratch.path("m.model")]).status == 0)
     }
 
+    /// Tab- and semicolon-separated files name their separator and the conversion; a model of 4
+    /// features against data of 1 column says "1 column" and "4 features".
+    @Test func separatorsAndCountsAreNamed() throws {
+        let scratch = Scratch()
+        for (name, text, separator) in [("tab.csv", "a\tb\n1\t2\n3\t4\n", "tab"), ("semi.csv", "a;b\n1;2\n3;4\n", "semicolon")] {
+            let run = try gmm(["fit", try scratch.write(name, text), "--components", "1", "-o", scratch.path("m.json")])
+            #expect(run.status == 65 && run.stderr.contains("looks \(separator)-separated"), "\(run.stderr)")
+        }
+        let model = scratch.path("iris.json")
+        #expect(try gmm(["fit", Self.iris, "--components", "2", "--quiet", "-o", model]).status == 0)
+        let run = try gmm(["predict", model, try scratch.write("one.csv", "1\n2\n")])
+        #expect(run.status == 65 && run.stderr.contains("1 column, but the model") && run.stderr.contains("has 4 features"), "\(run.stderr)")
+    }
+
+    /// scikit-learn's `precisions_` saved as they are, (K, D, D), get the reshape that fixes them
+    /// (they got the data files' "expected 2-D (samples x features)").
+    @Test func threeDimensionalInitialPrecisionsGetTheReshape() throws {
+        let scratch = Scratch()
+        var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4, 4), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count % 256), UInt8(header.utf8.count / 256)]
+        bytes += Array(header.utf8)
+        for c in 0..<3 { for i in 0..<4 { for j in 0..<4 { bytes += withUnsafeBytes(of: (i == j ? Double(c + 1) : 0).bitPattern.littleEndian, Array.init) } } }
+        let path = scratch.path("p.npy")
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+        let run = try gmm(["fit", Self.iris, "--components", "3", "--init-precisions", path, "--quiet", "-o", scratch.path("m.json")])
+        #expect(run.status == 65 && run.stderr.contains("precisions.reshape(-1, 4)"), "\(run.stderr)")
+    }
+
     /// A run with two outputs that fails on one leaves both as they were: `select --plot F -o M`
     /// with M on a full disk (a link to /dev/full) kept F's old bytes only since the figure and
     /// the model commit together; `score --per-sample -o F` with a full stdout leaves no F.
