@@ -86,17 +86,10 @@ struct QuadraticProducts<Scalar: EngineScalar> {
         if Self.logJointAlongFeatures(components: components, features: features) {
             let stride = Scalar.self == Double.self ? gmm_quadratic_feature_stride(features)
                 : gmm_quadratic_feature_stride_f32(features)
-            logJointKernel = .alongFeatures(transposed: theta.withUnsafeBufferPointer { theta in
-                [Scalar](unsafeUninitializedCapacity: components * stride) { buffer, count in
-                    if let t = Self.doubles(theta.baseAddress!), let p = Self.doubles(buffer.baseAddress!) {
-                        gmm_quadratic_transpose_theta(t, features, components, p)
-                    } else {
-                        gmm_quadratic_transpose_theta_f32(Self.floats(theta.baseAddress!), features, components,
-                                                          Self.floats(buffer.baseAddress!))
-                    }
-                    count = components * stride
-                }
-            })
+            logJointKernel = .alongFeatures(transposed: Self.layout(
+                theta, count: components * stride,
+                double: { gmm_quadratic_transpose_theta($0, features, components, $1) },
+                float: { gmm_quadratic_transpose_theta_f32($0, features, components, $1) }))
             return
         }
         guard components >= Self.minimumLogJointComponents else {
@@ -104,17 +97,26 @@ struct QuadraticProducts<Scalar: EngineScalar> {
             return
         }
         let stride = Self.thetaStride(components)
-        logJointKernel = .acrossComponents(padded: theta.withUnsafeBufferPointer { theta in
-            [Scalar](unsafeUninitializedCapacity: features * stride) { buffer, count in
-                if let t = Self.doubles(theta.baseAddress!), let p = Self.doubles(buffer.baseAddress!) {
-                    gmm_quadratic_pad_theta(t, features, components, p)
+        logJointKernel = .acrossComponents(padded: Self.layout(
+            theta, count: features * stride,
+            double: { gmm_quadratic_pad_theta($0, features, components, $1) },
+            float: { gmm_quadratic_pad_theta_f32($0, features, components, $1) }))
+    }
+
+    /// `count` values laid out from `theta` by the float64 or the float32 function.
+    private static func layout(_ theta: [Scalar], count: Int,
+                               double: (UnsafePointer<Double>, UnsafeMutablePointer<Double>) -> Void,
+                               float: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> [Scalar] {
+        theta.withUnsafeBufferPointer { theta in
+            [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
+                if let t = doubles(theta.baseAddress!), let p = doubles(buffer.baseAddress!) {
+                    double(t, p)
                 } else {
-                    gmm_quadratic_pad_theta_f32(Self.floats(theta.baseAddress!), features, components,
-                                                Self.floats(buffer.baseAddress!))
+                    float(floats(theta.baseAddress!), floats(buffer.baseAddress!))
                 }
-                count = features * stride
+                initialized = count
             }
-        })
+        }
     }
 
     /// Whether each product runs on a kernel (else a GEMM), and whether the log joint's runs
