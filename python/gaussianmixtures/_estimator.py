@@ -212,8 +212,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         options.exact_dense = 1 if self.exact_dense else 0
         start = None
         # scikit-learn's warm start (from the current weights_, means_, precisions_cholesky_),
-        # when they have this fit's shapes.
-        if self.warm_start and hasattr(self, "converged_"):
+        # when they have this fit's shapes and were fitted with this covariance_type (tied's
+        # (d, d) factor has diag's (k, d) shape when k == d: after set_params(covariance_type=...)
+        # the fit starts afresh).
+        if self.warm_start and hasattr(self, "converged_") and getattr(
+                self, "_fitted_covariance_type", self.covariance_type) == self.covariance_type:
             k, d = self.n_components, X.shape[1]
             if np.shape(getattr(self, "means_", None)) == (k, d) and np.shape(
                     getattr(self, "precisions_cholesky_", None)) == _covariance_shape(self.covariance_type, k, d):
@@ -277,6 +280,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.converged_ = bool(info.converged)
         self.n_iter_ = int(info.n_iter)
         self.lower_bound_ = float(info.lower_bound)
+        self._fitted_covariance_type = covariance_type
         # Scoring and sampling use the fitted handle until an attribute they read changes.
         copies = [self.weights_.copy(), self.means_.copy()]
         self._models = {source: (covariance_type, copies + [getattr(self, source).copy()], model, 0.0)

@@ -224,6 +224,18 @@ def test_warm_start_continues_from_the_fitted_model():
     assert abs(model.lower_bounds_[0] - first_score) <= 1e-12 * abs(first_score)
 
 
+def test_warm_start_after_another_covariance_type_starts_afresh():
+    # 3 components on 3 features: tied's (3, 3) factor has diag's shape; a review found the
+    # second fit reading diag's factors as tied's and failing.
+    X = load_iris().data[:, :3]
+    model = GaussianMixture(3, covariance_type="diag", warm_start=True, random_state=0).fit(X)
+    model.set_params(covariance_type="tied")
+    model.fit(X)
+    fresh = GaussianMixture(3, covariance_type="tied", random_state=0).fit(X)
+    assert model.covariances_.shape == (3, 3)
+    assert abs(model.lower_bound_ - fresh.lower_bound_) <= 1e-9 * abs(fresh.lower_bound_)
+
+
 def test_partial_starts_keep_the_given_parameters():
     X, y = load_iris(return_X_y=True)
     start = class_start(X, y, "diag")
