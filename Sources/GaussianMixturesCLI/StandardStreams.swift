@@ -107,7 +107,6 @@ func dataFiles(_ data: String?, filesFrom: String? = nil) throws -> [String] {
     return paths.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
 }
 
-/// Checks that a command got its data one way: DATA or `--files-from LIST`.
 /// Refuses standard input (`-`) named for more than one input: it can be read once, and the
 /// second reader met an empty stream ("<stdin>: no data rows found", naming neither input).
 func validateStandardInput(_ inputs: [(name: String, path: String?)]) throws {
@@ -127,6 +126,7 @@ func validateModelOutput(_ output: String?) throws {
     throw GaussianMixtureError.invalidOption("-o \(output): the model is written as JSON, not .\(ext); name the output .json")
 }
 
+/// Checks that a command got its data one way: DATA or `--files-from LIST`.
 func validateDataInputs(_ data: String?, _ filesFrom: String?) throws {
     guard (data == nil) != (filesFrom == nil) else {
         throw ValidationError(data == nil ? "give the data: DATA or --files-from LIST" : "give DATA or --files-from LIST, not both")

@@ -43,23 +43,29 @@ enum InputFile {
         }
     }
 
-    /// The most bytes an input read whole may hold: a quarter of ``MachineMemory/bytes``, since
-    /// reading and parsing it take several times its size (a CSV's copy and its doubles).
-    static var byteLimit: Int { MachineMemory.bytes / 4 }
+    /// The most bytes an input read whole may hold: half of ``MachineMemory/bytes`` for a regular
+    /// file, read into memory reserved at its size (a CSV's copy and its doubles then get their
+    /// own, finer check in ``CSV/contents(of:path:)``); a quarter for a stream, whose buffer
+    /// doubles as it grows (old and new copies held at once).
+    static func byteLimit(regularFile: Bool) -> Int { MachineMemory.bytes / (regularFile ? 2 : 4) }
 
     /// Every byte from `descriptor` up to its end.
     /// - Parameter text: whether the input is text (CSV, a model file, a list of files): then a
     ///   NUL byte is refused at once, so that a device without end (`/dev/zero`) or a binary file
-    ///   given by mistake fails in the first megabyte, not when memory runs out.
-    /// - Throws: ``DataFileError/format(path:message:)`` for more than ``byteLimit`` bytes (a
+    ///   given by mistake fails in the first megabyte, not when memory runs out. UTF-16 text
+    ///   (a byte order mark first), full of NUL bytes, is left to the CSV reader, which names it.
+    /// - Throws: ``DataFileError/format(path:message:)`` for more than ``byteLimit(regularFile:)`` bytes (a
     ///   stream without end, or a file this machine cannot hold) or, in text, a NUL byte.
     static func readAll(_ descriptor: Int32, info: stat, path: String, text: Bool) throws -> [UInt8] {
-        let limit = byteLimit
+        let regular = (info.st_mode & S_IFMT) == S_IFREG
+        let limit = byteLimit(regularFile: regular)
         func tooLarge(_ size: String) -> DataFileError {
-            DataFileError.format(path: path, message: "\(size) is more than this process can read and parse whole "
-                + "(a quarter of its \(MachineMemory.describe(MachineMemory.bytes)) of memory); give the data as .npy "
-                + "(read in place), split it into several files, or check that the input ends")
+            DataFileError.format(path: path, message: "\(size) is more than this process can read whole (\(regular ? "half" : "a quarter") of its "
+                + "\(MachineMemory.describe(MachineMemory.bytes)) of memory); "
+                + (text ? "give the data as .npy (read in place), split it into several files, or check that the input ends"
+                   : "give the .npy as a file (mapped, not read whole), not a pipe"))
         }
+        var refuseNUL = text
         var bytes: [UInt8] = []
         if (info.st_mode & S_IFMT) == S_IFREG && info.st_size > 0 {
             guard info.st_size <= limit else { throw tooLarge("the file's \(MachineMemory.describe(Int(info.st_size)))") }
@@ -69,7 +75,10 @@ enum InputFile {
         while true {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count == 0 { return bytes }
-            if count > 0 && text, let nul = chunk[0..<count].firstIndex(of: 0) {
+            if bytes.isEmpty && count >= 2 && (chunk[0] == 0xFF && chunk[1] == 0xFE || chunk[0] == 0xFE && chunk[1] == 0xFF) {
+                refuseNUL = false
+            }
+            if count > 0 && refuseNUL, let nul = chunk[0..<count].firstIndex(of: 0) {
                 throw DataFileError.format(path: path, message: "byte \(bytes.count + nul + 1) is a NUL byte: the input holds "
                     + "binary data, not the text expected here (comma-separated numbers, a JSON model, a list of files); "
                     + "give a text file, or data as .npy")
@@ -90,7 +99,7 @@ enum InputFile {
 
 /// Every byte of a text file (CSV, a model, a list of files), or of standard input for `-`.
 /// - Throws: ``DataFileError`` for a missing or unreadable file, a NUL byte, or more than a
-///   quarter of ``MachineMemory/bytes``.
+///   half of ``MachineMemory/bytes`` (a quarter from a stream).
 public func readAllBytes(path: String) throws -> [UInt8] {
     let (descriptor, info) = try InputFile.open(path)
     defer { if path != "-" { close(descriptor) } }

@@ -37,11 +37,12 @@ public struct Ticks: Equatable, Sendable {
     public var high: Double { values.last ?? 1 }
 
     /// A tick's label with just enough decimals for the step (no "-0"); in scientific notation
-    /// (`-3e+153`, `2.5e-08`) beyond 1e9 or below 1e-6, with the digits the step needs (a 1e308
-    /// covariance's axis had 155-digit labels).
+    /// (`-3e+153`, `2.5e-08`) on an axis reaching 1e9 or with a step below 1e-6, with the digits
+    /// the step needs (a 1e308 covariance's axis had 155-digit labels).
     public func label(_ value: Double) -> String {
         let stepPower = Int(floor(log10(step) + 1e-9))
-        if stepPower >= 9 || stepPower < -6 || abs(value) >= 1e9 {
+        // The whole axis in one notation: decided by its ends, not by each value.
+        if stepPower >= 9 || stepPower < -6 || max(abs(low), abs(high)) >= 1e9 {
             let value = value == 0 ? 0 : value  // no "-0e+00"
             let magnitude = value == 0 ? stepPower : Int(floor(log10(abs(value)) + 1e-9))
             return String(format: "%.\(max(0, magnitude - stepPower))e", value)

@@ -70,6 +70,8 @@ final class SVGContents: NSObject, XMLParserDelegate {
         let large = Ticks(covering: 1.2e9, 1.8e9)
         #expect(large.label(1.5e9) == "1.5e+09", "\(large.label(1.5e9))")
         #expect(Ticks(covering: 0, 1000).label(500) == "500")
+        let mixed = Ticks(covering: 0, 1.9e9)  // one notation for the whole axis
+        #expect(mixed.values.map(mixed.label).allSatisfy { $0.contains("e+") }, "\(mixed.values.map(mixed.label))")
     }
 }
 

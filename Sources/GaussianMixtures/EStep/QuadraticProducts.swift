@@ -64,8 +64,9 @@ struct QuadraticProducts<Scalar: EngineScalar> {
     /// GMM_FUSED_MAX_TERMS): full covariances from D = 25 in float64 and D = 41 in float32, where
     /// the log-joint kernel runs. Measured, one thread, dense, user seconds: float64 D = 32, K = 8
     /// 1.93-2.04 s against fused 2.55-2.87; D = 24, K = 8 even (1.04-1.13 against 0.96-1.13);
-    /// D = 20, K = 12 and D = 16, K = 16 the fused chunk 5-25 % faster; D = 32, K = 3 (the log
-    /// joint a GEMM) fused 20 % faster. Float32 (the fused chunk 8 lanes of AVX2, the kernels 16
+    /// D = 20, K = 12 and D = 16, K = 16 the fused chunk 5-25 % faster; D = 32, K = 3 fused 20 %
+    /// faster (measured when the log joint was a GEMM there; it now runs along the features,
+    /// not re-measured against the fused chunk, so K < 5 stays fused). Float32 (the fused chunk 8 lanes of AVX2, the kernels 16
     /// of AVX-512), 20 iterations of 10^5 rows: D = 25, K = 8 fused 0.37-0.42 s against 0.57-0.58;
     /// D = 32, K = 5-14 fused as fast or faster; D = 40 even; D = 48, K = 5 and 6 the kernels
     /// 1.19-1.35 against 1.44-1.79.
