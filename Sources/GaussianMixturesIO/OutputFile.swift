@@ -34,6 +34,8 @@ public final class OutputFile {
     private var guardSlot: Int32 = -1
     private var buffer: [UInt8] = []
     private var finished = false
+    /// Whether ``prepare()`` synced the temporary (and nothing was written after it).
+    private var synced = false
 
     /// Opens a temporary file next to `path`'s target (or, for what is not a regular file,
     /// the target itself; standard output for `-`).
@@ -71,6 +73,7 @@ public final class OutputFile {
 
     /// Appends bytes (buffered).
     public func write(_ bytes: [UInt8]) throws {
+        synced = false
         buffer += bytes
         if buffer.count >= 1 << 20 { try flush() }
     }
@@ -116,7 +119,7 @@ public final class OutputFile {
             finished = true
             return
         }
-        guard fsync(descriptor) == 0 else {
+        guard synced || fsync(descriptor) == 0 else {
             throw DataFileError.io(path: path, reason: Self.writeFailure(errno))
         }
         guard rename(temporaryPath, target) == 0 else {
@@ -161,9 +164,10 @@ public final class OutputFile {
         try file.commit()
     }
 
-    /// Writes several outputs of one run so that a failure leaves every target as it was:
-    /// each file's bytes are written out and synced (``prepare()``) before any of them is renamed
-    /// into place. (`gmm select --plot F.svg -o M.json` replaced F.svg, then failed on M.json.)
+    /// Writes several outputs of one run so that a failure to write any leaves every target as
+    /// it was: each file's bytes are written out and synced (``prepare()``) before any of them is
+    /// renamed into place. (`gmm select --plot F.svg -o M.json` replaced F.svg, then failed on
+    /// M.json.) A rename that fails after another succeeded, far rarer, leaves the first in place.
     public static func write(_ outputs: [(bytes: [UInt8], path: String)]) throws {
         let files = try outputs.map { output in
             let file = try OutputFile(path: output.path)
@@ -179,8 +183,9 @@ public final class OutputFile {
     /// standard output, has nothing left to write).
     public func prepare() throws {
         try flush()
-        if temporaryPath != nil, fsync(descriptor) != 0 {
-            throw DataFileError.io(path: path, reason: Self.writeFailure(errno))
+        if temporaryPath != nil && !synced {
+            guard fsync(descriptor) == 0 else { throw DataFileError.io(path: path, reason: Self.writeFailure(errno)) }
+            synced = true
         }
     }
 }
