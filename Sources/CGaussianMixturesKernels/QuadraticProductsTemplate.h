@@ -7,24 +7,20 @@
 // See gmm_quadratic_log_joint and gmm_quadratic_sums in CGaussianMixturesKernels.h for the
 // contracts. The macros are undefined at the end, ready for the next type.
 
-long GMM_JOIN(gmm_quadratic_theta_stride, SUFFIX)(long components) {
-    return (components + L - 1) / L * L;
+long GMM_JOIN(gmm_quadratic_stride, SUFFIX)(long count) {
+    return (count + L - 1) / L * L;
 }
 
 void GMM_JOIN(gmm_quadratic_pad_theta, SUFFIX)(const T *theta, long features, long components, T *padded) {
-    const long stride = GMM_JOIN(gmm_quadratic_theta_stride, SUFFIX)(components);
+    const long stride = GMM_JOIN(gmm_quadratic_stride, SUFFIX)(components);
     for (long j = 0; j < features; j++) {
         memcpy(padded + j * stride, theta + j * components, sizeof(T) * components);
         for (long p = components; p < stride; p++) padded[j * stride + p] = 0;
     }
 }
 
-long GMM_JOIN(gmm_quadratic_feature_stride, SUFFIX)(long features) {
-    return (features + L - 1) / L * L;
-}
-
 void GMM_JOIN(gmm_quadratic_transpose_theta, SUFFIX)(const T *theta, long features, long components, T *transposed) {
-    const long stride = GMM_JOIN(gmm_quadratic_feature_stride, SUFFIX)(features);
+    const long stride = GMM_JOIN(gmm_quadratic_stride, SUFFIX)(features);
     for (long c = 0; c < components; c++) {
         for (long j = 0; j < features; j++) transposed[c * stride + j] = theta[j * components + c];
         for (long j = features; j < stride; j++) transposed[c * stride + j] = 0;
@@ -93,7 +89,7 @@ void GMM_JOIN(feature_rows, SUFFIX)(const T *restrict z, long m, const T *restri
 GMM_AVX512_TARGET
 static void GMM_JOIN(log_joint_by_features_avx512, SUFFIX)(const T *restrict z, long rows, long features,
                                                            const T *restrict thetaT, long components, T *restrict out) {
-    const long ldt = GMM_JOIN(gmm_quadratic_feature_stride, SUFFIX)(features);
+    const long ldt = GMM_JOIN(gmm_quadratic_stride, SUFFIX)(features);
     long i = 0;
     for (; i + FT_ROWS <= rows; i += FT_ROWS)
         GMM_JOIN(feature_rows, SUFFIX)(z + i * features, features, thetaT, ldt, components, out + i * components, FT_ROWS);
@@ -167,7 +163,7 @@ void GMM_JOIN(log_joint_panel, SUFFIX)(const T *restrict z, long rows, long m, c
 GMM_AVX512_TARGET
 static void GMM_JOIN(quadratic_log_joint_avx512, SUFFIX)(const T *restrict z, long rows, long m, const T *restrict theta,
                                                          long components, T *restrict out) {
-    const long ldt = GMM_JOIN(gmm_quadratic_theta_stride, SUFFIX)(components), panel = LJ_VECTORS * L;
+    const long ldt = GMM_JOIN(gmm_quadratic_stride, SUFFIX)(components), panel = LJ_VECTORS * L;
     for (long p = 0; p < components; p += panel) {
         const long width = components - p < panel ? components - p : panel;
         // The last vector half as wide when the panel's last columns fill at most half of one.

@@ -17,7 +17,7 @@ import CGaussianMixturesKernels
         let (mismatches, checked) = Self.compareWithChains(
             Double.self, ks: [1, 3, 7, 8, 9, 13, 16, 20, 22, 24, 28, 31, 32, 33, 40, 44, 60, 64],
             ms: [1, 5, 8, 9, 23, 24, 25, 33, 66, 153, 231],
-            pad: gmm_quadratic_pad_theta, stride: gmm_quadratic_theta_stride,
+            pad: gmm_quadratic_pad_theta, stride: gmm_quadratic_stride,
             logJoint: gmm_quadratic_log_joint, sums: gmm_quadratic_sums)
         #expect(checked > 500_000)
         #expect(mismatches == 0, "\(mismatches) of \(checked) entries differ from their FMA chains")
@@ -30,7 +30,7 @@ import CGaussianMixturesKernels
         let (mismatches, checked) = Self.compareWithChains(
             Float.self, ks: [1, 3, 7, 8, 9, 13, 16, 17, 24, 25, 31, 33, 40, 48, 56, 63, 64, 65, 72, 80],
             ms: [1, 7, 15, 16, 17, 31, 47, 48, 49, 63, 66, 231],
-            pad: gmm_quadratic_pad_theta_f32, stride: gmm_quadratic_theta_stride_f32,
+            pad: gmm_quadratic_pad_theta_f32, stride: gmm_quadratic_stride_f32,
             logJoint: gmm_quadratic_log_joint_f32, sums: gmm_quadratic_sums_f32)
         #expect(checked > 500_000)
         #expect(mismatches == 0, "\(mismatches) of \(checked) entries differ from their FMA chains")
@@ -76,10 +76,10 @@ import CGaussianMixturesKernels
             return (mismatches, checked)
         }
         let double = compare(Double.self, lanes: 8, ms: [1, 5, 7, 8, 9, 15, 16, 17, 33, 66, 153],
-                             stride: gmm_quadratic_feature_stride, transpose: gmm_quadratic_transpose_theta,
+                             stride: gmm_quadratic_stride, transpose: gmm_quadratic_transpose_theta,
                              logJoint: gmm_quadratic_log_joint_by_features)
         let single = compare(Float.self, lanes: 16, ms: [1, 7, 15, 16, 17, 31, 32, 33, 47, 66, 153],
-                             stride: gmm_quadratic_feature_stride_f32, transpose: gmm_quadratic_transpose_theta_f32,
+                             stride: gmm_quadratic_stride_f32, transpose: gmm_quadratic_transpose_theta_f32,
                              logJoint: gmm_quadratic_log_joint_by_features_f32)
         #expect(double.checked > 40_000 && single.checked > 40_000)
         #expect(double.mismatches == 0, "float64: \(double.mismatches) of \(double.checked) entries differ from the lane tree")

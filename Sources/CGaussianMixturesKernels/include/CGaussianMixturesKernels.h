@@ -175,12 +175,12 @@ double gmm_fused_quadratic_chunk_f32(const float *x, const double *weights, long
 /// Whether this processor runs the AVX-512 (F) code as well as the AVX2 and FMA code.
 int gmm_vector_math_uses_avx512(void);
 
-/// The row stride of Θ padded for the quadratic products: K rounded up to a whole AVX-512
-/// vector (8 doubles; 16 floats for the `_f32` version).
-long gmm_quadratic_theta_stride(long components);
-long gmm_quadratic_theta_stride_f32(long components);
+/// The row stride of Θ laid out for the quadratic products: `count` (K for Θ padded, M for Θᵀ)
+/// rounded up to a whole AVX-512 vector (8 doubles; 16 floats for the `_f32` version).
+long gmm_quadratic_stride(long count);
+long gmm_quadratic_stride_f32(long count);
 /// Copies `theta` (`features` x `components`, row-major) into `padded` (`features` x
-/// `gmm_quadratic_theta_stride(components)`), the extra columns zero.
+/// `gmm_quadratic_stride(components)`), the extra columns zero.
 void gmm_quadratic_pad_theta(const double *theta, long features, long components, double *padded);
 void gmm_quadratic_pad_theta_f32(const float *theta, long features, long components, float *padded);
 /// Whether this processor runs gmm_quadratic_log_joint and gmm_quadratic_sums (AVX-512), and
@@ -194,12 +194,9 @@ void gmm_quadratic_log_joint(const double *z, long rows, long features, const do
 /// `gmm_quadratic_log_joint` in single precision (Θ padded by gmm_quadratic_pad_theta_f32), one
 /// chain of float FMAs per entry.
 void gmm_quadratic_log_joint_f32(const float *z, long rows, long features, const float *theta, long components, float *out);
-/// The row stride of Θᵀ for gmm_quadratic_log_joint_by_features: M rounded up to a whole
-/// AVX-512 vector (8 doubles; 16 floats for the `_f32` version).
-long gmm_quadratic_feature_stride(long features);
-long gmm_quadratic_feature_stride_f32(long features);
-/// Θᵀ: copies `theta` (`features` x `components`, row-major) into `transposed` (`components` x
-/// `gmm_quadratic_feature_stride(features)`), the extra columns zero.
+/// Θᵀ for gmm_quadratic_log_joint_by_features: copies `theta` (`features` x `components`,
+/// row-major) into `transposed` (`components` x `gmm_quadratic_stride(features)`), the extra
+/// columns zero.
 void gmm_quadratic_transpose_theta(const double *theta, long features, long components, double *transposed);
 void gmm_quadratic_transpose_theta_f32(const float *theta, long features, long components, float *transposed);
 /// `out = Z Θ` as gmm_quadratic_log_joint, but summed along the features, which fills every lane

@@ -16,13 +16,12 @@ import CGaussianMixturesKernels
 struct QuadraticProducts<Scalar: EngineScalar> {
     let components: Int
     let features: Int
-    /// How the log joint runs: a GEMM, the kernel across the components (`Θ` padded to
-    /// `gmm_quadratic_theta_stride(K)` columns) or the kernel along the features (`Θᵀ`, rows
-    /// padded to `gmm_quadratic_feature_stride(M)`); `_f32` strides in float32.
+    /// How the log joint runs: a GEMM, or a kernel over `Θ` laid out once: across the
+    /// components (`Θ` padded to `gmm_quadratic_stride(K)` columns) or along the features (`Θᵀ`,
+    /// rows padded to `gmm_quadratic_stride(M)`).
     private enum LogJoint {
         case gemm
-        case acrossComponents(padded: [Scalar])
-        case alongFeatures(transposed: [Scalar])
+        case kernel(layout: [Scalar], alongFeatures: Bool)
     }
     private let logJointKernel: LogJoint
     /// Whether the sums kernel runs.
@@ -66,8 +65,8 @@ struct QuadraticProducts<Scalar: EngineScalar> {
     /// 1.93-2.04 s against fused 2.55-2.87; D = 24, K = 8 even (1.04-1.13 against 0.96-1.13);
     /// D = 20, K = 12 and D = 16, K = 16 the fused chunk 5-25 % faster; D = 32, K = 3 fused 20 %
     /// faster (measured when the log joint was a GEMM there; it now runs along the features,
-    /// not re-measured against the fused chunk, so K < 5 stays fused). Float32 (the fused chunk 8 lanes of AVX2, the kernels 16
-    /// of AVX-512), 20 iterations of 10^5 rows: D = 25, K = 8 fused 0.37-0.42 s against 0.57-0.58;
+    /// not re-measured against the fused chunk, so K < 5 stays fused). Float32 (the fused chunk
+    /// 8 lanes of AVX2, the kernels 16 of AVX-512), 20 iterations of 10^5 rows: D = 25, K = 8 fused 0.37-0.42 s against 0.57-0.58;
     /// D = 32, K = 5-14 fused as fast or faster; D = 40 even; D = 48, K = 5 and 6 the kernels
     /// 1.19-1.35 against 1.44-1.79.
     static func fasterThanFused(features d: Int, components k: Int, diagonal: Bool) -> Bool {
@@ -85,23 +84,20 @@ struct QuadraticProducts<Scalar: EngineScalar> {
             return
         }
         if Self.logJointAlongFeatures(components: components, features: features) {
-            let stride = Scalar.self == Double.self ? gmm_quadratic_feature_stride(features)
-                : gmm_quadratic_feature_stride_f32(features)
-            logJointKernel = .alongFeatures(transposed: Self.layout(
-                theta, count: components * stride,
+            logJointKernel = .kernel(layout: Self.layout(
+                theta, count: components * Self.stride(features),
                 double: { gmm_quadratic_transpose_theta($0, features, components, $1) },
-                float: { gmm_quadratic_transpose_theta_f32($0, features, components, $1) }))
+                float: { gmm_quadratic_transpose_theta_f32($0, features, components, $1) }), alongFeatures: true)
             return
         }
         guard components >= Self.minimumLogJointComponents else {
             logJointKernel = .gemm
             return
         }
-        let stride = Self.thetaStride(components)
-        logJointKernel = .acrossComponents(padded: Self.layout(
-            theta, count: features * stride,
+        logJointKernel = .kernel(layout: Self.layout(
+            theta, count: features * Self.stride(components),
             double: { gmm_quadratic_pad_theta($0, features, components, $1) },
-            float: { gmm_quadratic_pad_theta_f32($0, features, components, $1) }))
+            float: { gmm_quadratic_pad_theta_f32($0, features, components, $1) }), alongFeatures: false)
     }
 
     /// `count` values laid out from `theta` by the float64 or the float32 function.
@@ -128,29 +124,20 @@ struct QuadraticProducts<Scalar: EngineScalar> {
     }
 
     var logJointRunsAlongFeatures: Bool {
-        if case .alongFeatures = logJointKernel { return true }
+        if case .kernel(_, true) = logJointKernel { return true }
         return false
     }
 
     /// `out = Z Θ` for `rows` rows of features `z` (`rows x M`); `out` is `rows x K`.
     func logJoint(_ z: UnsafePointer<Scalar>, rows: Int, theta: UnsafePointer<Scalar>, into out: UnsafeMutablePointer<Scalar>) {
         switch logJointKernel {
-        case .acrossComponents(let padded):
-            padded.withUnsafeBufferPointer { p in
-                if let z = Self.doubles(z), let p = Self.doubles(p.baseAddress!), let out = Self.doubles(out) {
-                    gmm_quadratic_log_joint(z, rows, features, p, components, out)
-                } else {
-                    gmm_quadratic_log_joint_f32(Self.floats(z), rows, features, Self.floats(p.baseAddress!), components,
-                                                Self.floats(out))
-                }
-            }
-        case .alongFeatures(let transposed):
-            transposed.withUnsafeBufferPointer { t in
+        case .kernel(let layout, let along):
+            layout.withUnsafeBufferPointer { t in
                 if let z = Self.doubles(z), let t = Self.doubles(t.baseAddress!), let out = Self.doubles(out) {
-                    gmm_quadratic_log_joint_by_features(z, rows, features, t, components, out)
+                    (along ? gmm_quadratic_log_joint_by_features : gmm_quadratic_log_joint)(z, rows, features, t, components, out)
                 } else {
-                    gmm_quadratic_log_joint_by_features_f32(Self.floats(z), rows, features, Self.floats(t.baseAddress!),
-                                                            components, Self.floats(out))
+                    (along ? gmm_quadratic_log_joint_by_features_f32 : gmm_quadratic_log_joint_f32)(
+                        Self.floats(z), rows, features, Self.floats(t.baseAddress!), components, Self.floats(out))
                 }
             }
         case .gemm:
@@ -176,9 +163,9 @@ struct QuadraticProducts<Scalar: EngineScalar> {
         }
     }
 
-    /// `gmm_quadratic_theta_stride` for this type.
-    static func thetaStride(_ components: Int) -> Int {
-        Scalar.self == Double.self ? gmm_quadratic_theta_stride(components) : gmm_quadratic_theta_stride_f32(components)
+    /// `gmm_quadratic_stride` for this type: `count` rounded up to a whole vector.
+    static func stride(_ count: Int) -> Int {
+        Scalar.self == Double.self ? gmm_quadratic_stride(count) : gmm_quadratic_stride_f32(count)
     }
 
     /// `p` as a pointer to doubles when `Scalar` is `Double`, else nil.
