@@ -67,7 +67,7 @@ enum InputFile {
         }
         var refuseNUL = text
         var bytes: [UInt8] = []
-        if (info.st_mode & S_IFMT) == S_IFREG && info.st_size > 0 {
+        if regular && info.st_size > 0 {
             guard info.st_size <= limit else { throw tooLarge("the file's \(MachineMemory.describe(Int(info.st_size)))") }
             bytes.reserveCapacity(Int(info.st_size))
         }
@@ -75,15 +75,6 @@ enum InputFile {
         while true {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count == 0 { return bytes }
-            if bytes.isEmpty && count >= 2 && (chunk[0] == 0xFF && chunk[1] == 0xFE || chunk[0] == 0xFE && chunk[1] == 0xFF) {
-                refuseNUL = false
-            }
-            if count > 0 && refuseNUL, let nul = chunk[0..<count].firstIndex(of: 0) {
-                throw DataFileError.format(path: path, message: "byte \(bytes.count + nul + 1) is a NUL byte: the input holds "
-                    + "binary data, not the text expected here (comma-separated numbers, a JSON model, a list of files); "
-                    + "give a text file, or data as .npy")
-            }
-            if count > 0 && bytes.count + count > limit { throw tooLarge("more than \(MachineMemory.describe(limit))") }
             if count < 0 {
                 if errno == EINTR { continue }
                 let code = errno
@@ -92,6 +83,15 @@ enum InputFile {
                 }
                 throw DataFileError.io(path: path, reason: "read failed: \(String(cString: strerror(code)))")
             }
+            if bytes.isEmpty && count >= 2 && (chunk[0] == 0xFF && chunk[1] == 0xFE || chunk[0] == 0xFE && chunk[1] == 0xFF) {
+                refuseNUL = false
+            }
+            if refuseNUL, let nul = chunk[0..<count].firstIndex(of: 0) {
+                throw DataFileError.format(path: path, message: "byte \(bytes.count + nul + 1) is a NUL byte: the input holds "
+                    + "binary data, not the text expected here (comma-separated numbers, a JSON model, a list of files); "
+                    + "give a text file, or data as .npy")
+            }
+            if bytes.count + count > limit { throw tooLarge("more than \(MachineMemory.describe(limit))") }
             bytes.append(contentsOf: chunk[0..<count])
         }
     }

@@ -103,10 +103,11 @@ public final class OutputFile {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Makes the output visible: flush, and for a replaced file `fsync` and rename over the
-    /// target (while still holding the lock, so that no sweep can take the temporary).
+    /// Makes the output visible: flush, and for a replaced file `fsync` (``prepare()``) and
+    /// rename over the target (while still holding the lock, so that no sweep can take the
+    /// temporary).
     public func commit() throws {
-        try flush()
+        try prepare()
         guard let temporaryPath, let target else {
             if ownsDescriptor && descriptor >= 0 {
                 let status = close(descriptor)
@@ -118,9 +119,6 @@ public final class OutputFile {
             }
             finished = true
             return
-        }
-        guard synced || fsync(descriptor) == 0 else {
-            throw DataFileError.io(path: path, reason: Self.writeFailure(errno))
         }
         guard rename(temporaryPath, target) == 0 else {
             let reason = String(cString: strerror(errno))
