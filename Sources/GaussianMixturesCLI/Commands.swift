@@ -31,9 +31,7 @@ extension GMM {
                 if Cluster.isLeader { try OutputFile.check(output, inputs: [model, data, filesFrom]) }
                 let model = try ModelFile.read(path: model).model
                 // Under mpirun each process scores its block of the rows; the mean is over all of them.
-                let files = try dataFiles(data, filesFrom: filesFrom)
-                let table = try readDataBlock(files, precision: precision)
-                agreeOnData(table, files: files)
+                let table = try readDataBlock(dataFiles(data, filesFrom: filesFrom), precision: precision)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
                 try checkColumns(table, model: model, modelPath: self.model)
                 let values = table.rows == 0 ? [] : try table.withValues {
@@ -47,10 +45,12 @@ extension GMM {
                     // Under mpirun rank 0 receives every process's values, in row order, and writes them.
                     var all: [Double] = []
                     try Cluster.forEachPart(values) { all += $0 }
-                    // Into a file: the mean on stdout first, so that a failing stdout leaves no file.
-                    if let output, output != "-" { try printResult("\(mean)\n") }
+                    if let output, output != "-" {
+                        // Into a file: the mean on stdout first, so that a failing stdout leaves no file.
+                        try printResult("\(mean)\n")
+                        return try writeColumn(doubles: all, to: output)
+                    }
                     try writeColumn(doubles: all, to: output)
-                    if let output, output != "-" { return }
                 }
                 try printResult("\(mean)\n")
             }
@@ -82,9 +82,7 @@ extension GMM {
                 if Cluster.isLeader { try OutputFile.check(output, inputs: [model, data, filesFrom]) }
                 let model = try ModelFile.read(path: model).model
                 // Under mpirun each process predicts its block of the rows and rank 0 writes them all, in row order.
-                let files = try dataFiles(data, filesFrom: filesFrom)
-                let table = try readDataBlock(files, precision: precision)
-                agreeOnData(table, files: files)
+                let table = try readDataBlock(dataFiles(data, filesFrom: filesFrom), precision: precision)
                 table.warnings.forEach { printStderr("gmm: warning: " + $0) }
                 try checkColumns(table, model: model, modelPath: self.model)
                 let k = model.componentCount, d = table.columns, rows = table.rows
@@ -155,11 +153,11 @@ extension GMM {
                 // The rows twice (drawn, then with their component) and about 25 bytes of text per value.
                 let needed = Memory.product(count, d + 1, 8 + 8 + 25)
                 guard Memory.fits(needed) else {
-                    let perRow = Memory.physical / ((d + 1) * 41)
+                    let perRow = MachineMemory.bytes / ((d + 1) * 41)
                     throw GaussianMixtureError.invalidOption(
-                        "--count \(count) rows of \(d + 1) values would need \(needed == nil ? "" : "about ")\(Memory.describe(needed)) "
+                        "--count \(count) rows of \(d + 1) values would need \(needed == nil ? "" : "about ")\(MachineMemory.describe(needed)) "
                         + "of memory; "
-                        + "this machine has \(Memory.describe(Memory.physical)). Draw at most about \(perRow / 2) rows per run "
+                        + "this machine has \(MachineMemory.describe(MachineMemory.bytes)). Draw at most about \(perRow / 2) rows per run "
                         + "(several runs with different --seed give different rows)")
                 }
                 let (samples, components) = model.sample(count: count, seed: seed)

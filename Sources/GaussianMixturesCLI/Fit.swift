@@ -74,9 +74,7 @@ extension GMM {
                     try OutputFile.check(output, inputs: [data, filesFrom, initModel, initMeans, initWeights, initPrecisions, em.sampleWeight])
                 }
                 try validateModelOutput(output)
-                let files = try dataFiles(data, filesFrom: filesFrom)
-                let table = try readDataBlock(files, precision: precision)
-                agreeOnData(table, files: files)
+                let table = try readDataBlock(dataFiles(data, filesFrom: filesFrom), precision: precision)
                 if !quiet { table.warnings.forEach { printStderr("gmm: warning: " + $0) } }
                 try Memory.checkFit(components: components, features: table.columns, rows: table.rows)
                 let weights = try em.sampleWeights(of: table)

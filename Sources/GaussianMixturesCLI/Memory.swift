@@ -6,10 +6,6 @@ import GaussianMixturesIO
 /// machine cannot hold is refused with the number and what to try instead of failing an
 /// allocation (or overflowing a size) halfway.
 enum Memory {
-    /// The memory this process may use, in bytes (``MachineMemory/bytes``: physical memory, or a
-    /// container's or `ulimit -v`'s limit when lower).
-    static var physical: Int { MachineMemory.bytes }
-
     /// The product of `factors` (sizes and bytes per element), or nil when it overflows `Int`.
     static func product(_ factors: Int...) -> Int? {
         var total = 1
@@ -22,11 +18,8 @@ enum Memory {
         return total
     }
 
-    /// `bytes` for people: "1.5 GB", "40 TB"; "more than 9.2 EB" for an overflowed size.
-    static func describe(_ bytes: Int?) -> String { MachineMemory.describe(bytes) }
-
     /// Whether `bytes` (nil: overflowed) fits in the machine's memory.
-    static func fits(_ bytes: Int?) -> Bool { bytes.map { $0 <= physical } ?? false }
+    static func fits(_ bytes: Int?) -> Bool { bytes.map { $0 <= MachineMemory.bytes } ?? false }
 }
 
 extension Memory {
@@ -43,17 +36,17 @@ extension Memory {
         guard k <= rows else { return }
         let needed = product(12, k, d, d, 8)
         guard !fits(needed) else { return }
-        let machine = describe(physical)
+        let machine = MachineMemory.describe(MachineMemory.bytes)
         if fits(product(12, 1, d, d, 8)) {
-            let most = physical / max(1, 12 * 8 * d * d)
+            let most = MachineMemory.bytes / max(1, 12 * 8 * d * d)
             throw GaussianMixtureError.invalidOption(
-                "--components \(k) on \(d) features would need \(needed == nil ? "" : "about ")\(describe(needed)) of memory "
+                "--components \(k) on \(d) features would need \(needed == nil ? "" : "about ")\(MachineMemory.describe(needed)) of memory "
                 + "(every covariance is held as a full \(d) x \(d) matrix); this machine has \(machine). "
                 + "Use at most about \(most) components, or fewer features")
         }
         throw GaussianMixtureError.invalidShape(
             "the data have \(d) features: one \(d) x \(d) covariance, with the sums and factors the fit keeps of it, "
-            + "would need about \(describe(product(12, 1, d, d, 8))) of memory; this machine has \(machine). "
+            + "would need about \(MachineMemory.describe(product(12, 1, d, d, 8))) of memory; this machine has \(machine). "
             + "Reduce the number of features first (for example by PCA)")
     }
 }

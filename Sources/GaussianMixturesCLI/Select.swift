@@ -58,9 +58,7 @@ extension GMM {
                     try checkFigureOutput(plot, option: "--plot", inputs: [data, em.sampleWeight, output])
                 }
                 // Under mpirun each process holds a block of the rows; every fit of the grid is distributed.
-                let files = try dataFiles(data, filesFrom: filesFrom)
-                let table = try readDataBlock(files, precision: precision)
-                agreeOnData(table, files: files)
+                let table = try readDataBlock(dataFiles(data, filesFrom: filesFrom), precision: precision)
                 if !quiet { table.warnings.forEach { printStderr("gmm: warning: " + $0) } }
                 try Memory.checkFit(components: components.values.filter { $0 <= table.fileRows }.max() ?? 1,
                                     features: table.columns, rows: table.rows)
@@ -76,17 +74,19 @@ extension GMM {
                 } }
                 try printResult(Self.table(selection))
                 let best = selection.best
-                // The figure and the model are replaced together or not at all; a model for
-                // standard output goes there first.
-                var outputs: [(bytes: [UInt8], path: String)] = []
-                if let output, let fit = best.fit {
-                    let json = Array(ModelFile(fit).json().utf8)
-                    if output == "-" { try writeOutput(json, to: output) } else { outputs.append((json, output)) }
+                // Rank 0 writes: the figure and the model replaced together or not at all, a model
+                // for standard output first.
+                if Cluster.isLeader {
+                    var outputs: [(bytes: [UInt8], path: String)] = []
+                    if let plot {
+                        outputs.append((Array(selectionFigure(selection, dataPath: table.path, rows: table.fileRows).svg().utf8), plot))
+                    }
+                    if let output, let fit = best.fit {
+                        let json = Array(ModelFile(fit).json().utf8)
+                        if output == "-" { try writeOutput(json, to: output) } else { outputs.append((json, output)) }
+                    }
+                    try OutputFile.write(outputs)
                 }
-                if let plot {
-                    outputs.insert((Array(selectionFigure(selection, dataPath: table.path, rows: table.fileRows).svg().utf8), plot), at: 0)
-                }
-                if Cluster.isLeader { try OutputFile.write(outputs) }
                 if !quiet {
                     printStderr("best by \(criterion.rawValue.uppercased()): \(best.components) components, "
                                 + "\(best.covarianceType.rawValue) (\(String(format: "%.6g", best.value(criterion))))")

@@ -142,8 +142,16 @@ func validateDataInputs(_ data: String?, _ filesFrom: String?) throws {
 /// MPI: every process reads the data itself.
 ///
 /// With `block` false every process reads all the rows (the commands not distributed yet).
+/// With `block`, the processes then check that they all read data of one shape
+/// (``agreeOnData(_:files:)``; nothing on one process).
 func readDataBlock(_ paths: [String], precision: Precision, block: Bool = true) throws -> DataTable {
-    let distributed = block && Cluster.isDistributed
+    let table = try readRowsOfThisProcess(paths, precision: precision, distributed: block && Cluster.isDistributed)
+    if block { agreeOnData(table, files: paths) }
+    return table
+}
+
+/// ``readDataBlock(_:precision:block:)``'s rows, before the processes compare them.
+private func readRowsOfThisProcess(_ paths: [String], precision: Precision, distributed: Bool) throws -> DataTable {
     if paths.count == 1 {
         let path = paths[0]
         guard distributed else { return try readTable(path, precision: precision) }
