@@ -83,57 +83,40 @@ enum Cluster {
     /// host), would otherwise trap or wait forever in the sums, or fit a data set that is no
     /// file's rows.
     ///
-    /// One `MPI_Allreduce` (maximum) of a fixed number of doubles: the 64-bit FNV-1a hash of
-    /// each fact's value, in two 32-bit halves, and their negations (so the minima come with the
-    /// maxima). Where maximum and minimum differ, one `MPI_Allgather` of each process's hash and
-    /// phrase of the first such fact, so that every process composes the same message: the
-    /// first rank whose value is not rank 0's, and rank 0's (`the processes disagree: rank 1 has
-    /// --components 3, rank 0 has --components 2; ADVICE`). Rank 0 reports it and aborts the job
+    /// One elementwise maximum (``Reducer/maximum(_:)``, an `MPI_Allreduce`) of a fixed number
+    /// of doubles: the 64-bit FNV-1a hash of each fact's value, in two 32-bit halves, and their
+    /// negations (so the minima come with the maxima). Where maximum and minimum differ, one
+    /// gather (``Reducer/gather(_:)``) of each process's hash and phrase of the first such fact,
+    /// so that every process composes the same message: the first rank whose value is not rank
+    /// 0's, and rank 0's (`the processes disagree: rank 1 has --components 3, rank 0 has
+    /// --components 2; ADVICE`). Rank 0 reports it and aborts the job
     /// (``fail(_:code:ownData:namingRank:)``).
     static func agree(_ stage: String, _ facts: @autoclosure () -> [Fact], code: Int32, advice: String) {
         guard isDistributed else { return }
-        #if MPI
         let all = [Fact(value: "agreement 1, " + stage, phrase: "checks its \(stage)")] + facts()
         precondition(all.count <= agreementSlots, "more facts than agreement slots")
         let hashes = all.map { fnv1a($0.value) }
         let slots = agreementSlots
-        var halves = [Double](repeating: 0, count: 4 * slots)
+        var extremes = [Double](repeating: 0, count: 4 * slots)
         for (i, h) in hashes.enumerated() {
-            halves[2 * i] = Double(h >> 32)
-            halves[2 * i + 1] = Double(h & 0xffff_ffff)
-            halves[2 * slots + 2 * i] = -halves[2 * i]
-            halves[2 * slots + 2 * i + 1] = -halves[2 * i + 1]
+            extremes[2 * i] = Double(h >> 32)
+            extremes[2 * i + 1] = Double(h & 0xffff_ffff)
+            extremes[2 * slots + 2 * i] = -extremes[2 * i]
+            extremes[2 * slots + 2 * i + 1] = -extremes[2 * i + 1]
         }
-        var extremes = halves
-        halves.withUnsafeBufferPointer { send in
-            extremes.withUnsafeMutableBufferPointer { receive in
-                _ = MPI_Allreduce(send.baseAddress, receive.baseAddress, Int32(send.count), gmm_mpi_double(),
-                                  gmm_mpi_max(), gmm_mpi_comm_world())
-            }
-        }
+        reducer.maximum(&extremes)
         guard let slot = (0..<slots).first(where: {
             extremes[2 * $0] != -extremes[2 * slots + 2 * $0] || extremes[2 * $0 + 1] != -extremes[2 * slots + 2 * $0 + 1]
         }) else { return }
-        // Each process's hash (8 bytes) and phrase (the rest, cut at a character) of that fact.
-        let recordBytes = 128
-        var record = [UInt8](repeating: 0, count: recordBytes)
+        // Each process's hash of that fact (its two halves) and phrase (its UTF-8 bytes), a value each.
         let hash = slot < hashes.count ? hashes[slot] : 0
-        for b in 0..<8 { record[b] = UInt8(truncatingIfNeeded: hash >> (8 * UInt64(b))) }
-        var phrase = slot < all.count ? all[slot].phrase : "runs another version of gmm"
-        while phrase.utf8.count > recordBytes - 8 { phrase.removeLast() }
-        record.replaceSubrange(8..<(8 + phrase.utf8.count), with: phrase.utf8)
-        var records = [UInt8](repeating: 0, count: recordBytes * size)
-        _ = MPI_Allgather(&record, Int32(recordBytes), gmm_mpi_byte(), &records, Int32(recordBytes), gmm_mpi_byte(),
-                          gmm_mpi_comm_world())
-        func hashOf(_ r: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(records[r * recordBytes + $1]) << (8 * UInt64($1)) } }
-        func phraseOf(_ r: Int) -> String {
-            let bytes = records[(r * recordBytes + 8)..<((r + 1) * recordBytes)].prefix { $0 != 0 }
-            return String(decoding: bytes, as: UTF8.self)
-        }
+        let phrase = slot < all.count ? all[slot].phrase : "runs another version of gmm"
+        let records = reducer.gather([Double(hash >> 32), Double(hash & 0xffff_ffff)] + phrase.utf8.map(Double.init))
+        func hashOf(_ r: Int) -> ArraySlice<Double> { records[r].prefix(2) }
+        func phraseOf(_ r: Int) -> String { String(decoding: records[r].dropFirst(2).map { UInt8($0) }, as: UTF8.self) }
         let other = (1..<size).first { hashOf($0) != hashOf(0) } ?? 1
         fail("the processes disagree: rank \(other) \(phraseOf(other)), rank 0 \(phraseOf(0)); \(advice)",
              code: code, ownData: false, namingRank: false)
-        #endif
     }
 
     /// The 64-bit FNV-1a hash of `text`'s UTF-8 bytes.
